@@ -1,0 +1,2 @@
+import { placeholder } from '@ferry/domain';
+console.log('api', placeholder);
