@@ -8,6 +8,7 @@ const libAliases = Object.fromEntries(
     .filter((name) => existsSync(resolve('libs', name, 'src/index.ts')))
     .map((name) => [`@ferry/${name}`, resolve('libs', name, 'src/index.ts')]),
 );
+libAliases['@ferry/migrations'] = resolve('migrations/src/index.ts');
 
 export default defineConfig({
   resolve: { alias: libAliases },

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { addressRange, bits, entityId, hexAddress, pciAddress, pciId, size } from './primitives.js';
+
+export const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x'] as const;
+export const CPU_VENDORS = ['intel', 'amd', 'arm', 'ibm'] as const;
+export const IOMMU_MODELS = ['intel-vtd', 'amd-vi', 'arm-smmuv3', 'spapr-tce', 's390-zpci', 'virtio-iommu', 'none'] as const;
+export const VFIO_BACKENDS = ['type1', 'type1v2', 'spapr-tce-v1', 'spapr-tce-v2', 'noiommu'] as const;
+export const KVM_MODES = ['hv', 'pr', 'tcg'] as const;
+export const RESERVED_REGION_TYPES = ['direct', 'direct-relaxable', 'reserved', 'msi'] as const;
+export const DEVICE_CLASSES = ['network', 'storage', 'gpu', 'accelerator', 'other'] as const;
+
+export const reservedRegionSchema = z
+  .strictObject({ start: hexAddress, end: hexAddress, type: z.enum(RESERVED_REGION_TYPES) })
+  .refine((region) => region.end >= region.start, { message: 'end must not be below start', path: ['end'] });
+
+export const hostDeviceSchema = z.strictObject({
+  address: pciAddress,
+  vendor: pciId.optional(),
+  device: pciId.optional(),
+  class: z.enum(DEVICE_CLASSES).default('other'),
+  driver: z.string().min(1).max(64).default('none'),
+  migratable: z.boolean().default(false),
+  virtio: z.boolean().default(false),
+  accessPlatform: z.boolean().default(false),
+});
+
+export const iommuGroupSchema = z.strictObject({
+  id: z.int().min(0),
+  reservedRegions: z.array(reservedRegionSchema).max(4096).default([]),
+  devices: z.array(hostDeviceSchema).max(256).default([]),
+});
+
+export const hostIommuSchema = z.strictObject({
+  model: z.enum(IOMMU_MODELS),
+  addressWidthBits: bits(64).default(48),
+  interruptRemapping: z.boolean().default(false),
+  allowUnsafeInterrupts: z.boolean().default(false),
+  vfioBackends: z.array(z.enum(VFIO_BACKENDS)).default([]),
+  kvm: z.enum(KVM_MODES).default('hv'),
+  ignoreIommuFor: z.array(pciAddress).default([]),
+});
+
+export const spaprSchema = z.strictObject({
+  dma32Window: z.strictObject({ start: hexAddress, size }),
+  dma64WindowAddr: hexAddress.optional(),
+  pageSizes: z.array(size).default([]),
+  ddw: z.boolean().default(true),
+});
+
+const hostFields = {
+  id: entityId,
+  pool: entityId.optional(),
+  arch: z.enum(ARCHES),
+  cpuVendor: z.enum(CPU_VENDORS),
+  memory: size,
+  kernel: z.string().regex(/^\d+\.\d+(\.\d+)?[-.+~\w]*$/, 'must be a kernel release like "6.8.0"'),
+  // Added to the fleet format: the newest QEMU machine-type version this host runs (e.g. "8.2").
+  qemuVersion: z.string().regex(/^\d+\.\d+$/, 'must be a version like "8.2"').optional(),
+  iommu: hostIommuSchema,
+  bridgeWindows: z.array(addressRange).max(4096).default([]),
+  groups: z.array(iommuGroupSchema).max(4096).default([]),
+  spapr: spaprSchema.optional(),
+};
+
+export const hostSchema = z.strictObject(hostFields).superRefine((host, ctx) => {
+  const seenGroups = new Set<number>();
+  const seenDevices = new Set<string>();
+  host.groups.forEach((group, g) => {
+    if (seenGroups.has(group.id)) ctx.addIssue({ code: 'custom', path: ['groups', g, 'id'], message: `duplicate IOMMU group id ${group.id}` });
+    seenGroups.add(group.id);
+    group.devices.forEach((device, d) => {
+      if (seenDevices.has(device.address)) {
+        ctx.addIssue({ code: 'custom', path: ['groups', g, 'devices', d, 'address'], message: `PCI device ${device.address} is listed in more than one place` });
+      }
+      seenDevices.add(device.address);
+    });
+  });
+});
+
+/** A partial update (PATCH): any top-level fact except the id. */
+export const hostPatchSchema = z.strictObject(hostFields).omit({ id: true }).partial();
+
+export type Host = z.output<typeof hostSchema>;
+export type HostInput = z.input<typeof hostSchema>;
+export type HostPatch = z.output<typeof hostPatchSchema>;
+export type IommuGroup = z.output<typeof iommuGroupSchema>;
+export type ReservedRegion = z.output<typeof reservedRegionSchema>;
+export type HostDevice = z.output<typeof hostDeviceSchema>;
+export type HostIommu = z.output<typeof hostIommuSchema>;
+export type Spapr = z.output<typeof spaprSchema>;
+export type Arch = (typeof ARCHES)[number];
+export type CpuVendor = (typeof CPU_VENDORS)[number];

@@ -1,0 +1,30 @@
+import type { DomainEvent } from '../events.js';
+import type { Guest, GuestDevice, GuestOs, HotplugReservation, MemoryMapEntry, MigrationHints } from '../fleet/guest-schema.js';
+
+/** What fixes the guest-physical layout; changing any of it means a cold restart (GuestRedefined). */
+export type GuestDefinition = Pick<Guest, 'machine' | 'cpuVendor' | 'memory' | 'physBits' | 'viommu' | 'viommuAddressWidthBits'>;
+
+export interface GuestDefinedData {
+  guestId: string;
+  definition: GuestDefinition;
+  guestOs: GuestOs;
+  /** The layout as built on the first host; every later host inherits it unchanged (DOMAIN.md §2.5). */
+  memoryMap: MemoryMapEntry[];
+  memoryMapSource: 'derived' | 'explicit';
+}
+
+export type GuestEvent =
+  | DomainEvent<'GuestDefined', GuestDefinedData>
+  | DomainEvent<'GuestRedefined', GuestDefinedData>
+  | DomainEvent<'GuestOsReported', { guestOs: GuestOs }>
+  | DomainEvent<'MigrationHintsSet', { migration: MigrationHints | null }>
+  | DomainEvent<'DeviceAttached', { device: GuestDevice }>
+  | DomainEvent<'DeviceDetached', { deviceId: string }>
+  | DomainEvent<'DeviceIommuPolicySet', { deviceId: string; iommuPlatform: boolean | null }>
+  | DomainEvent<'HotplugReservationAdded', { reservation: HotplugReservation & { id: string } }>
+  | DomainEvent<'HotplugReservationRemoved', { reservationId: string }>
+  | DomainEvent<'GuestPlaced', { hostId: string; previousHostId: string | null }>
+  | DomainEvent<'GuestMigrated', { fromHostId: string; toHostId: string; migrationId: string }>
+  | DomainEvent<'GuestRemoved', Record<string, never>>;
+
+export type GuestEventType = GuestEvent['type'];
