@@ -38,3 +38,8 @@ export const pciAddress = z
 export const pciId = z.string().regex(/^0x[0-9a-f]{4}$/, 'must be a 16-bit PCI id like "0x15b3"');
 
 export const bits = (max: number) => z.int({ error: 'must be a whole number of bits' }).min(1).max(max);
+
+// Operators read these messages: a missing field says so plainly instead of "received undefined".
+z.config({
+  customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : undefined),
+});

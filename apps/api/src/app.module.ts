@@ -1,0 +1,23 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { AppConfig } from './config.js';
+import { EventsController } from './events/events.controller.js';
+import { FleetController } from './fleet/fleet.controller.js';
+import { GuestsController } from './fleet/guests.controller.js';
+import { HostsController } from './fleet/hosts.controller.js';
+import { MachineDefaultsController } from './fleet/machine-defaults.controller.js';
+import { HealthController } from './health/health.controller.js';
+import { ProblemFilter } from './http/problem.js';
+import { PersistenceModule } from './persistence.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [PersistenceModule.forRoot(config)],
+      controllers: [FleetController, HostsController, GuestsController, MachineDefaultsController, EventsController, HealthController],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { EventStore } from '@ferry/event-store';
+import { etagOf, parseBody } from '../http/request.js';
+
+const eventsQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+@Controller('v1')
+export class EventsController {
+  constructor(@Inject(EventStore) private readonly store: EventStore) {}
+
+  /** The whole log in commit order; `next` is the cursor for the following page. */
+  @Get('events')
+  async events(@Query() query: unknown) {
+    const { after, limit } = parseBody(eventsQuery, query, 'query');
+    const events = await this.store.readAll({ after, limit });
+    return { events, next: events.at(-1)?.position ?? after };
+  }
+
+  @Get('streams/:streamId')
+  async stream(@Param('streamId') streamId: string, @Res({ passthrough: true }) response: Response) {
+    const events = await this.store.readStream(streamId);
+    const version = events.at(-1)?.streamVersion ?? 0;
+    response.setHeader('ETag', etagOf(version));
+    return { streamId, version, events };
+  }
+}

@@ -1,0 +1,77 @@
+import { Body, Controller, Delete, Get, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { decodeGuestState, guestDeviceSchema, guestSchema, hotplugReservationSchema, notFound } from '@ferry/domain';
+import { ProjectionRunner } from '@ferry/event-store';
+import { FleetCommands, guestsProjection, guestView, liveGuest, type StateDocument } from '@ferry/fleet';
+import { etagOf, parseBody, send, writeContext } from '../http/request.js';
+import { pageOf, paging } from './paging.js';
+
+const listQuery = z.strictObject({ host: z.string().optional(), machine: z.string().optional(), ...paging });
+const getQuery = z.strictObject({ asOf: z.coerce.number().int().min(0).optional() });
+const policySchema = z.strictObject({ iommuPlatform: z.boolean().nullable() });
+
+@Controller('v1/guests')
+export class GuestsController {
+  constructor(
+    @Inject(FleetCommands) private readonly commands: FleetCommands,
+    @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
+  ) {}
+
+  @Post()
+  async define(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const guest = parseBody(guestSchema, body);
+    return send(response, await this.commands.defineGuest(guest, writeContext(request)));
+  }
+
+  @Get()
+  async list(@Query() query: unknown) {
+    const { host, machine, offset, limit } = parseBody(listQuery, query, 'query');
+    const defaults = (await this.commands.repository.loadMachineDefaults()).state;
+    const docs = await this.projections.documents<StateDocument>(guestsProjection);
+    const guests = docs
+      .map((doc) => guestView(decodeGuestState(doc.state), doc.version, defaults))
+      .filter((g) => (host === undefined || g.host === host) && (machine === undefined || g.machine === machine));
+    return pageOf(guests, offset, limit);
+  }
+
+  /** The guest now, or with ?asOf=<global position> the guest as it was then. */
+  @Get(':id')
+  async get(@Param('id') id: string, @Query() query: unknown, @Res({ passthrough: true }) response: Response) {
+    const { asOf } = parseBody(getQuery, query, 'query');
+    const { state, version } = await this.commands.repository.loadGuest(id, { upToPosition: asOf });
+    if (!liveGuest(state)) throw notFound('guest', id);
+    const defaults = (await this.commands.repository.loadMachineDefaults()).state;
+    if (asOf === undefined) response.setHeader('ETag', etagOf(version));
+    return guestView(state, version, defaults);
+  }
+
+  @Post(':id/devices')
+  async attach(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const device = parseBody(guestDeviceSchema, body);
+    return send(response, await this.commands.guestCommand(id, { type: 'AttachDevice', device }, writeContext(request), 201));
+  }
+
+  @Delete(':id/devices/:deviceId')
+  async detach(@Param('id') id: string, @Param('deviceId') deviceId: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return send(response, await this.commands.guestCommand(id, { type: 'DetachDevice', deviceId }, writeContext(request)));
+  }
+
+  /** Sets a device's iommu_platform; null returns it to the machine family's default. */
+  @Put(':id/devices/:deviceId/iommu-policy')
+  async setPolicy(@Param('id') id: string, @Param('deviceId') deviceId: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const { iommuPlatform } = parseBody(policySchema, body);
+    return send(response, await this.commands.guestCommand(id, { type: 'SetDeviceIommuPolicy', deviceId, iommuPlatform }, writeContext(request)));
+  }
+
+  @Post(':id/hotplug-reservations')
+  async reserve(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const reservation = parseBody(hotplugReservationSchema, body);
+    return send(response, await this.commands.guestCommand(id, { type: 'AddHotplugReservation', reservation }, writeContext(request), 201));
+  }
+
+  @Delete(':id/hotplug-reservations/:reservationId')
+  async unreserve(@Param('id') id: string, @Param('reservationId') reservationId: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return send(response, await this.commands.guestCommand(id, { type: 'RemoveHotplugReservation', reservationId }, writeContext(request)));
+  }
+}

@@ -1,0 +1,60 @@
+import { Body, Controller, Get, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { decodeHostState, hostPatchSchema, hostSchema, notFound, type HostState } from '@ferry/domain';
+import { ProjectionRunner } from '@ferry/event-store';
+import { FleetCommands, hostsProjection, hostView, liveHost, type StateDocument } from '@ferry/fleet';
+import { etagOf, parseBody, send, writeContext } from '../http/request.js';
+import { pageOf, paging } from './paging.js';
+
+const reasonSchema = z.strictObject({ reason: z.string().max(500).default('cordoned by operator') });
+const listQuery = z.strictObject({ pool: z.string().optional(), arch: z.string().optional(), cordoned: z.enum(['true', 'false']).optional(), ...paging });
+
+@Controller('v1/hosts')
+export class HostsController {
+  constructor(
+    @Inject(FleetCommands) private readonly commands: FleetCommands,
+    @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
+  ) {}
+
+  @Post()
+  async register(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const host = parseBody(hostSchema, body);
+    return send(response, await this.commands.registerHost(host, writeContext(request)));
+  }
+
+  @Get()
+  async list(@Query() query: unknown) {
+    const { pool, arch, cordoned, offset, limit } = parseBody(listQuery, query, 'query');
+    const docs = await this.projections.documents<StateDocument>(hostsProjection);
+    const hosts = docs
+      .map((doc) => hostView(decodeHostState(doc.state), doc.version))
+      .filter((h) => (pool === undefined || h.pool === pool) && (arch === undefined || h.arch === arch) && (cordoned === undefined || String(h.cordoned) === cordoned));
+    return pageOf(hosts, offset, limit);
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string, @Res({ passthrough: true }) response: Response) {
+    const { state, version } = await this.commands.repository.loadHost(id);
+    if (!liveHost(state)) throw notFound('host', id);
+    response.setHeader('ETag', etagOf(version));
+    return hostView(state as HostState, version);
+  }
+
+  @Patch(':id')
+  async update(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const facts = parseBody(hostPatchSchema, body);
+    return send(response, await this.commands.updateHost(id, facts, writeContext(request)));
+  }
+
+  @Post(':id/cordon')
+  async cordon(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const { reason } = parseBody(reasonSchema, body ?? {});
+    return send(response, await this.commands.hostCommand(id, { type: 'CordonHost', reason }, writeContext(request)));
+  }
+
+  @Post(':id/uncordon')
+  async uncordon(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return send(response, await this.commands.hostCommand(id, { type: 'UncordonHost' }, writeContext(request)));
+  }
+}

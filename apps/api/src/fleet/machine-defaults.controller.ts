@@ -1,0 +1,27 @@
+import { Body, Controller, Get, Inject, Put, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { machineDefaultSchema } from '@ferry/domain';
+import { FleetCommands } from '@ferry/fleet';
+import { etagOf, parseBody, send, writeContext } from '../http/request.js';
+
+const bodySchema = z.strictObject({ machineDefaults: z.array(machineDefaultSchema).max(1000) });
+
+/** Per machine-family default for virtio iommu_platform; each device may override it. */
+@Controller('v1/machine-defaults')
+export class MachineDefaultsController {
+  constructor(@Inject(FleetCommands) private readonly commands: FleetCommands) {}
+
+  @Get()
+  async get(@Res({ passthrough: true }) response: Response) {
+    const { state, version } = await this.commands.repository.loadMachineDefaults();
+    response.setHeader('ETag', etagOf(version));
+    return { machineDefaults: state, version };
+  }
+
+  @Put()
+  async set(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const { machineDefaults } = parseBody(bodySchema, body);
+    return send(response, await this.commands.setMachineDefaults(machineDefaults, writeContext(request)));
+  }
+}

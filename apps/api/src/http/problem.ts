@@ -1,0 +1,83 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { ZodError } from 'zod';
+import { DomainError, type FieldProblem } from '@ferry/domain';
+import { ConcurrencyError, IdempotencyKeyReusedError } from '@ferry/event-store';
+
+/** A 4xx/5xx answer: a short code, a sentence, and per-field problems an operator can fix. */
+export interface Problem {
+  statusCode: number;
+  error: string;
+  message: string;
+  problems: FieldProblem[];
+}
+
+export class ValidationFailed extends Error {
+  constructor(readonly problems: FieldProblem[]) {
+    super(problems.map((p) => `${p.field}: ${p.message}`).join('; '));
+  }
+}
+
+/** "hosts[0].groups[2].reservedRegions[1].end" from zod's path array. */
+export function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
+  const joined = path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), prefix);
+  return joined || '(body)';
+}
+
+export function zodProblems(error: ZodError, prefix = ''): FieldProblem[] {
+  return error.issues.map((issue) => {
+    const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : undefined;
+    const path = unknownKeys?.length === 1 ? [...issue.path, unknownKeys[0]!] : issue.path;
+    return { field: fieldPath(path, prefix), message: unknownKeys ? `unknown field${unknownKeys.length > 1 ? 's' : ''} ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message };
+  });
+}
+
+const DOMAIN_STATUS: Record<DomainError['kind'], number> = {
+  invalid: 400,
+  'not-found': 404,
+  'already-exists': 409,
+  conflict: 409,
+  'precondition-failed': 412,
+};
+
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
+    const problem = this.toProblem(exception, request.headers['if-match'] !== undefined);
+    if (problem.statusCode >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (!response.headersSent) response.status(problem.statusCode).json(problem);
+  }
+
+  private toProblem(exception: unknown, hadIfMatch: boolean): Problem {
+    if (exception instanceof ValidationFailed) return problem(400, 'validation_failed', exception.message, exception.problems);
+    if (exception instanceof ZodError) {
+      const problems = zodProblems(exception);
+      return problem(400, 'validation_failed', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
+    }
+    if (exception instanceof DomainError) return problem(DOMAIN_STATUS[exception.kind], exception.code.toLowerCase(), exception.message, exception.problems);
+    if (exception instanceof ConcurrencyError) {
+      // With If-Match the client stated a version: 412. Without, two writers raced: 409, retry.
+      return problem(hadIfMatch ? 412 : 409, 'version_conflict', exception.message, [{ field: hadIfMatch ? 'If-Match' : 'stream', message: exception.message }]);
+    }
+    if (exception instanceof IdempotencyKeyReusedError) return problem(422, 'idempotency_key_reused', exception.message, [{ field: 'Idempotency-Key', message: exception.message }]);
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
+      return problem(status, status === 404 ? 'not_found' : 'http_error', message, []);
+    }
+    // body-parser errors (malformed JSON, too large, bad charset) carry their own 4xx status.
+    const status = (exception as { status?: unknown })?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const message = (exception as Error).message;
+      return problem(status, status === 413 ? 'payload_too_large' : 'malformed_body', message, [{ field: '(body)', message }]);
+    }
+    return problem(500, 'internal_error', 'internal error; see the server log', []);
+  }
+}
+
+const problem = (statusCode: number, error: string, message: string, problems: FieldProblem[]): Problem => ({ statusCode, error, message, problems });
