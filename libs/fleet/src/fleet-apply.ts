@@ -16,15 +16,17 @@ const MAX_ATTEMPTS = 3;
  * Applies a fleet file as desired state, like `kubectl apply`: only differences become events, and
  * all of them are appended in one transaction, so a file is applied whole or not at all.
  */
-export async function applyFleetFile(commands: FleetCommands, file: FleetFile, ctx: WriteContext): Promise<WriteOutcome> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await applyOnce(commands, file, { ...ctx, expectedVersion: undefined });
-    } catch (error) {
-      // Someone changed a stream between our read and our write: the file is desired state, so re-diff.
-      if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+export function applyFleetFile(commands: FleetCommands, file: FleetFile, ctx: WriteContext): Promise<WriteOutcome> {
+  return commands.idempotent(ctx, async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await applyOnce(commands, file, { ...ctx, expectedVersion: undefined });
+      } catch (error) {
+        // Someone changed a stream between our read and our write: the file is desired state, so re-diff.
+        if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+      }
     }
-  }
+  });
 }
 
 async function applyOnce(commands: FleetCommands, file: FleetFile, ctx: WriteContext): Promise<WriteOutcome> {

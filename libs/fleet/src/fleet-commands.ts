@@ -2,7 +2,7 @@ import {
   decideGuest, decideHost, decideMachineDefaults, DomainError, encodeEventData, evolveGuest, evolveHost, notFound, streamOf,
   type DomainEvent, type Guest, type GuestCommand, type GuestState, type Host, type HostCommand, type HostPatch, type HostState, type MachineDefault,
 } from '@ferry/domain';
-import type { AppendRequest, AppendResult, EventStore } from '@ferry/event-store';
+import { IdempotencyKeyReusedError, type AppendRequest, type AppendResult, type EventStore } from '@ferry/event-store';
 import { FleetRepository, liveGuest, liveHost } from './fleet-repository.js';
 import { guestView, hostView } from './views.js';
 import type { WriteContext, WriteOutcome } from './write-context.js';
@@ -23,7 +23,11 @@ export class FleetCommands {
     return this.hostCommand(id, { type: 'ReportHostFacts', facts }, ctx);
   }
 
-  async hostCommand(id: string, command: HostCommand, ctx: WriteContext, status = 200): Promise<WriteOutcome> {
+  hostCommand(id: string, command: HostCommand, ctx: WriteContext, status = 200): Promise<WriteOutcome> {
+    return this.idempotent(ctx, () => this.runHostCommand(id, command, ctx, status));
+  }
+
+  private async runHostCommand(id: string, command: HostCommand, ctx: WriteContext, status: number): Promise<WriteOutcome> {
     const { state, version } = await this.repository.loadHost(id);
     if (command.type !== 'RegisterHost' && !liveHost(state)) throw notFound('host', id);
     const events = decideHost(command, state);
@@ -32,14 +36,20 @@ export class FleetCommands {
     return this.write([this.request(streamOf.host(id), events, ctx, version)], ctx, () => ({ status, body }));
   }
 
-  async defineGuest(guest: Guest, ctx: WriteContext): Promise<WriteOutcome> {
-    const host = await this.repository.loadHost(guest.host);
-    if (!liveHost(host.state)) throw notFound('host', guest.host, 'host');
-    checkHostDevices(guest.devices, host.state, 'devices');
-    return this.guestCommand(guest.id, { type: 'DefineGuest', guest }, ctx, 201);
+  defineGuest(guest: Guest, ctx: WriteContext): Promise<WriteOutcome> {
+    return this.idempotent(ctx, async () => {
+      const host = await this.repository.loadHost(guest.host);
+      if (!liveHost(host.state)) throw notFound('host', guest.host, 'host');
+      checkHostDevices(guest.devices, host.state, 'devices');
+      return this.runGuestCommand(guest.id, { type: 'DefineGuest', guest }, ctx, 201);
+    });
   }
 
-  async guestCommand(id: string, command: GuestCommand, ctx: WriteContext, status = 200): Promise<WriteOutcome> {
+  guestCommand(id: string, command: GuestCommand, ctx: WriteContext, status = 200): Promise<WriteOutcome> {
+    return this.idempotent(ctx, () => this.runGuestCommand(id, command, ctx, status));
+  }
+
+  private async runGuestCommand(id: string, command: GuestCommand, ctx: WriteContext, status: number): Promise<WriteOutcome> {
     const { state, version } = await this.repository.loadGuest(id);
     if (command.type !== 'DefineGuest' && !liveGuest(state)) throw notFound('guest', id);
     if (command.type === 'AttachDevice' && state?.hostId) {
@@ -56,13 +66,15 @@ export class FleetCommands {
     return this.write([this.request(streamOf.guest(id), events, ctx, version)], ctx, () => ({ status, body }));
   }
 
-  async setMachineDefaults(defaults: MachineDefault[], ctx: WriteContext): Promise<WriteOutcome> {
-    const { state, version } = await this.repository.loadMachineDefaults();
-    const events = decideMachineDefaults({ type: 'SetMachineDefaults', defaults }, state);
-    return this.write([this.request(streamOf.machineDefaults(), events, ctx, version)], ctx, () => ({
-      status: 200,
-      body: { machineDefaults: events.length > 0 ? defaults : state, version: version + events.length },
-    }));
+  setMachineDefaults(defaults: MachineDefault[], ctx: WriteContext): Promise<WriteOutcome> {
+    return this.idempotent(ctx, async () => {
+      const { state, version } = await this.repository.loadMachineDefaults();
+      const events = decideMachineDefaults({ type: 'SetMachineDefaults', defaults }, state);
+      return this.write([this.request(streamOf.machineDefaults(), events, ctx, version)], ctx, () => ({
+        status: 200,
+        body: { machineDefaults: events.length > 0 ? defaults : state, version: version + events.length },
+      }));
+    });
   }
 
   request(streamId: string, events: DomainEvent[], ctx: WriteContext, loadedVersion: number): AppendRequest {
@@ -71,6 +83,31 @@ export class FleetCommands {
       expectedVersion: ctx.expectedVersion ?? loadedVersion,
       events: events.map((event) => ({ type: event.type, data: encodeEventData(event), metadata: ctx.metadata })),
     };
+  }
+
+  /**
+   * Runs a command once per Idempotency-Key. A retry whose first attempt already committed gets the
+   * stored answer before anything is decided (deciding again could fail: "already exists"); a retry
+   * racing its first attempt is caught by the append, which checks the key in its transaction, or,
+   * if deciding failed because the first attempt just committed, by looking again.
+   */
+  async idempotent(ctx: WriteContext, command: () => Promise<WriteOutcome>): Promise<WriteOutcome> {
+    if (!ctx.idempotency) return command();
+    const replay = async () => {
+      const record = await this.store.findIdempotency(ctx.idempotency!.key);
+      if (!record) return undefined;
+      if (record.fingerprint !== ctx.idempotency!.fingerprint) throw new IdempotencyKeyReusedError(record.key);
+      return { status: record.status, body: record.body, replayed: true };
+    };
+    const earlier = await replay();
+    if (earlier) return earlier;
+    try {
+      return await command();
+    } catch (error) {
+      const raced = await replay();
+      if (raced) return raced;
+      throw error;
+    }
   }
 
   /** One atomic append of every stream's events, carrying the idempotency record when there is one. */

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { decodeHostState, hostPatchSchema, hostSchema, notFound, type HostState } from '@ferry/domain';
+import { decodeHostState, hostSchema, notFound, parseHostPatch, type HostState } from '@ferry/domain';
 import { ProjectionRunner } from '@ferry/event-store';
 import { FleetCommands, hostsProjection, hostView, liveHost, type StateDocument } from '@ferry/fleet';
+import { ValidationFailed, zodProblems } from '../http/problem.js';
 import { etagOf, parseBody, send, writeContext } from '../http/request.js';
 import { pageOf, paging } from './paging.js';
 
@@ -43,7 +44,9 @@ export class HostsController {
 
   @Patch(':id')
   async update(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    const facts = parseBody(hostPatchSchema, body);
+    const parsed = parseHostPatch(body ?? {});
+    if (!parsed.success) throw new ValidationFailed(zodProblems(parsed.error));
+    const facts = parsed.data;
     return send(response, await this.commands.updateHost(id, facts, writeContext(request)));
   }
 

@@ -68,6 +68,8 @@ export class ProblemFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
+      // Our own errors never arrive as HttpException: a 400 here is the body parser's (malformed JSON).
+      if (status === 400) return problem(400, 'malformed_body', message, [{ field: '(body)', message }]);
       return problem(status, status === 404 ? 'not_found' : 'http_error', message, []);
     }
     // body-parser errors (malformed JSON, too large, bad charset) carry their own 4xx status.

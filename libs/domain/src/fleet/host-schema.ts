@@ -90,3 +90,15 @@ export type HostIommu = z.output<typeof hostIommuSchema>;
 export type Spapr = z.output<typeof spaprSchema>;
 export type Arch = (typeof ARCHES)[number];
 export type CpuVendor = (typeof CPU_VENDORS)[number];
+
+/**
+ * Parses a PATCH body. Only the keys the client sent count: schema defaults (e.g. `groups: []`)
+ * must not fill in absent keys, or reporting one fact would erase the others.
+ */
+export function parseHostPatch(body: unknown): ReturnType<typeof hostPatchSchema.safeParse> {
+  const result = hostPatchSchema.safeParse(body);
+  if (!result.success || typeof body !== 'object' || body === null) return result;
+  const sent = new Set(Object.keys(body));
+  const data = Object.fromEntries(Object.entries(result.data).filter(([key]) => sent.has(key))) as HostPatch;
+  return { ...result, data };
+}
