@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { addressRange } from './fleet/primitives.js';
 import { guestDefinitionSchema, guestDeviceSchema, guestOsSchema, hotplugReservationSchema, memoryMapEntrySchema, migrationHintsSchema } from './fleet/guest-schema.js';
-import { hostIommuSchema, hostPatchSchema, hostSchema, iommuGroupSchema, reservedRegionSchema, spaprSchema } from './fleet/host-schema.js';
+import { hostAttributesSchema, hostIommuSchema, hostSchema, iommuGroupSchema, reservedRegionSchema, spaprSchema } from './fleet/host-schema.js';
 import { machineDefaultSchema } from './fleet/fleet-file-schema.js';
 import type { DomainEvent } from './events.js';
 
@@ -29,7 +29,7 @@ const definedSchema = z.object({
 
 const schemas: Record<string, z.ZodType> = {
   HostRegistered: z.object({ host: hostSchema }),
-  HostAttributesChanged: z.object({ attributes: hostPatchSchema }),
+  HostAttributesChanged: z.object({ attributes: hostAttributesSchema }),
   HostIommuReported: z.object({ iommu: hostIommuSchema }),
   IommuGroupsReported: z.object({ groups: z.array(iommuGroupSchema) }),
   ReservedRegionsReported: z.object({ groupId: z.int(), reservedRegions: z.array(reservedRegionSchema) }),

@@ -65,7 +65,12 @@ export const migrationHintsSchema = z.strictObject({
 export const guestMemorySchema = z
   .strictObject({ ram: size, max: size.optional(), slots: z.int().min(0).max(256).default(0) })
   .refine((memory) => memory.ram > 0n, { message: 'must be more than 0 bytes', path: ['ram'] })
-  .refine((memory) => memory.max === undefined || memory.max >= memory.ram, { message: 'max must not be below ram', path: ['max'] });
+  .refine((memory) => memory.max === undefined || memory.max >= memory.ram, { message: 'max must not be below ram', path: ['max'] })
+  // QEMU refuses to start with hot-plug slots but no room to plug into (machine_set_mem).
+  .refine((memory) => memory.slots === 0 || (memory.max !== undefined && memory.max !== memory.ram), {
+    message: 'slots need a max above ram (QEMU: "slots specified but no max-size")',
+    path: ['slots'],
+  });
 
 const guestFields = {
   id: entityId,

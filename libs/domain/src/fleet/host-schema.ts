@@ -77,6 +77,16 @@ export const hostSchema = z.strictObject(hostFields).superRefine((host, ctx) => 
   });
 });
 
+/** The event data of HostAttributesChanged: every attribute, with no defaults to fill in. */
+export const hostAttributesSchema = z.object({
+  pool: hostFields.pool,
+  arch: hostFields.arch,
+  cpuVendor: hostFields.cpuVendor,
+  memory: hostFields.memory,
+  kernel: hostFields.kernel,
+  qemuVersion: hostFields.qemuVersion,
+});
+
 /** A partial update (PATCH): any top-level fact except the id. */
 export const hostPatchSchema = z.strictObject(hostFields).omit({ id: true }).partial();
 

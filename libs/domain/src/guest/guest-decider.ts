@@ -111,14 +111,20 @@ function defineFromScratch(guest: Guest): GuestEvent[] {
   ];
 }
 
-/** Reservations without an id get a stable one from their kind and position: `vfio-network-1`. */
+/**
+ * Reservations without an id get a stable one from their kind and position (`vfio-network-1`),
+ * skipping every id already taken, so the same list always gets the same ids and no two collide.
+ */
 export function withReservationIds(reservations: readonly HotplugReservation[]): (HotplugReservation & { id: string })[] {
-  const counts = new Map<string, number>();
+  const taken = new Set(reservations.flatMap((r) => (r.id ? [r.id] : [])));
+  const next = new Map<string, number>();
   return reservations.map((reservation) => {
     if (reservation.id) return { ...reservation, id: reservation.id };
     const stem = [reservation.kind, reservation.deviceClass].filter(Boolean).join('-');
-    const n = (counts.get(stem) ?? 0) + 1;
-    counts.set(stem, n);
+    let n = next.get(stem) ?? 1;
+    while (taken.has(`${stem}-${n}`)) n++;
+    next.set(stem, n + 1);
+    taken.add(`${stem}-${n}`);
     return { ...reservation, id: `${stem}-${n}` };
   });
 }

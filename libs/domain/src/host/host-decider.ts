@@ -76,8 +76,11 @@ export function evolveHost(state: HostState | undefined, event: HostEvent): Host
   if (!state) return state;
   const host = state.host;
   switch (event.type) {
-    case 'HostAttributesChanged':
-      return { ...state, host: { ...host, ...event.data.attributes } };
+    case 'HostAttributesChanged': {
+      // Assign every attribute, so one the operator removed (pool: undefined) stays removed on replay.
+      const { pool, arch, cpuVendor, memory, kernel, qemuVersion } = event.data.attributes;
+      return { ...state, host: { ...host, pool, arch, cpuVendor, memory, kernel, qemuVersion } };
+    }
     case 'HostIommuReported':
       return { ...state, host: { ...host, iommu: event.data.iommu } };
     case 'IommuGroupsReported':
