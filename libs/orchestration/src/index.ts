@@ -1,0 +1,4 @@
+export * from './migration/convergence-policy.js';
+export * from './migration/migration-events.js';
+export * from './migration/migration-decider.js';
+export * from './hotplug/hotplug-events.js';

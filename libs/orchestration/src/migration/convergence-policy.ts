@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { size } from '@ferry/domain';
+
+// What operators know from oVirt (migration policies, stalling steps), Nova
+// (live_migration_completion_timeout per GiB, post-copy) and KubeVirt (bandwidthPerMigration,
+// completionTimeoutPerGiB, allowAutoConverge, allowPostCopy). Defaults follow QEMU (DOMAIN.md §7.3).
+
+export const downtimeStepSchema = z.strictObject({
+  /** Raise the limit after this many consecutive iterations that did not shrink what remains. */
+  afterStalledIterations: z.int().min(1).max(1000),
+  downtimeLimitMs: z.int().min(1).max(2_000_000),
+});
+
+export const convergencePolicySchema = z.strictObject({
+  /** Bytes per second ("1GiB" = 1 GiB/s); unset = the link's speed. A rate, not an address: a number is exact here. */
+  maxBandwidth: size.transform((bytes) => Number(bytes)).optional(),
+  downtimeLimitMs: z.int().min(1).max(2_000_000).default(300),
+  downtimeSchedule: z.array(downtimeStepSchema).max(20).default([]),
+  /** Give up (or switch to post-copy) after this many seconds per GiB of guest RAM. */
+  completionTimeoutPerGiB: z.int().min(1).max(100_000).default(150),
+  onTimeout: z.enum(['abort', 'postcopy']).default('abort'),
+  autoConverge: z.boolean().default(true),
+  multifdChannels: z.int().min(1).max(64).default(2),
+});
+
+export type ConvergencePolicy = z.output<typeof convergencePolicySchema>;
+export type ConvergencePolicyInput = z.input<typeof convergencePolicySchema>;
+
+export const DEFAULT_POLICY: ConvergencePolicy = convergencePolicySchema.parse({});
+
+/** A migration's own policy fields win over its pool's, which win over the defaults. */
+export function effectivePolicy(pool: ConvergencePolicyInput | undefined, own: ConvergencePolicyInput | undefined): ConvergencePolicy {
+  return convergencePolicySchema.parse({ ...(pool ?? {}), ...(own ?? {}) });
+}
+
+/** The downtime limit in force after `stalled` consecutive stalled iterations. */
+export function downtimeLimitAfter(policy: ConvergencePolicy, stalled: number): number {
+  let limit = policy.downtimeLimitMs;
+  for (const step of [...policy.downtimeSchedule].sort((a, b) => a.afterStalledIterations - b.afterStalledIterations)) {
+    if (stalled >= step.afterStalledIterations) limit = Math.max(limit, step.downtimeLimitMs);
+  }
+  return limit;
+}
