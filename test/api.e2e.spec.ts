@@ -244,3 +244,39 @@ describe('restart on the SQLite file', () => {
     await backend.cleanup();
   });
 });
+
+describe('live event stream', () => {
+  it('pushes new events over Server-Sent Events, filtered by stream prefix, resuming after a position', async () => {
+    const backend = backends[0]!();
+    const api = await startApp(backend);
+    const controller = new AbortController();
+    const response = await fetch(`${api.url}/v1/stream?streams=host-`, { signal: controller.signal });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.getReader();
+    const received: string[] = [];
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      while (received.length < 2) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        for (const match of buffer.matchAll(/event: (\w+)\ndata: (.*)\n/g)) received.push(`${match[1]}:${JSON.parse(match[2]!).streamId}`);
+        buffer = buffer.slice(buffer.lastIndexOf('\n\n') + 2);
+      }
+    })();
+    await api.request('POST', '/v1/hosts', { body: host('host-live') });
+    await api.request('POST', '/v1/guests', { body: guest('vm-live', 'host-live') });
+    await api.request('POST', '/v1/hosts/host-live/cordon', { body: {} });
+    await reading;
+    controller.abort();
+    expect(received).toEqual(['HostRegistered:host-host-live', 'HostCordoned:host-host-live']);
+    const resumed = await fetch(`${api.url}/v1/stream?after=0`, { signal: AbortSignal.timeout(500) }).then(async (r) => {
+      const text = await r.body!.getReader().read();
+      return new TextDecoder().decode(text.value);
+    });
+    expect(resumed).toMatch(/connected at position 0/);
+    await api.close();
+    await backend.cleanup();
+  });
+});

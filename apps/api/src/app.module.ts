@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { AppConfig } from './config.js';
+import { EventFeed } from './events/event-feed.js';
 import { EventsController } from './events/events.controller.js';
+import { StreamController } from './events/stream.controller.js';
 import { FleetController } from './fleet/fleet.controller.js';
 import { GuestsController } from './fleet/guests.controller.js';
 import { HostsController } from './fleet/hosts.controller.js';
@@ -16,8 +18,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PersistenceModule.forRoot(config)],
-      controllers: [FleetController, HostsController, GuestsController, MachineDefaultsController, EventsController, HealthController],
-      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+      controllers: [FleetController, HostsController, GuestsController, MachineDefaultsController, EventsController, StreamController, HealthController],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, EventFeed],
     };
   }
 }

@@ -1,0 +1,248 @@
+import { streamOf, toHex, type GuestState } from '@ferry/domain';
+import type { ExecutionBackend, MigrationEvent as EngineEvent, MigrationHandle, MigrationResult } from '@ferry/emulator';
+import type { EventMetadata, EventStore } from '@ferry/event-store';
+import { FleetRepository, liveGuest } from '@ferry/fleet';
+import type { JobOutcome, SlotLimiter } from '@ferry/jobs';
+import { completionTimeoutMs, migrationSpecFor, seedOf } from './emulator-spec.js';
+import { downtimeLimitAfter } from './convergence-policy.js';
+import { isTerminal, type MigrationState } from './migration-decider.js';
+import type { MigrationProgress, PlanSnapshot } from './migration-events.js';
+import { MigrationRepository } from './migration-repository.js';
+
+/** Re-checks a migration against the facts as they are now (the planner, behind a port). */
+export type MigrationReplanner = (migration: MigrationState) => Promise<PlanSnapshot>;
+
+/** The stream versions a plan was made on, read again now: if any moved, the plan is stale. */
+export type InputVersions = (migration: MigrationState) => Promise<Record<string, number>>;
+
+export interface MigrationExecutorPorts {
+  store: EventStore;
+  limiter: SlotLimiter;
+  backends: Record<'emulator' | 'qemu', ExecutionBackend | undefined>;
+  replan: MigrationReplanner;
+  inputVersions: InputVersions;
+  workerId: string;
+  linkBandwidth: number;
+  /** How long to wait before asking for a slot again. */
+  slotRetryMs?: number;
+}
+
+type SettableHandle = MigrationHandle & { setParameters?: (p: { downtimeLimitMs?: number }) => void };
+
+/**
+ * Executes one migration job: the log decides everything. A job that finds its migration finished
+ * does nothing; one that finds it "running" knows the worker before it died and says so; otherwise it
+ * re-plans if facts moved, takes a slot, runs the backend, and records every step. The guest's
+ * stream records the new host only together with MigrationCompleted, in one transaction.
+ */
+export class MigrationExecutor {
+  private readonly migrations: MigrationRepository;
+  private readonly fleet: FleetRepository;
+
+  constructor(private readonly ports: MigrationExecutorPorts) {
+    this.migrations = new MigrationRepository(ports.store);
+    this.fleet = new FleetRepository(ports.store);
+  }
+
+  private metadata(id: string, extra: EventMetadata = {}): EventMetadata {
+    return { actor: `worker:${this.ports.workerId}`, correlationId: id, ...extra };
+  }
+
+  async run(id: string): Promise<JobOutcome> {
+    const { state } = await this.migrations.load(id);
+    if (!state || isTerminal(state)) return { kind: 'done' };
+    const slot = { id, source: state.sourceHostId, destination: state.destinationHostId };
+    if (state.state === 'running') {
+      // The previous attempt's worker stopped (SIGKILL, crash) mid-migration. The destination copy
+      // died with it and the guest never left its source, which is what we record.
+      await this.fail(id, `interrupted: the worker running attempt ${state.attempts} stopped before the migration finished; the guest is still on ${state.sourceHostId}`);
+      await this.ports.limiter.release(slot);
+      return { kind: 'done' };
+    }
+    if (!(await this.stillValid(state))) return { kind: 'done' };
+    const answer = await this.ports.limiter.tryAcquire(slot);
+    if (!answer.acquired) {
+      await this.migrations.execute(id, { type: 'WaitForSlot', reason: answer.reason }, this.metadata(id));
+      return { kind: 'later', delayMs: this.ports.slotRetryMs ?? 500 };
+    }
+    try {
+      const started = await this.migrations.execute(id, { type: 'Start', worker: this.ports.workerId }, this.metadata(id));
+      if (started.events.length === 0 || isTerminal(started.state)) return { kind: 'done' };
+      await this.execute(started.state, slot);
+    } finally {
+      await this.ports.limiter.release(slot);
+    }
+    return { kind: 'done' };
+  }
+
+  /** Re-plans when the facts the plan rested on have changed; rejects if it now blocks. */
+  private async stillValid(state: MigrationState): Promise<boolean> {
+    const now = await this.ports.inputVersions(state);
+    const stale = Object.entries(state.plan.inputs).some(([stream, version]) => now[stream] !== version);
+    if (!stale) return true;
+    const plan = await this.ports.replan(state);
+    await this.migrations.execute(state.id, { type: 'Replan', stale: true, plan }, this.metadata(state.id));
+    if (plan.verdict !== 'blocked') return true;
+    const blocking = plan.conflicts.filter((c) => c.severity === 'error' || c.severity === 'corruption');
+    await this.migrations.execute(state.id, { type: 'Reject', reason: `facts changed since planning and the migration is now blocked: ${blocking.map((c) => c.code).join(', ')}`, conflicts: plan.conflicts }, this.metadata(state.id));
+    return false;
+  }
+
+  private async execute(state: MigrationState, slot: { id: string; source: string; destination: string }): Promise<void> {
+    const id = state.id;
+    const guest = (await this.fleet.loadGuest(state.guestId)).state;
+    if (!liveGuest(guest) || guest.hostId !== state.sourceHostId) {
+      await this.fail(id, `guest ${state.guestId} is no longer on ${state.sourceHostId}`);
+      return;
+    }
+    const backend = this.ports.backends[state.backend];
+    if (!backend) {
+      await this.fail(id, `the ${state.backend} backend is not available on worker ${this.ports.workerId}`);
+      return;
+    }
+    const hasVfio = guest.devices.some((d) => d.kind === 'vfio' || d.kind === 'vdpa');
+    const spec = migrationSpecFor(guest, state.policy, { linkBandwidth: this.ports.linkBandwidth, seed: seedOf(id), hasVfio });
+    const handle = backend.startMigration(spec) as SettableHandle;
+    const watch = new MigrationWatch(this, state, handle, guest, hasVfio, slot);
+    const result = await watch.follow();
+    await this.finish(state, guest, result, watch);
+  }
+
+  async recordProgress(state: MigrationState, progress: MigrationProgress): Promise<MigrationState> {
+    return (await this.migrations.execute(state.id, { type: 'RecordProgress', progress }, this.metadata(state.id))).state;
+  }
+
+  async adjust(state: MigrationState, change: { downtimeLimitMs?: number; postcopy?: boolean; reason: string }): Promise<void> {
+    await this.migrations.execute(state.id, { type: 'AdjustPolicy', ...change }, this.metadata(state.id));
+  }
+
+  async renewSlot(slot: { id: string; source: string; destination: string }): Promise<void> {
+    await this.ports.limiter.tryAcquire(slot);
+  }
+
+  private async finish(state: MigrationState, guest: GuestState, result: MigrationResult, watch: MigrationWatch): Promise<void> {
+    const id = state.id;
+    if (result.status === 'completed') {
+      const { version } = await this.migrations.load(id);
+      const guestVersion = (await this.fleet.loadGuest(guest.id)).version;
+      const mode = result.postcopy ? 'postcopy' : 'precopy';
+      const metadata = this.metadata(id);
+      const completed = {
+        totalTimeMs: result.info.totalTimeMs,
+        downtimeMs: result.info.downtimeMs ?? 0,
+        transferredBytes: toHex(result.info.ram.transferredBytes),
+        iterations: result.iterations.length,
+        mode,
+      };
+      // One transaction: the guest moves exactly when the migration completes, never otherwise.
+      await this.ports.store.appendMany([
+        { streamId: streamOf.migration(id), expectedVersion: version, events: [
+          { type: 'MigrationSwitchedOver', data: { mode, elapsedMs: result.postcopy?.startedAtMs ?? result.info.totalTimeMs }, metadata },
+          { type: 'MigrationCompleted', data: completed, metadata },
+        ] },
+        { streamId: streamOf.guest(guest.id), expectedVersion: guestVersion, events: [
+          { type: 'GuestMigrated', data: { fromHostId: state.sourceHostId, toHostId: state.destinationHostId, migrationId: id }, metadata },
+        ] },
+      ]);
+      return;
+    }
+    if (result.status === 'cancelled' && !watch.failure) {
+      await this.migrations.execute(id, { type: 'ConfirmCancel', reason: watch.cancelReason ?? 'cancelled' }, this.metadata(id));
+      return;
+    }
+    await this.fail(id, watch.failure ?? `migration ${result.status}${result.stopReason ? ` (${result.stopReason})` : ''}`);
+  }
+
+  async fail(id: string, reason: string): Promise<void> {
+    await this.migrations.execute(id, { type: 'Fail', reason }, this.metadata(id));
+  }
+
+  async cancelRequested(id: string): Promise<boolean> {
+    return (await this.migrations.load(id)).state?.cancelRequested ?? false;
+  }
+}
+
+/** Follows one running migration: records progress, applies the policy, honours cancel requests. */
+class MigrationWatch {
+  cancelReason: string | undefined;
+  failure: string | undefined;
+  private stalled = 0;
+  private lastRemaining: bigint | undefined;
+  private downtimeLimitMs: number;
+  private postcopyStarted = false;
+  private lastRenewal = Date.now();
+
+  constructor(
+    private readonly executor: MigrationExecutor,
+    private state: MigrationState,
+    private readonly handle: SettableHandle,
+    private readonly guest: GuestState,
+    private readonly hasVfio: boolean,
+    private readonly slot: { id: string; source: string; destination: string },
+  ) {
+    this.downtimeLimitMs = state.policy.downtimeLimitMs;
+  }
+
+  async follow(): Promise<MigrationResult> {
+    const timeoutMs = completionTimeoutMs(this.ramBytes(), this.state.policy);
+    for await (const event of this.handle.events()) {
+      if (event.type === 'dirty-sync') await this.onIteration(event);
+      if (this.handle.info().totalTimeMs > timeoutMs && !this.postcopyStarted && !this.cancelReason) await this.onTimeout(timeoutMs);
+      if (Date.now() - this.lastRenewal > 5_000) {
+        this.lastRenewal = Date.now();
+        await this.executor.renewSlot(this.slot);
+      }
+    }
+    return this.handle.result;
+  }
+
+  private ramBytes(): bigint {
+    return this.guest.memoryMap.filter((e) => e.kind === 'ram').reduce((sum, e) => sum + (e.end - e.start + 1n), 0n);
+  }
+
+  private async onIteration(event: Extract<EngineEvent, { type: 'dirty-sync' }>): Promise<void> {
+    const it = event.iteration;
+    const info = this.handle.info();
+    this.state = await this.executor.recordProgress(this.state, {
+      iteration: it.iteration,
+      status: info.status,
+      elapsedMs: event.atMs,
+      transferredBytes: toHex(info.ram.transferredBytes),
+      remainingBytes: toHex(it.remainingBytes),
+      totalBytes: toHex(info.ram.totalBytes),
+      dirtyPagesRate: it.dirtyPagesRate,
+      expectedDowntimeMs: it.expectedDowntimeMs,
+      downtimeLimitMs: this.downtimeLimitMs,
+      cpuThrottlePercentage: it.cpuThrottlePercentage,
+      mbps: info.ram.mbps,
+    });
+    if (this.state.cancelRequested && !this.cancelReason) {
+      this.cancelReason = 'cancelled by operator request';
+      this.handle.cancel();
+      return;
+    }
+    if (isTerminal(this.state)) return;
+    // A stalled iteration is one that did not shrink what remains (oVirt's "stalling").
+    this.stalled = this.lastRemaining !== undefined && it.remainingBytes >= this.lastRemaining ? this.stalled + 1 : 0;
+    this.lastRemaining = it.remainingBytes;
+    const limit = downtimeLimitAfter(this.state.policy, this.stalled);
+    if (limit > this.downtimeLimitMs && this.handle.setParameters) {
+      this.downtimeLimitMs = limit;
+      this.handle.setParameters({ downtimeLimitMs: limit });
+      await this.executor.adjust(this.state, { downtimeLimitMs: limit, reason: `${this.stalled} stalled iterations` });
+    }
+  }
+
+  private async onTimeout(timeoutMs: number): Promise<void> {
+    const seconds = Math.round(timeoutMs / 1000);
+    if (this.state.policy.onTimeout === 'postcopy' && !this.hasVfio) {
+      this.postcopyStarted = true;
+      this.handle.startPostcopy();
+      await this.executor.adjust(this.state, { postcopy: true, reason: `not converged after ${seconds} s: switching to post-copy` });
+      return;
+    }
+    this.cancelReason = `aborted: not converged within the completion timeout (${seconds} s)`;
+    this.failure = `did not converge within ${seconds} s (${this.state.policy.completionTimeoutPerGiB} s per GiB); the guest stays on ${this.state.sourceHostId}`;
+    this.handle.cancel();
+  }
+}
