@@ -1,0 +1,436 @@
+// The pre-copy / post-copy engine, stepped in ticks of virtual time.
+//
+// Clock: virtual milliseconds as integer `number`s (exact up to 2^53 ms). The clock advances a
+// whole tick at a time; an event inside a tick (a sync, the VM stop) happens at a fractional
+// offset computed from the bytes sent so far in the tick and is stamped with the next whole ms.
+//
+// One tick of pre-copy mirrors QEMU's migration_thread loop: migration_iteration_run (sync
+// when the remaining data fits the threshold, then complete, switch to post-copy or go on),
+// ram_save_iterate (send pages until the 100 ms window's max-bandwidth budget or the link is
+// used up), and migration_update_counters at each 100 ms window.
+import { GuestMemory } from '../memory/guest-memory.js';
+import { Prng } from '../prng.js';
+import { EmulatorSpecError } from '../spec-error.js';
+import { PAGE_SIZE } from '../units.js';
+import { createWorkload } from '../workload/create-workload.js';
+import type { WriteGenerator } from '../workload/write-generators.js';
+import { DirtyRatePeriod } from './dirty-rate-period.js';
+import { MigrationCounters, type Gauges } from './migration-counters.js';
+import type {
+  DestinationVmState,
+  MigrationEvent,
+  MigrationInfo,
+  MigrationResult,
+  MigrationStatus,
+  SourceVmState,
+  StopReason,
+} from './migration-report.js';
+import { resolveMigrationSpec, type MigrationSpec, type ResolvedMigrationSpec } from './migration-spec.js';
+import { PageSender, wireBytes } from './page-sender.js';
+import { PostcopyPhase, type PostcopyContext } from './postcopy-phase.js';
+import { RateWindow } from './rate-window.js';
+
+/** Nova's should_switch_to_postcopy: less than 10 % progress in an iteration means stalled. */
+const STALL_PROGRESS = 0.1;
+
+/** Parameters QEMU lets an operator change while a migration runs. */
+export interface LiveParameters {
+  maxBandwidth?: number;
+  downtimeLimitMs?: number;
+}
+
+export interface CancelOutcome {
+  accepted: boolean;
+  reason?: string;
+}
+
+export class MigrationSimulation {
+  readonly spec: ResolvedMigrationSpec;
+  private readonly memory: GuestMemory;
+  private readonly workload: WriteGenerator;
+  private readonly rng: Prng;
+  private readonly sender: PageSender;
+  private readonly window: RateWindow;
+  private readonly period: DirtyRatePeriod;
+  private readonly counters: MigrationCounters;
+  private readonly listeners: ((event: MigrationEvent) => void)[] = [];
+
+  private nowMs = 0;
+  private statusValue: MigrationStatus = 'setup';
+  private stopReasonValue: StopReason | null = null;
+  private source: SourceVmState = 'running';
+  private destination: DestinationVmState = 'inmigrate';
+  private pendingPages = 0;
+  private linkDebt = 0;
+  private guestMsIntoTick = 0;
+  private expectedDowntimeMs: number;
+  private downtimeMs: number | null = null;
+  private completedAtMs: number | null = null;
+  private postcopyRequested = false;
+  private postcopy: PostcopyPhase | null = null;
+
+  constructor(spec: MigrationSpec) {
+    this.spec = resolveMigrationSpec(spec);
+    const p = this.spec.parameters;
+    this.memory = new GuestMemory(this.spec.ramBlocks, this.spec.initialContent);
+    this.workload = createWorkload(this.spec.workload, this.memory.totalPages);
+    this.rng = new Prng(this.spec.workload.seed ?? 1);
+    this.sender = new PageSender(this.memory);
+    // Windows and periods start when setup ends and the migration turns active.
+    this.window = new RateWindow(p.setupMs, p.maxBandwidth, p.downtimeLimitMs);
+    this.period = new DirtyRatePeriod(p.setupMs, p.autoConverge, PAGE_SIZE);
+    this.counters = new MigrationCounters(p.setupMs);
+    // migration_connect(): expected_downtime starts at the downtime limit.
+    this.expectedDowntimeMs = p.downtimeLimitMs;
+  }
+
+  get status(): MigrationStatus {
+    return this.statusValue;
+  }
+
+  get now(): number {
+    return this.nowMs;
+  }
+
+  /** True once the engine stopped: completed, cancelled, failed, or a limit was reached. */
+  get finished(): boolean {
+    return this.stopReasonValue !== null;
+  }
+
+  onEvent(listener: (event: MigrationEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Advances one tick (the whole setup phase counts as one). */
+  step(): void {
+    if (this.finished) return;
+    if (this.spec.networkFailureAtMs !== undefined && this.nowMs >= this.spec.networkFailureAtMs) {
+      this.failNetwork();
+      return;
+    }
+    if (this.statusValue === 'setup') this.runSetup();
+    else if (this.statusValue === 'active') this.precopyTick();
+    else if (this.statusValue === 'postcopy-active') this.postcopyTick();
+  }
+
+  /** Steps until finished (bounded by the spec's limits). */
+  run(): MigrationResult {
+    while (!this.finished) this.step();
+    return this.result();
+  }
+
+  /** migrate_cancel. Refused once post-copy started: the destination already owns the guest. */
+  cancel(): CancelOutcome {
+    if (this.statusValue === 'setup' || this.statusValue === 'active') {
+      this.period.stopThrottle();
+      this.source = 'running';
+      this.destination = 'shutdown';
+      this.stop('cancelled', 'cancelled');
+      return { accepted: true };
+    }
+    if (this.statusValue === 'postcopy-active') {
+      // libvirt refuses too ("cannot abort migration in post-copy mode"): neither side has the whole guest.
+      return { accepted: false, reason: 'cannot cancel a migration in post-copy mode' };
+    }
+    return { accepted: false, reason: `migration is ${this.statusValue}` };
+  }
+
+  /**
+   * migrate-start-postcopy: acted on at the next iteration check. Also revives a migration that
+   * stopped at an iteration or time limit (still 'active'): stepping goes on into post-copy.
+   */
+  startPostcopy(): CancelOutcome {
+    if (!this.spec.parameters.postcopy.enabled) return { accepted: false, reason: 'postcopy-ram capability is off' };
+    if (this.statusValue !== 'setup' && this.statusValue !== 'active') return { accepted: false, reason: `migration is ${this.statusValue}` };
+    this.postcopyRequested = true;
+    if (this.stopReasonValue === 'iteration-limit' || this.stopReasonValue === 'time-limit') this.stopReasonValue = null;
+    return { accepted: true };
+  }
+
+  /**
+   * migrate-set-parameters while migrating: max-bandwidth applies at once (QEMU resets the
+   * rate limit), downtime-limit from the next 100 ms window, when the threshold is recomputed.
+   */
+  setParameters(change: LiveParameters): void {
+    if (change.maxBandwidth !== undefined) {
+      if (!(change.maxBandwidth > 0)) throw new EmulatorSpecError('INVALID_MIGRATION', 'maxBandwidth must be positive');
+      this.window.maxBandwidth = change.maxBandwidth;
+    }
+    if (change.downtimeLimitMs !== undefined) {
+      if (!(change.downtimeLimitMs > 0 && change.downtimeLimitMs <= 2_000_000)) {
+        throw new EmulatorSpecError('INVALID_MIGRATION', 'downtimeLimitMs must be within (0, 2000 s]');
+      }
+      this.window.downtimeLimitMs = change.downtimeLimitMs;
+    }
+  }
+
+  info(): MigrationInfo {
+    return {
+      status: this.statusValue,
+      totalTimeMs: this.completedAtMs ?? this.nowMs,
+      setupTimeMs: Math.min(this.nowMs, this.spec.parameters.setupMs),
+      downtimeMs: this.downtimeMs,
+      expectedDowntimeMs: this.expectedDowntimeMs,
+      cpuThrottlePercentage: this.period.throttle,
+      ram: this.counters.ramStats(this.pendingPages, this.memory.totalPages, this.gauges(), this.postcopy?.faults ?? 0),
+    };
+  }
+
+  result(): MigrationResult {
+    return {
+      status: this.statusValue,
+      stopReason: this.stopReasonValue,
+      converged: this.statusValue === 'completed',
+      info: this.info(),
+      iterations: [...this.counters.iterations],
+      throttleSteps: [...this.counters.throttleSteps],
+      postcopy: this.postcopy?.report() ?? null,
+      source: this.source,
+      destination: this.destination,
+    };
+  }
+
+  // ---- phases -------------------------------------------------------------------------
+
+  /** ram_init_bitmaps: every page starts dirty (the bulk stage), then the first sync. */
+  private runSetup(): void {
+    const setupMs = this.spec.parameters.setupMs;
+    this.workload.advance(setupMs);
+    this.nowMs = setupMs;
+    this.pendingPages = this.memory.markAllPending();
+    this.setStatus('active');
+    this.guestMsIntoTick = 0;
+    this.sync(0);
+  }
+
+  private precopyTick(): void {
+    const tickMs = this.spec.tickMs;
+    const wirePerMs = this.wireBytesPerMs(this.window.maxBandwidth);
+    const debt = this.linkDebt;
+    const linkBudget = wirePerMs * tickMs - debt;
+    let used = 0;
+    this.guestMsIntoTick = 0;
+    for (;;) {
+      const offset = Math.min(tickMs, (debt + used) / wirePerMs);
+      // migration_iteration_run: switch if post-copy was asked for, else an exact sync once
+      // what is left fits the threshold, then complete if it still fits.
+      if (this.postcopyRequested) return this.beginPostcopy(offset);
+      if (this.pendingPages * PAGE_SIZE <= this.window.thresholdBytes) {
+        this.sync(offset);
+        if (this.finished) return;
+        if (this.postcopyRequested) return this.beginPostcopy(offset);
+        if (this.pendingPages * PAGE_SIZE <= this.window.thresholdBytes) return this.complete(offset);
+      }
+      const budget = Math.min(linkBudget - used, this.window.budgetLeft());
+      if (budget <= 0 || this.pendingPages === 0) break;
+      const sent = this.sender.send(budget, this.pendingPages);
+      // A count with no pages behind it would spin forever: fail loudly instead.
+      if (sent.bytes === 0) throw new Error(`emulator invariant broken: ${this.pendingPages} pages counted pending, none found`);
+      this.account(sent.bytes, sent.normal, sent.zero);
+      used += sent.bytes;
+    }
+    this.endTick(tickMs, used, wirePerMs);
+    this.checkLimits();
+  }
+
+  private endTick(tickMs: number, used: number, wirePerMs: number): void {
+    this.advanceGuestTo(tickMs);
+    this.linkDebt = Math.max(0, this.linkDebt + used - wirePerMs * tickMs);
+    this.nowMs += tickMs;
+    this.closeWindowIfDue();
+  }
+
+  private postcopyTick(): void {
+    this.nowMs += this.spec.tickMs;
+    const context: PostcopyContext = {
+      memory: this.memory,
+      workload: this.workload,
+      rng: this.rng,
+      sender: this.sender,
+      pendingPages: () => this.pendingPages,
+      account: (bytes, counts) => this.account(bytes, counts.normal, counts.zero),
+    };
+    const doneAt = this.postcopy!.tick(context, this.nowMs, this.spec.tickMs);
+    this.closeWindowIfDue();
+    if (doneAt !== null) {
+      this.completedAtMs = doneAt;
+      this.stop('completed', 'completed');
+    }
+  }
+
+  // ---- QEMU steps ---------------------------------------------------------------------
+
+  /** migration_bitmap_sync at `offset` ms into the current tick, while pre-copy runs. */
+  private sync(offsetMs: number): void {
+    this.advanceGuestTo(offsetMs);
+    this.memory.applyWrites(this.workload.drain(), this.rng);
+    const newlyDirty = this.memory.syncDirtyLog();
+    this.pendingPages += newlyDirty;
+    const atMs = this.stamp(offsetMs);
+    const outcome = this.period.onSync(atMs, newlyDirty, this.counters.transferred);
+    if (outcome.throttle !== undefined) {
+      this.counters.throttleSteps.push(outcome.throttle);
+      this.emit({ type: 'throttle-changed', atMs, percent: outcome.throttle });
+    }
+    const previousRemaining = this.counters.remainingAtLastSync;
+    this.recordSync(atMs, newlyDirty);
+    const remainingBytes = this.pendingPages * PAGE_SIZE;
+    this.applyPostcopyPolicy(previousRemaining, remainingBytes);
+    if (this.counters.syncCount >= this.spec.limits.maxIterations && remainingBytes > this.window.thresholdBytes) {
+      this.limitReached('iteration-limit');
+    }
+  }
+
+  /** The sync done with the guest stopped (ram_save_complete, or post-copy's discard bitmap). */
+  private finalSync(offsetMs: number): void {
+    this.advanceGuestTo(offsetMs);
+    this.memory.applyWrites(this.workload.drain(), this.rng);
+    const newlyDirty = this.memory.syncDirtyLog();
+    this.pendingPages += newlyDirty;
+    this.recordSync(this.stamp(offsetMs), newlyDirty);
+  }
+
+  private recordSync(atMs: number, newlyDirty: number): void {
+    const report = this.counters.recordSync(atMs, newlyDirty, this.pendingPages * PAGE_SIZE, this.gauges());
+    this.emit({ type: 'dirty-sync', atMs, iteration: report });
+  }
+
+  private gauges(): Gauges {
+    return {
+      dirtyPagesRate: this.period.dirtyPagesRate,
+      bandwidthPerMs: this.window.bandwidthPerMs,
+      thresholdBytes: this.window.thresholdBytes,
+      mbps: this.window.mbps,
+      pagesPerSecond: this.window.pagesPerSecond,
+      expectedDowntimeMs: this.expectedDowntimeMs,
+      throttle: this.period.throttle,
+    };
+  }
+
+  private applyPostcopyPolicy(previousRemaining: number, remaining: number): void {
+    const pc = this.spec.parameters.postcopy;
+    if (!pc.enabled || this.postcopyRequested) return;
+    const passes = this.counters.syncCount - 2; // syncs after the one that ended the bulk pass
+    if (pc.switchAfterIterations !== undefined && passes >= pc.switchAfterIterations) this.postcopyRequested = true;
+    if (pc.switchWhenNotConverging && passes >= 1 && previousRemaining > 0) {
+      if ((previousRemaining - remaining) / previousRemaining < STALL_PROGRESS) this.postcopyRequested = true;
+    }
+  }
+
+  /** migration_completion: stop the guest, final sync, send the rest and the device state at link speed. */
+  private complete(offsetMs: number): void {
+    this.finalSync(offsetMs); // ram_save_complete; the guest is stopped from here on
+    const stopAt = this.nowMs + offsetMs;
+    const pages = this.memory.pendingByContent();
+    const ramBytes = wireBytes(pages);
+    this.account(ramBytes, pages.normal, pages.zero);
+    this.memory.clearPending();
+    this.pendingPages = 0;
+    const bytes = ramBytes + Number(this.spec.parameters.deviceStateBytes);
+    // Not held to max-bandwidth: QEMU lifts the rate limit for the final stage.
+    this.downtimeMs = Math.ceil(bytes / this.wireBytesPerMs(Number.POSITIVE_INFINITY) + this.spec.parameters.switchoverOverheadMs);
+    this.completedAtMs = Math.ceil(stopAt) + this.downtimeMs;
+    this.period.stopThrottle();
+    this.source = 'postmigrate';
+    this.destination = 'running';
+    this.stop('completed', 'completed');
+  }
+
+  /** postcopy_start: stop, final precopy sync (the discard bitmap), device state, destination runs. */
+  private beginPostcopy(offsetMs: number): void {
+    const stopAt = this.stamp(offsetMs);
+    this.finalSync(offsetMs);
+    const deviceBytes = Number(this.spec.parameters.deviceStateBytes);
+    this.downtimeMs = Math.ceil(deviceBytes / this.wireBytesPerMs(Number.POSITIVE_INFINITY) + this.spec.parameters.switchoverOverheadMs);
+    const cap = this.spec.parameters.postcopy.maxBandwidth;
+    this.postcopy = new PostcopyPhase(
+      stopAt,
+      stopAt + this.downtimeMs,
+      BigInt(this.pendingPages) * BigInt(PAGE_SIZE),
+      this.wireBytesPerMs(cap !== undefined && cap > 0 ? cap : Number.POSITIVE_INFINITY),
+    );
+    this.period.stopThrottle();
+    this.source = 'postmigrate';
+    this.destination = 'running';
+    this.nowMs += this.spec.tickMs; // the rest of this tick is part of the switchover
+    this.setStatus('postcopy-active');
+  }
+
+  private failNetwork(): void {
+    if (this.statusValue === 'postcopy-active') {
+      // The guest runs on the destination but part of its memory is still on the source.
+      this.destination = 'paused';
+      this.stop('postcopy-paused', 'network-failure');
+      return;
+    }
+    this.period.stopThrottle();
+    this.source = 'running';
+    this.destination = 'shutdown';
+    this.stop('failed', 'network-failure');
+  }
+
+  private limitReached(reason: 'iteration-limit' | 'time-limit'): void {
+    if (this.spec.parameters.postcopy.enabled && this.spec.parameters.postcopy.switchWhenNotConverging) {
+      this.postcopyRequested = true;
+      return;
+    }
+    this.stopReasonValue = reason; // status stays 'active': the caller decides what to do
+  }
+
+  private checkLimits(): void {
+    const timeout = this.spec.limits.timeoutMs;
+    if (timeout !== undefined && this.nowMs >= timeout && !this.finished) this.limitReached('time-limit');
+  }
+
+  // ---- helpers ------------------------------------------------------------------------
+
+  /** Bytes per ms the sender can put on the wire: link, multifd streams, and a rate cap. */
+  private wireBytesPerMs(rateCap: number): number {
+    const p = this.spec.parameters;
+    let perSecond = Math.min(p.linkBandwidth, rateCap);
+    if (p.perChannelBandwidth !== undefined) perSecond = Math.min(perSecond, p.perChannelBandwidth * Math.max(1, p.multifdChannels));
+    return perSecond / 1000;
+  }
+
+  private account(bytes: number, normal: number, zero: number): void {
+    this.counters.add(bytes, normal, zero);
+    this.pendingPages -= normal + zero;
+    if (this.statusValue === 'active' || this.statusValue === 'postcopy-active') this.window.record(bytes, normal + zero);
+  }
+
+  /** Lets the guest run up to `offsetMs` into the tick, slowed by the CPU throttle. */
+  private advanceGuestTo(offsetMs: number): void {
+    const delta = offsetMs - this.guestMsIntoTick;
+    if (delta <= 0) return;
+    this.workload.advance(delta * (1 - this.period.throttle / 100));
+    this.guestMsIntoTick = offsetMs;
+  }
+
+  private closeWindowIfDue(): void {
+    if (!this.window.maybeClose(this.nowMs)) return;
+    // expected_downtime = bytes dirty at the last sync / bandwidth, once anything was sent.
+    if (this.period.dirtyPagesRate > 0 && this.counters.transferred > 10_000 && this.window.bandwidthPerMs > 0) {
+      this.expectedDowntimeMs = Math.round(this.counters.remainingAtLastSync / this.window.bandwidthPerMs);
+    }
+  }
+
+  private stamp(offsetMs: number): number {
+    return this.nowMs + Math.ceil(offsetMs);
+  }
+
+  private stop(status: MigrationStatus, reason: StopReason): void {
+    this.stopReasonValue = reason;
+    this.setStatus(status);
+  }
+
+  private setStatus(to: MigrationStatus): void {
+    const from = this.statusValue;
+    if (from === to) return;
+    this.statusValue = to;
+    this.emit({ type: 'status-changed', atMs: this.completedAtMs ?? this.nowMs, from, to });
+  }
+
+  private emit(event: MigrationEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
