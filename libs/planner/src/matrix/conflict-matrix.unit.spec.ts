@@ -1,0 +1,175 @@
+// The fleet matrix: every cell must say what planMigration/planHotplug say, and updates stay local.
+import type { GuestState, HostState } from '@ferry/domain';
+import { describe, expect, it } from 'vitest';
+import { ConflictMatrix, planHotplug, planMigration, type Evaluation, type FleetSnapshot, type MatrixCell } from '../index.js';
+import { fleetOf, group, guest, host, nic } from '../test-support/fleet-fixtures.js';
+import { randomFleet } from '../test-support/random-fleet.js';
+
+const findingsOf = (conflicts: readonly { code: string; severity: string }[]) => [...new Set(conflicts.map((c) => `${c.code}:${c.severity}`))].sort();
+const cellKey = (cell: MatrixCell) => `${cell.kind} ${cell.guestId} ${cell.hostId} ${cell.reservationId ?? ''} ${findingsOf(cell.findings).join(',')}`;
+const everyCell = (matrix: ConflictMatrix) => matrix.query({ limit: Number.MAX_SAFE_INTEGER }).cells;
+
+/** What the plan functions say, cell by cell. */
+function expectedCells(fleet: FleetSnapshot): string[] {
+  const keys: string[] = [];
+  for (const state of fleet.guests.values()) {
+    for (const hostId of fleet.hosts.keys()) {
+      if (hostId === state.hostId) continue;
+      const plan = planMigration(fleet, state.id, hostId);
+      keys.push(`migration ${state.id} ${hostId}  ${findingsOf(plan.conflicts).join(',')}`);
+    }
+    if (state.hostId && fleet.hosts.has(state.hostId)) {
+      for (const reservation of state.hotplugReservations) {
+        const plan = planHotplug(fleet, state.id, reservation);
+        keys.push(`hotplug ${state.id} ${state.hostId} ${reservation.id} ${findingsOf(plan.conflicts).join(',')}`);
+      }
+    }
+  }
+  return keys.sort();
+}
+
+function snapshotOf(hosts: HostState[], guests: GuestState[], machineDefaults = randomFleet(1, 0, 0).machineDefaults): FleetSnapshot {
+  return fleetOf(hosts, guests, machineDefaults);
+}
+
+describe('ConflictMatrix agrees with the plan functions', () => {
+  it.each([11, 23, 42])('on a varied random fleet (seed %i)', (seed) => {
+    const { hosts, guests, machineDefaults } = randomFleet(seed, 24, 90);
+    const fleet = snapshotOf(hosts, guests, machineDefaults);
+    const matrix = ConflictMatrix.build(fleet);
+    const cells = everyCell(matrix).map(cellKey).sort();
+    expect(cells).toEqual(expectedCells(fleet));
+    // The fleet is varied enough to mean something: most codes occur somewhere.
+    const codes = new Set(everyCell(matrix).flatMap((c) => c.findings.map((f) => f.code)));
+    expect(codes.size).toBeGreaterThan(20);
+  });
+});
+
+describe('incremental updates', () => {
+  const { hosts, guests, machineDefaults } = randomFleet(5, 20, 80);
+
+  function recorded() {
+    const events: Evaluation[] = [];
+    const matrix = ConflictMatrix.build(snapshotOf(hosts, guests, machineDefaults), { onEvaluate: (e) => events.push(e) });
+    events.length = 0;
+    return { matrix, events };
+  }
+
+  it('a host fact change recomputes that host\'s column only, and ends where a full rebuild ends', () => {
+    const { matrix, events } = recorded();
+    const target = hosts[3]!;
+    const changed: HostState = {
+      ...target,
+      host: {
+        ...target.host,
+        groups: target.host.groups.map((g, i) => (i === 0 ? { ...g, reservedRegions: [...g.reservedRegions, { start: 0x2_0000_0000n, end: 0x2_001f_ffffn, type: 'reserved' as const }] } : g)),
+      },
+    };
+    matrix.upsertHost(changed);
+
+    const onTarget = guests.filter((g) => g.hostId === target.host.id).map((g) => g.id);
+    const migration = events.filter((e) => e.kind === 'migration');
+    expect(migration.length).toBe(guests.length - onTarget.length);
+    expect(new Set(migration.map((e) => (e as { hostId: string }).hostId))).toEqual(new Set([target.host.id]));
+    // Guests running on the host re-check their hot-plug reservations and source-side facts there; nobody else does.
+    const others = events.filter((e) => e.kind !== 'migration').map((e) => e.guestId);
+    expect(new Set(others).size).toBeLessThanOrEqual(onTarget.length);
+    for (const id of others) expect(onTarget).toContain(id);
+
+    const rebuilt = ConflictMatrix.build(snapshotOf(hosts.map((h) => (h === target ? changed : h)), guests, machineDefaults));
+    expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
+  });
+
+  it('a guest change that keeps its footprint recomputes that guest\'s row only', () => {
+    const { matrix, events } = recorded();
+    const target = guests[7]!;
+    const changed: GuestState = { ...target, hotplugReservations: [...target.hotplugReservations, { id: 'extra', kind: 'vfio', deviceClass: 'gpu' }] };
+    matrix.upsertGuest(changed);
+
+    expect(new Set(events.map((e) => e.guestId))).toEqual(new Set([target.id]));
+    expect(events.filter((e) => e.kind === 'migration').length).toBe(hosts.length - 1);
+    const rebuilt = ConflictMatrix.build(snapshotOf(hosts, guests.map((g) => (g === target ? changed : g)), machineDefaults));
+    expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
+  });
+
+  it('a guest that moves re-checks the columns of the hosts it left and joined (free memory, group owners)', () => {
+    const small = host({ id: 'small', memory: '64GiB', groups: [group(1, [nic('0000:81:00.0')])] });
+    const big = host({ id: 'big', memory: '1TiB', groups: [group(1, [nic('0000:81:00.0')])] });
+    const other = host({ id: 'other', memory: '1TiB' });
+    const mover = guest({ id: 'mover', host: 'big', memory: { ram: '40GiB' } });
+    const watcher = guest({ id: 'watcher', host: 'other', memory: { ram: '32GiB' } });
+    const events: Evaluation[] = [];
+    const matrix = ConflictMatrix.build(snapshotOf([small, big, other], [mover, watcher]), { onEvaluate: (e) => events.push(e) });
+    const watcherToSmall = () => matrix.query({ guest: 'watcher', host: 'small' }).cells[0]!.findings.map((f) => f.code);
+    expect(watcherToSmall()).toEqual([]);
+
+    events.length = 0;
+    matrix.upsertGuest({ ...mover, hostId: 'small' });
+    // 64 GiB − 40 GiB = 24 GiB free on "small": the watcher (32 GiB) no longer fits.
+    expect(watcherToSmall()).toEqual(['INSUFFICIENT_MEMORY']);
+    expect(events.some((e) => e.kind === 'migration' && e.guestId === 'watcher' && e.hostId === 'small')).toBe(true);
+    expect(events.some((e) => e.kind === 'migration' && e.guestId === 'watcher' && e.hostId === 'other')).toBe(false);
+  });
+
+  it('removing a host or a guest ends where a rebuild without it ends', () => {
+    const { matrix } = recorded();
+    matrix.removeHost(hosts[2]!.host.id);
+    matrix.removeGuest(guests[4]!.id);
+    const rebuilt = ConflictMatrix.build(snapshotOf(hosts.filter((h) => h !== hosts[2]), guests.filter((g) => g !== guests[4]), machineDefaults));
+    expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
+  });
+
+  it('adding a host after the build gives it a full column', () => {
+    const { matrix } = recorded();
+    const extra = randomFleet(99, 1, 0).hosts[0]!;
+    const added: HostState = { ...extra, host: { ...extra.host, id: 'late' } };
+    matrix.upsertHost(added);
+    const rebuilt = ConflictMatrix.build(snapshotOf([...hosts, added], guests, machineDefaults));
+    expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
+  });
+
+  it('new machine defaults change virtio findings without touching migration cells', () => {
+    const { matrix, events } = recorded();
+    matrix.setMachineDefaults([]);
+    expect(events.some((e) => e.kind === 'migration')).toBe(false);
+    const rebuilt = ConflictMatrix.build(snapshotOf(hosts, guests, []));
+    expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
+  });
+});
+
+describe('query', () => {
+  const { hosts, guests, machineDefaults } = randomFleet(8, 15, 60);
+  const matrix = ConflictMatrix.build(snapshotOf(hosts, guests, machineDefaults));
+  const all = everyCell(matrix);
+  const poolOf = new Map(hosts.map((h) => [h.host.id, h.host.pool]));
+
+  it.each([
+    ['kind', { kind: 'hotplug' as const }, (c: MatrixCell) => c.kind === 'hotplug'],
+    ['pool', { pool: 'p1' }, (c: MatrixCell) => poolOf.get(c.hostId) === 'p1'],
+    ['host', { host: hosts[4]!.host.id }, (c: MatrixCell) => c.hostId === hosts[4]!.host.id],
+    ['guest', { guest: guests[9]!.id }, (c: MatrixCell) => c.guestId === guests[9]!.id],
+    ['code', { code: 'CPU_VENDOR_MISMATCH' as const }, (c: MatrixCell) => c.findings.some((f) => f.code === 'CPU_VENDOR_MISMATCH')],
+    ['severity', { severity: 'corruption' as const }, (c: MatrixCell) => c.findings.some((f) => f.severity === 'corruption')],
+    ['verdict', { verdict: 'warnings' as const }, (c: MatrixCell) => c.verdict === 'warnings'],
+  ])('filters by %s, with totals and counts over every match', (_name, filter, keep) => {
+    const expected = all.filter(keep);
+    expect(expected.length).toBeGreaterThan(0);
+    const page = matrix.query({ ...filter, offset: 1, limit: 3 });
+    expect(page.total).toBe(expected.length);
+    expect(page.cells.map(cellKey)).toEqual(expected.slice(1, 4).map(cellKey));
+    const byCode: Record<string, number> = {};
+    for (const cell of expected) for (const code of new Set(cell.findings.map((f) => f.code))) byCode[code] = (byCode[code] ?? 0) + 1;
+    expect(page.counts.byCode).toEqual(byCode);
+    expect(page.counts.byVerdict.blocked).toBe(expected.filter((c) => c.verdict === 'blocked').length);
+    expect(page.counts.bySeverity.warning).toBe(expected.filter((c) => c.findings.some((f) => f.severity === 'warning')).length);
+  });
+
+  it('drills down: the plan behind a cell carries evidence for exactly the cell\'s findings', () => {
+    const cell = matrix.query({ code: 'GROUP_NOT_VIABLE', kind: 'migration', limit: 1 }).cells[0]!;
+    const plan = matrix.explainMigration(cell.guestId, cell.hostId);
+    expect(findingsOf(plan.conflicts)).toEqual(findingsOf(cell.findings));
+    expect(plan.conflicts.find((c) => c.code === 'GROUP_NOT_VIABLE')?.evidence.boundToNativeDriver).toBeDefined();
+    const hotplug = matrix.query({ kind: 'hotplug', verdict: 'blocked', limit: 1 }).cells[0]!;
+    expect(findingsOf(matrix.explainHotplug(hotplug.guestId, hotplug.reservationId!).conflicts)).toEqual(findingsOf(hotplug.findings));
+  });
+});
