@@ -9,6 +9,9 @@ const libAliases = Object.fromEntries(
     .map((name) => [`@ferry/${name}`, resolve('libs', name, 'src/index.ts')]),
 );
 libAliases['@ferry/migrations'] = resolve('migrations/src/index.ts');
+libAliases['@ferry/api/config'] = resolve('apps/api/src/config.ts');
+libAliases['@ferry/api/persistence'] = resolve('apps/api/src/persistence.module.ts');
+libAliases['@ferry/api/orchestration'] = resolve('apps/api/src/orchestration/orchestration.module.ts');
 
 export default defineConfig({
   resolve: { alias: libAliases },

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../apps/api/src/create-app.js';
-import type { AppConfig } from '../../apps/api/src/config.js';
+import { configFromEnv, type AppConfig } from '../../apps/api/src/config.js';
 import type { TestBackend } from './backends.js';
 
 export interface RunningApp {
@@ -16,6 +16,9 @@ process.env.FERRY_LOG ??= 'silent';
 export async function startApp(backend: TestBackend, overrides: Partial<AppConfig> = {}): Promise<RunningApp> {
   const store = backend.config();
   const app = await createApp({
+    // Embedded defaults (no Redis: in-process queue and workers), short leases so tests see crashes quickly.
+    ...configFromEnv({}),
+    leaseMs: 3_000,
     port: 0,
     host: '127.0.0.1',
     databaseUrl: store.databaseUrl,

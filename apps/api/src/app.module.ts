@@ -9,6 +9,11 @@ import { GuestsController } from './fleet/guests.controller.js';
 import { HostsController } from './fleet/hosts.controller.js';
 import { MachineDefaultsController } from './fleet/machine-defaults.controller.js';
 import { HealthController } from './health/health.controller.js';
+import { PlansController } from './planning/plans.controller.js';
+import { EvacuationsController } from './orchestration/evacuations.controller.js';
+import { HotplugsController } from './orchestration/hotplugs.controller.js';
+import { MigrationsController } from './orchestration/migrations.controller.js';
+import { OrchestrationModule } from './orchestration/orchestration.module.js';
 import { ProblemFilter } from './http/problem.js';
 import { PersistenceModule } from './persistence.module.js';
 
@@ -17,8 +22,8 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PersistenceModule.forRoot(config)],
-      controllers: [FleetController, HostsController, GuestsController, MachineDefaultsController, EventsController, StreamController, HealthController],
+      imports: [PersistenceModule.forRoot(config), OrchestrationModule.forRoot(config)],
+      controllers: [FleetController, HostsController, GuestsController, MachineDefaultsController, EventsController, StreamController, PlansController, MigrationsController, HotplugsController, EvacuationsController, HealthController],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, EventFeed],
     };
   }

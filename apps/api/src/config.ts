@@ -8,6 +8,25 @@ export interface AppConfig {
   /** PostgreSQL schema to use (tests give each suite its own). */
   databaseSchema?: string;
   bodyLimit: string;
+  /** redis://… runs the job queue on BullMQ and slot limits in Redis, shared by every process. */
+  redisUrl?: string;
+  /** Execute jobs in this process: always in embedded mode; with Redis only if asked (FERRY_RUN_WORKERS=true). */
+  runWorkers: boolean;
+  queuePrefix: string;
+  limits: { outboundPerHost: number; inboundPerHost: number; fleet: number };
+  /** Emulator pace: virtual seconds per wall second (unset: as fast as it can). */
+  emulatorSpeed?: number;
+  /** How long a worker's slot lease lasts without renewal; a dead worker's migration is declared failed after it. */
+  leaseMs: number;
+  workerConcurrency: number;
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1, got ${raw}`);
+  return value;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -20,5 +39,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sqlitePath: env.FERRY_SQLITE_PATH ?? `${env.FERRY_DATA_DIR ?? './data'}/ferry.sqlite`,
     databaseSchema: env.DATABASE_SCHEMA || undefined,
     bodyLimit: env.FERRY_BODY_LIMIT ?? '32mb',
+    redisUrl: env.REDIS_URL || undefined,
+    runWorkers: !env.REDIS_URL || env.FERRY_RUN_WORKERS === 'true',
+    queuePrefix: env.FERRY_QUEUE_PREFIX ?? 'ferry',
+    limits: {
+      outboundPerHost: positiveInt(env, 'FERRY_MAX_OUTBOUND_PER_HOST', 2),
+      inboundPerHost: positiveInt(env, 'FERRY_MAX_INBOUND_PER_HOST', 2),
+      fleet: positiveInt(env, 'FERRY_MAX_MIGRATIONS', 5),
+    },
+    emulatorSpeed: env.FERRY_EMULATOR_SPEED ? Number(env.FERRY_EMULATOR_SPEED) : undefined,
+    leaseMs: positiveInt(env, 'FERRY_LEASE_MS', 30_000),
+    workerConcurrency: positiveInt(env, 'FERRY_WORKER_CONCURRENCY', 8),
   };
 }

@@ -1,6 +1,7 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { EventStore, openEventStore, ProjectionRunner, type OpenedStore } from '@ferry/event-store';
 import { FleetCommands } from '@ferry/fleet';
+import { FleetView } from '@ferry/orchestration';
 import type { AppConfig } from './config.js';
 
 export const OPENED_STORE = Symbol('OPENED_STORE');
@@ -29,9 +30,10 @@ export class PersistenceModule {
         { provide: EventStore, useFactory: (opened: OpenedStore) => opened.store, inject: [OPENED_STORE] },
         { provide: ProjectionRunner, useFactory: (store: EventStore) => new ProjectionRunner(store), inject: [EventStore] },
         { provide: FleetCommands, useFactory: (store: EventStore) => new FleetCommands(store), inject: [EventStore] },
+        { provide: FleetView, useFactory: (store: EventStore) => new FleetView(store), inject: [EventStore] },
         StoreCloser,
       ],
-      exports: [APP_CONFIG, OPENED_STORE, EventStore, ProjectionRunner, FleetCommands],
+      exports: [APP_CONFIG, OPENED_STORE, EventStore, ProjectionRunner, FleetCommands, FleetView],
     };
   }
 }

@@ -111,7 +111,9 @@ describe.each(limiters)('migration slot limits: %s', (_name, makeLimiter) => {
     await limiter.tryAcquire(held);
     await limiter.tryAcquire({ id: 'alive', source: 'h1', destination: 'h3' });
     expect((await limiter.tryAcquire({ id: 'next', source: 'h1', destination: 'h4' })).acquired).toBe(false);
+    expect(await limiter.holds(held)).toBe(true);
     await new Promise((r) => setTimeout(r, 250));
+    expect(await limiter.holds(held)).toBe(false);
     expect((await limiter.tryAcquire({ id: 'next', source: 'h1', destination: 'h4' })).acquired).toBe(true);
     await limiter.close();
   });

@@ -24,6 +24,8 @@ export interface SlotLimiter {
   /** Takes (or renews, if this id already holds one) a slot on source, destination and fleet at once. */
   tryAcquire(request: SlotRequest): Promise<SlotAnswer>;
   release(request: SlotRequest): Promise<void>;
+  /** Whether a live lease exists for this id: a worker is still renewing it. */
+  holds(request: SlotRequest): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,10 @@ export class InMemorySlotLimiter implements SlotLimiter {
 
   async release(request: SlotRequest): Promise<void> {
     this.leases.delete(request.id);
+  }
+
+  async holds(request: SlotRequest): Promise<boolean> {
+    return (this.leases.get(request.id)?.expires ?? 0) > this.now();
   }
 
   async close(): Promise<void> {}

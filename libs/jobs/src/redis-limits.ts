@@ -60,6 +60,13 @@ export class RedisSlotLimiter implements SlotLimiter {
     await multi.exec();
   }
 
+  async holds(request: SlotRequest): Promise<boolean> {
+    const [seconds, micros] = (await this.redis.time()) as [number | string, number | string];
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const expires = await this.redis.zscore(this.keys(request)[2], request.id);
+    return expires !== null && Number(expires) > now;
+  }
+
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }

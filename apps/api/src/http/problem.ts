@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { ZodError } from 'zod';
 import { DomainError, type FieldProblem } from '@ferry/domain';
 import { ConcurrencyError, IdempotencyKeyReusedError } from '@ferry/event-store';
+import { PlanBlockedError } from '@ferry/orchestration';
 
 /** A 4xx/5xx answer: a short code, a sentence, and per-field problems an operator can fix. */
 export interface Problem {
@@ -10,6 +11,8 @@ export interface Problem {
   error: string;
   message: string;
   problems: FieldProblem[];
+  /** For a request the planner blocks: every conflict, with evidence and remedy. */
+  conflicts?: unknown[];
 }
 
 export class ValidationFailed extends Error {
@@ -57,6 +60,9 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof ZodError) {
       const problems = zodProblems(exception);
       return problem(400, 'validation_failed', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
+    }
+    if (exception instanceof PlanBlockedError) {
+      return { ...problem(409, exception.code.toLowerCase(), exception.message, []), conflicts: exception.conflicts };
     }
     if (exception instanceof DomainError) return problem(DOMAIN_STATUS[exception.kind], exception.code.toLowerCase(), exception.message, exception.problems);
     if (exception instanceof ConcurrencyError) {

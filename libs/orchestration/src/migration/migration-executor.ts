@@ -25,7 +25,13 @@ export interface MigrationExecutorPorts {
   linkBandwidth: number;
   /** How long to wait before asking for a slot again. */
   slotRetryMs?: number;
+  /** How often a running migration renews its slot lease (well inside the lease time). */
+  renewEveryMs?: number;
+  /** How long to wait before looking again at a migration another worker seems to hold. */
+  leaseCheckMs?: number;
 }
+
+const CANCEL_POLL_MS = 250;
 
 type SettableHandle = MigrationHandle & { setParameters?: (p: { downtimeLimitMs?: number }) => void };
 
@@ -38,6 +44,7 @@ type SettableHandle = MigrationHandle & { setParameters?: (p: { downtimeLimitMs?
 export class MigrationExecutor {
   private readonly migrations: MigrationRepository;
   private readonly fleet: FleetRepository;
+  private readonly active = new Set<MigrationWatch>();
 
   constructor(private readonly ports: MigrationExecutorPorts) {
     this.migrations = new MigrationRepository(ports.store);
@@ -53,6 +60,9 @@ export class MigrationExecutor {
     if (!state || isTerminal(state)) return { kind: 'done' };
     const slot = { id, source: state.sourceHostId, destination: state.destinationHostId };
     if (state.state === 'running') {
+      // Another worker may still be running it (a redelivered or re-enqueued job): its slot lease
+      // says so. Only once the lease has lapsed do we know that worker is gone.
+      if (await this.ports.limiter.holds(slot)) return { kind: 'later', delayMs: this.ports.leaseCheckMs ?? 2_000 };
       // The previous attempt's worker stopped (SIGKILL, crash) mid-migration. The destination copy
       // died with it and the guest never left its source, which is what we record.
       await this.fail(id, `interrupted: the worker running attempt ${state.attempts} stopped before the migration finished; the guest is still on ${state.sourceHostId}`);
@@ -103,9 +113,17 @@ export class MigrationExecutor {
     const hasVfio = guest.devices.some((d) => d.kind === 'vfio' || d.kind === 'vdpa');
     const spec = migrationSpecFor(guest, state.policy, { linkBandwidth: this.ports.linkBandwidth, seed: seedOf(id), hasVfio });
     const handle = backend.startMigration(spec) as SettableHandle;
-    const watch = new MigrationWatch(this, state, handle, guest, hasVfio, slot);
-    const result = await watch.follow();
-    await this.finish(state, guest, result, watch);
+    const watch = new MigrationWatch(this, state, handle, guest, hasVfio);
+    // The lease is this worker's heartbeat: renewed while it runs, lapsing if it dies.
+    const renewal = setInterval(() => void this.ports.limiter.tryAcquire(slot).catch(() => undefined), this.ports.renewEveryMs ?? 5_000);
+    this.active.add(watch);
+    try {
+      const result = await watch.follow();
+      await this.finish(state, guest, result, watch);
+    } finally {
+      this.active.delete(watch);
+      clearInterval(renewal);
+    }
   }
 
   async recordProgress(state: MigrationState, progress: MigrationProgress): Promise<MigrationState> {
@@ -114,10 +132,6 @@ export class MigrationExecutor {
 
   async adjust(state: MigrationState, change: { downtimeLimitMs?: number; postcopy?: boolean; reason: string }): Promise<void> {
     await this.migrations.execute(state.id, { type: 'AdjustPolicy', ...change }, this.metadata(state.id));
-  }
-
-  async renewSlot(slot: { id: string; source: string; destination: string }): Promise<void> {
-    await this.ports.limiter.tryAcquire(slot);
   }
 
   private async finish(state: MigrationState, guest: GuestState, result: MigrationResult, watch: MigrationWatch): Promise<void> {
@@ -153,6 +167,11 @@ export class MigrationExecutor {
     await this.fail(id, watch.failure ?? `migration ${result.status}${result.stopReason ? ` (${result.stopReason})` : ''}`);
   }
 
+  /** A stopping worker aborts what it runs and records why; the guests stay on their sources. */
+  shutdown(): void {
+    for (const watch of this.active) watch.abort(`aborted: worker ${this.ports.workerId} is shutting down; the guest stays on its source`);
+  }
+
   async fail(id: string, reason: string): Promise<void> {
     await this.migrations.execute(id, { type: 'Fail', reason }, this.metadata(id));
   }
@@ -170,7 +189,6 @@ class MigrationWatch {
   private lastRemaining: bigint | undefined;
   private downtimeLimitMs: number;
   private postcopyStarted = false;
-  private lastRenewal = Date.now();
 
   constructor(
     private readonly executor: MigrationExecutor,
@@ -178,22 +196,29 @@ class MigrationWatch {
     private readonly handle: SettableHandle,
     private readonly guest: GuestState,
     private readonly hasVfio: boolean,
-    private readonly slot: { id: string; source: string; destination: string },
   ) {
     this.downtimeLimitMs = state.policy.downtimeLimitMs;
   }
 
   async follow(): Promise<MigrationResult> {
     const timeoutMs = completionTimeoutMs(this.ramBytes(), this.state.policy);
-    for await (const event of this.handle.events()) {
-      if (event.type === 'dirty-sync') await this.onIteration(event);
-      if (this.handle.info().totalTimeMs > timeoutMs && !this.postcopyStarted && !this.cancelReason) await this.onTimeout(timeoutMs);
-      if (Date.now() - this.lastRenewal > 5_000) {
-        this.lastRenewal = Date.now();
-        await this.executor.renewSlot(this.slot);
+    // A bulk pass can take minutes without a dirty sync, so cancel requests are also polled.
+    const poll = setInterval(() => void this.checkCancel().catch(() => undefined), CANCEL_POLL_MS);
+    try {
+      for await (const event of this.handle.events()) {
+        if (event.type === 'dirty-sync') await this.onIteration(event);
+        if (event.atMs > timeoutMs && !this.postcopyStarted && !this.cancelReason) await this.onTimeout(timeoutMs);
       }
+      return await this.handle.result;
+    } finally {
+      clearInterval(poll);
     }
-    return this.handle.result;
+  }
+
+  private async checkCancel(): Promise<void> {
+    if (this.cancelReason || !(await this.executor.cancelRequested(this.state.id))) return;
+    this.cancelReason = 'cancelled by operator request';
+    this.handle.cancel();
   }
 
   private ramBytes(): bigint {
@@ -231,6 +256,13 @@ class MigrationWatch {
       this.handle.setParameters({ downtimeLimitMs: limit });
       await this.executor.adjust(this.state, { downtimeLimitMs: limit, reason: `${this.stalled} stalled iterations` });
     }
+  }
+
+  abort(reason: string): void {
+    if (this.cancelReason) return;
+    this.cancelReason = reason;
+    this.failure = reason;
+    this.handle.cancel();
   }
 
   private async onTimeout(timeoutMs: number): Promise<void> {

@@ -1,0 +1,53 @@
+import { Body, Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { notFound } from '@ferry/domain';
+import { EventStore, ProjectionRunner } from '@ferry/event-store';
+import { convergencePolicySchema, evacuationsProjection, FleetView, migrationsProjection, OrchestrationRuntime, requestEvacuation } from '@ferry/orchestration';
+import { parseBody, send, writeContext } from '../http/request.js';
+
+const evacuateSchema = z.strictObject({ reason: z.string().max(500).optional(), policy: convergencePolicySchema.partial().optional() });
+
+@Controller('v1')
+export class EvacuationsController {
+  constructor(
+    @Inject(EventStore) private readonly store: EventStore,
+    @Inject(FleetView) private readonly fleet: FleetView,
+    @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
+    @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
+  ) {}
+
+  /** Cordons the host and queues a migration for every guest that has a safe destination. */
+  @Post('hosts/:id/evacuate')
+  async evacuate(@Param('id') hostId: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const options = parseBody(evacuateSchema, body ?? {});
+    const outcome = await requestEvacuation(this.store, await this.fleet.snapshot(), hostId, options, writeContext(request));
+    for (const id of outcome.migrationIds) await this.runtime.enqueueMigration(id);
+    response.setHeader('Location', `/v1/evacuations/${outcome.id}`);
+    return send(response, outcome);
+  }
+
+  /** The evacuation and the state of each of its migrations. */
+  @Get('evacuations/:id')
+  async get(@Param('id') id: string) {
+    const evacuation = await this.projections.document(evacuationsProjection, id);
+    if (!evacuation) throw notFound('evacuation', id);
+    const migrations = (await this.projections.documents(migrationsProjection)).filter((m) => m.evacuationId === id);
+    const byId = new Map(migrations.map((m) => [m.id, m]));
+    const moves = evacuation.moves.map((move) => {
+      const m = byId.get(move.migrationId);
+      return { ...move, state: m?.state ?? 'unknown', waitingReason: m?.waitingReason ?? null, outcome: m?.outcome ?? null, lastProgress: m?.lastProgress ?? null };
+    });
+    const count = (...states: string[]) => moves.filter((m) => states.includes(m.state)).length;
+    return {
+      ...evacuation,
+      moves,
+      total: moves.length,
+      completed: count('completed'),
+      failed: count('failed', 'rejected', 'cancelled'),
+      running: count('running'),
+      waiting: count('requested', 'waiting'),
+      done: count('completed', 'failed', 'rejected', 'cancelled') === moves.length,
+    };
+  }
+}

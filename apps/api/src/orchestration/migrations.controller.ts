@@ -1,0 +1,83 @@
+import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { entityId, notFound } from '@ferry/domain';
+import { EventStore, ProjectionRunner } from '@ferry/event-store';
+import {
+  convergencePolicySchema, FleetView, migrationsProjection, MigrationRepository, migrationView, OrchestrationRuntime, requestMigration, TERMINAL_STATES,
+} from '@ferry/orchestration';
+import { pageOf, paging } from '../fleet/paging.js';
+import { parseBody, send, writeContext } from '../http/request.js';
+
+const MIGRATION_STATES = ['requested', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'rejected'] as const;
+
+const requestSchema = z.strictObject({
+  guestId: entityId,
+  destinationHostId: entityId,
+  policy: convergencePolicySchema.partial().optional(),
+  backend: z.enum(['emulator', 'qemu']).default('emulator'),
+  options: z.strictObject({ postcopy: z.boolean().optional() }).optional(),
+});
+
+const listQuery = z.strictObject({
+  state: z.string().optional().transform((s) => s?.split(',')).pipe(z.array(z.enum(MIGRATION_STATES)).optional()),
+  guest: z.string().optional(),
+  host: z.string().optional(),
+  evacuation: z.string().optional(),
+  ...paging,
+});
+
+@Controller('v1/migrations')
+export class MigrationsController {
+  private readonly repository: MigrationRepository;
+
+  constructor(
+    @Inject(EventStore) private readonly store: EventStore,
+    @Inject(FleetView) private readonly fleet: FleetView,
+    @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
+    @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
+  ) {
+    this.repository = new MigrationRepository(store);
+  }
+
+  /** Plans, records and queues a migration: 202 with its id; 409 with every conflict if the plan is blocked. */
+  @Post()
+  async request(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const input = parseBody(requestSchema, body);
+    const outcome = await requestMigration(this.store, await this.fleet.snapshot(), input, writeContext(request));
+    await this.runtime.enqueueMigration(outcome.id);
+    response.setHeader('Location', `/v1/migrations/${outcome.id}`);
+    return send(response, outcome);
+  }
+
+  @Get()
+  async list(@Query() query: unknown) {
+    const { state, guest, host, evacuation, offset, limit } = parseBody(listQuery, query, 'query');
+    const docs = await this.projections.documents(migrationsProjection);
+    const items = docs
+      .filter((m) => !state || state.includes(m.state))
+      .filter((m) => !guest || m.guestId === guest)
+      .filter((m) => !host || m.sourceHostId === host || m.destinationHostId === host)
+      .filter((m) => !evacuation || m.evacuationId === evacuation)
+      .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt) || a.id.localeCompare(b.id));
+    return pageOf(items, offset, limit);
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string) {
+    const { state, version } = await this.repository.load(id);
+    if (!state) throw notFound('migration', id);
+    return migrationView(state, version);
+  }
+
+  /** Pending: cancelled at once. Running: the worker stops it and records MigrationCancelled. */
+  @Post(':id/cancel')
+  async cancel(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const ctx = writeContext(request);
+    const { state } = await this.repository.load(id);
+    if (!state) throw notFound('migration', id);
+    const result = await this.repository.execute(id, { type: 'RequestCancel', by: ctx.metadata.actor ?? 'anonymous' }, ctx.metadata);
+    response.status(TERMINAL_STATES.includes(result.state.state) ? 200 : 202);
+    return migrationView(result.state, (await this.repository.load(id)).version);
+  }
+}

@@ -1,0 +1,52 @@
+import { Global, Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { EventStore } from '@ferry/event-store';
+import { FleetView, OrchestrationRuntime } from '@ferry/orchestration';
+import type { AppConfig } from '../config.js';
+
+class RuntimeLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
+  constructor(
+    @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
+    private readonly runWorkers: boolean,
+  ) {}
+  onApplicationBootstrap(): void {
+    if (this.runWorkers) this.runtime.startWorkers();
+  }
+  async onModuleDestroy(): Promise<void> {
+    await this.runtime.close();
+  }
+}
+
+/** The job queue and, where this process runs them, the workers. */
+@Global()
+@Module({})
+export class OrchestrationModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: OrchestrationModule,
+      providers: [
+        {
+          provide: OrchestrationRuntime,
+          useFactory: (store: EventStore, fleet: FleetView) =>
+            new OrchestrationRuntime(store, fleet, {
+              redisUrl: config.redisUrl,
+              queuePrefix: config.queuePrefix,
+              limits: config.limits,
+              emulatorSpeed: config.emulatorSpeed,
+              leaseMs: config.leaseMs,
+              lockDurationMs: Math.max(1000, Math.floor(config.leaseMs / 2)),
+              stalledIntervalMs: Math.max(1000, Math.floor(config.leaseMs / 4)),
+              reconcileEveryMs: Math.max(500, Math.floor(config.leaseMs / 6)),
+              concurrency: config.workerConcurrency,
+            }),
+          inject: [EventStore, FleetView],
+        },
+        {
+          provide: RuntimeLifecycle,
+          useFactory: (runtime: OrchestrationRuntime) => new RuntimeLifecycle(runtime, config.runWorkers),
+          inject: [OrchestrationRuntime],
+        },
+      ],
+      exports: [OrchestrationRuntime],
+    };
+  }
+}

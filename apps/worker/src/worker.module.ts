@@ -1,0 +1,12 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { OrchestrationModule } from '@ferry/api/orchestration';
+import { PersistenceModule } from '@ferry/api/persistence';
+import type { AppConfig } from '@ferry/api/config';
+
+/** A worker process: the database and the job queue, no HTTP. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: WorkerModule, imports: [PersistenceModule.forRoot(config), OrchestrationModule.forRoot({ ...config, runWorkers: true })] };
+  }
+}

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { decideHost, formatSize, notFound, parseSize, streamOf, type DomainEvent } from '@ferry/domain';
+import type { AppendRequest, EventStore, IdempotencyOptions } from '@ferry/event-store';
+import type { WriteContext, WriteOutcome } from '@ferry/fleet';
+import { rankDestinations, type Conflict, type FleetSnapshot } from '@ferry/planner';
+import { buildMigrationRequest } from '../migration/request-migration.js';
+import type { ConvergencePolicyInput } from '../migration/convergence-policy.js';
+
+export interface EvacuationMove {
+  guestId: string;
+  destinationHostId: string;
+  migrationId: string;
+}
+
+export interface Unplaceable {
+  guestId: string;
+  reason: string;
+  conflicts: Conflict[];
+}
+
+export type EvacuationEvent = DomainEvent<'EvacuationStarted', { evacuationId: string; hostId: string; moves: EvacuationMove[]; unplaceable: Unplaceable[] }>;
+
+const guestSize = (fleet: FleetSnapshot, id: string) => {
+  const memory = fleet.guests.get(id)!.definition.memory;
+  return memory.max ?? memory.ram;
+};
+
+/**
+ * Picks a destination for every guest on the host: never a blocked one, the biggest guests first,
+ * each onto the allowed host with the most memory left after the guests already assigned there
+ * (so load spreads and memory is respected). Guests with no safe destination are listed with the
+ * conflicts of their best candidate and are not moved.
+ */
+export function planEvacuation(fleet: FleetSnapshot, hostId: string): { moves: Omit<EvacuationMove, 'migrationId'>[]; unplaceable: Unplaceable[] } {
+  const guests = [...fleet.guests.values()].filter((g) => g.hostId === hostId && !g.removed).map((g) => g.id);
+  guests.sort((a, b) => (guestSize(fleet, b) > guestSize(fleet, a) ? 1 : guestSize(fleet, b) < guestSize(fleet, a) ? -1 : a.localeCompare(b)));
+  // A pool is "the hosts a guest may visit" (FLEET-FORMAT.md): a pooled host evacuates within its pool.
+  const pool = fleet.hosts.get(hostId)?.host.pool;
+  const allowed = (id: string) => id !== hostId && (pool === undefined || fleet.hosts.get(id)?.host.pool === pool);
+  const assigned = new Map<string, bigint>();
+  const moves: Omit<EvacuationMove, 'migrationId'>[] = [];
+  const unplaceable: Unplaceable[] = [];
+  for (const guestId of guests) {
+    const ranking = rankDestinations(fleet, guestId);
+    const need = guestSize(fleet, guestId);
+    const candidates = ranking.destinations
+      .filter((d) => d.verdict !== 'blocked' && allowed(d.host.id))
+      .map((d) => ({ id: d.host.id, verdict: d.verdict, free: parseSize(d.freeMemory) - (assigned.get(d.host.id) ?? 0n) }))
+      .filter((d) => d.free >= need)
+      .sort((a, b) => (a.verdict !== b.verdict ? (a.verdict === 'ok' ? -1 : 1) : b.free > a.free ? 1 : b.free < a.free ? -1 : a.id.localeCompare(b.id)));
+    const best = candidates[0];
+    if (!best) {
+      const nearest = ranking.destinations.find((d) => allowed(d.host.id));
+      unplaceable.push({
+        guestId,
+        reason: nearest ? `no host${pool ? ` in pool ${pool}` : ''} without blocking conflicts and with ${formatSize(need)} free` : `no other host${pool ? ` in pool ${pool}` : ''}`,
+        conflicts: nearest?.conflicts ?? [],
+      });
+      continue;
+    }
+    assigned.set(best.id, (assigned.get(best.id) ?? 0n) + need);
+    moves.push({ guestId, destinationHostId: best.id });
+  }
+  return { moves, unplaceable };
+}
+
+/** Cordons the host and records the evacuation and all its migrations in one transaction. */
+export async function requestEvacuation(
+  store: EventStore,
+  fleet: FleetSnapshot,
+  hostId: string,
+  options: { policy?: ConvergencePolicyInput; reason?: string },
+  ctx: WriteContext,
+): Promise<WriteOutcome & { id: string; migrationIds: string[] }> {
+  const host = fleet.hosts.get(hostId);
+  if (!host) throw notFound('host', hostId);
+  const evacuationId = randomUUID();
+  const plan = planEvacuation(fleet, hostId);
+  const requests: AppendRequest[] = [];
+  const moves: EvacuationMove[] = [];
+  const metadata = { ...ctx.metadata, evacuationId };
+  for (const move of plan.moves) {
+    const built = buildMigrationRequest(fleet, { guestId: move.guestId, destinationHostId: move.destinationHostId, policy: options.policy }, { evacuationId });
+    moves.push({ ...move, migrationId: built.id });
+    requests.push({ streamId: streamOf.migration(built.id), expectedVersion: 'no-stream', events: built.events.map((e) => ({ type: e.type, data: e.data, metadata })) });
+  }
+  const cordon = decideHost({ type: 'CordonHost', reason: options.reason ?? `evacuation ${evacuationId}` }, host);
+  const hostVersion = fleet.versions?.hosts?.get(hostId) ?? 'any';
+  requests.unshift(
+    { streamId: streamOf.host(hostId), expectedVersion: hostVersion, events: cordon.map((e) => ({ type: e.type, data: e.data, metadata })) },
+    { streamId: `evacuation-${evacuationId}`, expectedVersion: 'no-stream', events: [{ type: 'EvacuationStarted', data: { evacuationId, hostId, moves, unplaceable: plan.unplaceable }, metadata }] },
+  );
+  const body = { id: evacuationId, hostId, moves, unplaceable: plan.unplaceable };
+  const idempotency: IdempotencyOptions | undefined = ctx.idempotency && { ...ctx.idempotency, respond: () => ({ status: 202, body }) };
+  const outcome = await store.appendMany(requests.filter((r) => r.events.length > 0), idempotency);
+  if (outcome.kind === 'replayed') {
+    const replayed = outcome.record.body as typeof body;
+    return { status: outcome.record.status, body: replayed, replayed: true, id: replayed.id, migrationIds: replayed.moves.map((m) => m.migrationId) };
+  }
+  return { status: 202, body, replayed: false, id: evacuationId, migrationIds: moves.map((m) => m.migrationId) };
+}

@@ -1,0 +1,104 @@
+import {
+  decodeEvent, evolveGuest, evolveHost, evolveMachineDefaults,
+  type GuestEvent, type GuestState, type HostEvent, type HostState, type MachineDefault, type MachineDefaultsEvent,
+} from '@ferry/domain';
+import type { EventStore, StoredEvent } from '@ferry/event-store';
+import { ConflictMatrix, type FleetSnapshot } from '@ferry/planner';
+
+const BATCH = 5000;
+
+/**
+ * The fleet in memory, folded from the log, and the conflict matrix kept current from it. A read
+ * first catches up with the log; a batch of events updates each touched host column and guest row
+ * once, so a host reporting new reserved regions recomputes that host's column and nothing else.
+ */
+export class FleetView {
+  private position = 0;
+  private readonly hosts = new Map<string, HostState>();
+  private readonly guests = new Map<string, GuestState>();
+  private readonly hostVersions = new Map<string, number>();
+  private readonly guestVersions = new Map<string, number>();
+  private machineDefaults: MachineDefault[] = [];
+  private machineDefaultsVersion = 0;
+  private matrixState: ConflictMatrix | undefined;
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly store: EventStore) {}
+
+  /** Catches up with the log; concurrent callers share one pass. */
+  catchUp(): Promise<void> {
+    const next = this.pending.then(() => this.readNewEvents());
+    this.pending = next.catch(() => undefined);
+    return next;
+  }
+
+  async snapshot(): Promise<FleetSnapshot> {
+    await this.catchUp();
+    return this.currentSnapshot();
+  }
+
+  async matrix(): Promise<ConflictMatrix> {
+    await this.catchUp();
+    this.matrixState ??= ConflictMatrix.build(this.currentSnapshot());
+    return this.matrixState;
+  }
+
+  private currentSnapshot(): FleetSnapshot {
+    const liveHosts = new Map([...this.hosts].filter(([, h]) => !h.decommissioned));
+    const liveGuests = new Map([...this.guests].filter(([, g]) => !g.removed));
+    return {
+      hosts: liveHosts,
+      guests: liveGuests,
+      machineDefaults: this.machineDefaults,
+      versions: { hosts: this.hostVersions, guests: this.guestVersions, machineDefaults: this.machineDefaultsVersion },
+    };
+  }
+
+  private async readNewEvents(): Promise<void> {
+    for (;;) {
+      const events = await this.store.readAll({ after: this.position, limit: BATCH });
+      if (events.length === 0) return;
+      const touched = { hosts: new Set<string>(), guests: new Set<string>(), defaults: false };
+      for (const event of events) this.apply(event, touched);
+      this.position = events[events.length - 1]!.position;
+      this.updateMatrix(touched);
+      if (events.length < BATCH) return;
+    }
+  }
+
+  private apply(event: StoredEvent, touched: { hosts: Set<string>; guests: Set<string>; defaults: boolean }): void {
+    if (event.streamId.startsWith('host-')) {
+      const id = event.streamId.slice(5);
+      const next = evolveHost(this.hosts.get(id), decodeEvent<HostEvent>(event.type, event.data));
+      if (next) this.hosts.set(id, next);
+      this.hostVersions.set(id, event.streamVersion);
+      touched.hosts.add(id);
+    } else if (event.streamId.startsWith('guest-')) {
+      const id = event.streamId.slice(6);
+      const next = evolveGuest(this.guests.get(id), decodeEvent<GuestEvent>(event.type, event.data));
+      if (next) this.guests.set(id, next);
+      this.guestVersions.set(id, event.streamVersion);
+      touched.guests.add(id);
+    } else if (event.streamId === 'machine-defaults') {
+      this.machineDefaults = evolveMachineDefaults(this.machineDefaults, decodeEvent<MachineDefaultsEvent>(event.type, event.data));
+      this.machineDefaultsVersion = event.streamVersion;
+      touched.defaults = true;
+    }
+  }
+
+  private updateMatrix(touched: { hosts: Set<string>; guests: Set<string>; defaults: boolean }): void {
+    const matrix = this.matrixState;
+    if (!matrix) return; // built on first use, from the whole snapshot
+    if (touched.defaults) matrix.setMachineDefaults(this.machineDefaults, this.machineDefaultsVersion);
+    for (const id of touched.hosts) {
+      const host = this.hosts.get(id);
+      if (!host || host.decommissioned) matrix.removeHost(id);
+      else matrix.upsertHost(host, this.hostVersions.get(id));
+    }
+    for (const id of touched.guests) {
+      const guest = this.guests.get(id);
+      if (!guest || guest.removed) matrix.removeGuest(id);
+      else matrix.upsertGuest(guest, this.guestVersions.get(id));
+    }
+  }
+}

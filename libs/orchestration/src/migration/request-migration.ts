@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { streamOf } from '@ferry/domain';
+import type { EventStore, IdempotencyOptions } from '@ferry/event-store';
+import type { WriteContext, WriteOutcome } from '@ferry/fleet';
+import { planMigration, type FleetSnapshot } from '@ferry/planner';
+import { PlanBlockedError, snapshotOf } from '../plan-snapshot.js';
+import { effectivePolicy, type ConvergencePolicyInput } from './convergence-policy.js';
+import { decideMigration, evolveMigration, type MigrationState } from './migration-decider.js';
+import type { MigrationEvent } from './migration-events.js';
+
+export interface MigrationRequest {
+  guestId: string;
+  destinationHostId: string;
+  policy?: ConvergencePolicyInput;
+  backend?: 'emulator' | 'qemu';
+  options?: { postcopy?: boolean };
+}
+
+export function migrationView(state: MigrationState, version: number) {
+  return { ...state, version };
+}
+
+/**
+ * Plans the migration against the fleet as it is now; a blocked plan is refused with every
+ * conflict. Otherwise MigrationRequested is recorded with the plan and its input versions, so the
+ * worker can tell whether facts moved before it runs.
+ */
+export function buildMigrationRequest(
+  fleet: FleetSnapshot,
+  request: MigrationRequest,
+  extra: { id?: string; evacuationId?: string | null; poolPolicy?: ConvergencePolicyInput } = {},
+): { id: string; events: MigrationEvent[]; state: MigrationState } {
+  const postcopy = request.options?.postcopy ?? request.policy?.onTimeout === 'postcopy';
+  const plan = planMigration(fleet, request.guestId, request.destinationHostId, { postcopy });
+  if (plan.verdict === 'blocked') throw new PlanBlockedError('migration', plan.conflicts);
+  const guest = fleet.guests.get(request.guestId)!;
+  const id = extra.id ?? randomUUID();
+  const events = decideMigration(
+    {
+      type: 'RequestMigration',
+      data: {
+        migrationId: id,
+        guestId: request.guestId,
+        sourceHostId: guest.hostId!,
+        destinationHostId: request.destinationHostId,
+        policy: effectivePolicy(extra.poolPolicy, request.policy),
+        backend: request.backend ?? 'emulator',
+        plan: snapshotOf(plan),
+        evacuationId: extra.evacuationId ?? null,
+      },
+    },
+    undefined,
+  );
+  return { id, events, state: events.reduce<MigrationState | undefined>(evolveMigration, undefined)! };
+}
+
+export async function requestMigration(store: EventStore, fleet: FleetSnapshot, request: MigrationRequest, ctx: WriteContext): Promise<WriteOutcome & { id: string }> {
+  const { id, events, state } = buildMigrationRequest(fleet, request);
+  const body = migrationView(state, events.length);
+  const idempotency: IdempotencyOptions | undefined = ctx.idempotency && { ...ctx.idempotency, respond: () => ({ status: 202, body }) };
+  const outcome = await store.appendMany(
+    [{ streamId: streamOf.migration(id), expectedVersion: 'no-stream', events: events.map((e) => ({ type: e.type, data: e.data, metadata: ctx.metadata })) }],
+    idempotency,
+  );
+  if (outcome.kind === 'replayed') return { status: outcome.record.status, body: outcome.record.body, replayed: true, id: (outcome.record.body as { id: string }).id };
+  return { status: 202, body, replayed: false, id };
+}
