@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { AppConfig } from './config.js';
 import { EventFeed } from './events/event-feed.js';
@@ -16,15 +16,21 @@ import { MigrationsController } from './orchestration/migrations.controller.js';
 import { OrchestrationModule } from './orchestration/orchestration.module.js';
 import { ProblemFilter } from './http/problem.js';
 import { PersistenceModule } from './persistence.module.js';
+import { Metrics, MetricsController } from './observability/metrics.js';
+import { RequestLog } from './observability/request-log.js';
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestLog).forRoutes('*');
+  }
+
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [PersistenceModule.forRoot(config), OrchestrationModule.forRoot(config)],
-      controllers: [FleetController, HostsController, GuestsController, MachineDefaultsController, EventsController, StreamController, PlansController, MigrationsController, HotplugsController, EvacuationsController, HealthController],
-      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, EventFeed],
+      controllers: [FleetController, HostsController, GuestsController, MachineDefaultsController, EventsController, StreamController, PlansController, MigrationsController, HotplugsController, EvacuationsController, HealthController, MetricsController],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, EventFeed, Metrics, RequestLog],
     };
   }
 }

@@ -11,6 +11,8 @@ type Listener = (events: StoredEvent[]) => void;
 /** The event log. Pure bookkeeping on top of a dialect; the clock comes in as an argument. */
 export class EventStore {
   private readonly listeners = new Set<Listener>();
+  /** Told how long each append took (metrics); never fails an append. */
+  appendObserver: ((seconds: number, events: number) => void) | undefined;
 
   constructor(
     readonly dialect: StoreDialect,
@@ -33,7 +35,9 @@ export class EventStore {
    * writes nothing; the same key with a different request is an error.
    */
   async appendMany(requests: AppendRequest[], idempotency?: IdempotencyOptions): Promise<AppendOutcome> {
+    const started = performance.now();
     const outcome = await this.dialect.append(requests, this.now().toISOString(), idempotency);
+    this.appendObserver?.((performance.now() - started) / 1000, 'events' in outcome ? outcome.events.length : 0);
     if ('fingerprint' in outcome) {
       if (outcome.fingerprint !== idempotency?.fingerprint) throw new IdempotencyKeyReusedError(outcome.key);
       return { kind: 'replayed', record: outcome };

@@ -18,6 +18,8 @@ export class BullMqQueue<Data> implements JobQueue<Data> {
     private readonly options: BullMqOptions,
   ) {
     this.queue = new Queue(name, { connection: options.connection, prefix: options.prefix });
+    // Connection errors surface as failed calls (and in /health); BullMQ reconnects by itself.
+    this.queue.on('error', () => undefined);
   }
 
   async enqueue(id: string, data: Data): Promise<void> {

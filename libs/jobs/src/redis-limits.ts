@@ -37,6 +37,8 @@ export class RedisSlotLimiter implements SlotLimiter {
   constructor(options: RedisLimiterOptions) {
     this.redis = new Redis(options.url, { maxRetriesPerRequest: 3, lazyConnect: false });
     this.redis.defineCommand('ferryAcquireSlot', { numberOfKeys: 3, lua: ACQUIRE });
+    // Connection errors surface as failed calls (and in /health); the client reconnects by itself.
+    this.redis.on('error', () => undefined);
     this.prefix = options.prefix ?? 'ferry:slots';
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.leaseMs = options.leaseMs ?? 60_000;

@@ -1,4 +1,5 @@
-import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
+import { log } from '../observability/json-logger.js';
 import type { Response } from 'express';
 import { ZodError } from 'zod';
 import { DomainError, type FieldProblem } from '@ferry/domain';
@@ -45,13 +46,13 @@ const DOMAIN_STATUS: Record<DomainError['kind'], number> = {
 
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  private readonly logger = new Logger('http');
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const request = host.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
+    const request = host.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; correlationId?: string; method?: string; originalUrl?: string }>();
     const problem = this.toProblem(exception, request.headers['if-match'] !== undefined);
-    if (problem.statusCode >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (problem.statusCode >= 500) {
+      log('error', 'unhandled error', { correlationId: request.correlationId, method: request.method, path: request.originalUrl, stack: exception instanceof Error ? exception.stack : String(exception) });
+    }
     if (!response.headersSent) response.status(problem.statusCode).json(problem);
   }
 

@@ -20,6 +20,8 @@ export interface MigrationState {
   cancelRequested: boolean;
   lastProgress: MigrationProgress | null;
   outcome: string | null;
+  /** What the completed migration measured (query-migrate at the end). */
+  result: Extract<MigrationEvent, { type: 'MigrationCompleted' }>['data'] | null;
 }
 
 export type MigrationCommand =
@@ -85,7 +87,7 @@ export function evolveMigration(state: MigrationState | undefined, event: Migrat
     return {
       id: d.migrationId, guestId: d.guestId, sourceHostId: d.sourceHostId, destinationHostId: d.destinationHostId,
       policy: d.policy, backend: d.backend, evacuationId: d.evacuationId, plan: d.plan,
-      state: 'requested', waitingReason: null, attempts: 0, cancelRequested: false, lastProgress: null, outcome: null,
+      state: 'requested', waitingReason: null, attempts: 0, cancelRequested: false, lastProgress: null, outcome: null, result: null,
     };
   }
   if (!state) return state;
@@ -105,7 +107,7 @@ export function evolveMigration(state: MigrationState | undefined, event: Migrat
     case 'MigrationSwitchedOver':
       return state;
     case 'MigrationCompleted':
-      return { ...state, state: 'completed', outcome: `completed in ${event.data.totalTimeMs} ms, downtime ${event.data.downtimeMs} ms` };
+      return { ...state, state: 'completed', outcome: `completed in ${event.data.totalTimeMs} ms, downtime ${event.data.downtimeMs} ms`, result: event.data };
     case 'MigrationFailed':
       return { ...state, state: 'failed', outcome: event.data.reason };
     case 'MigrationCancelRequested':

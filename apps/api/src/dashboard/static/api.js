@@ -1,0 +1,69 @@
+// The v1 API, read-only. Every call is a same-origin GET; errors carry the API's problem message.
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export async function get(path, params, signal) {
+  const query = params ? new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '')).toString() : '';
+  const response = await fetch(query ? `${path}?${query}` : path, { headers: { accept: 'application/json' }, signal });
+  const text = await response.text();
+  let body;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (!response.ok) throw new ApiError(response.status, body?.message ?? `${response.status} ${response.statusText}`);
+  return body;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  conflicts: (params, signal) => get('/v1/conflicts', params, signal),
+  cell: (params) => get('/v1/conflicts/cell', params),
+  hosts: (params) => get('/v1/hosts', params),
+  host: (id) => get(`/v1/hosts/${enc(id)}`),
+  guests: (params) => get('/v1/guests', params),
+  guest: (id, asOf) => get(`/v1/guests/${enc(id)}`, { asOf }),
+  destinations: (id) => get(`/v1/guests/${enc(id)}/destinations`),
+  stream: (id) => get(`/v1/streams/${enc(id)}`),
+  events: (after, limit) => get('/v1/events', { after, limit }),
+  migrations: (state) => get('/v1/migrations', { state }),
+};
+
+/** Every host, in matrix order (by id). Hosts come 1000 to a page. */
+export async function allHosts() {
+  const hosts = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await api.hosts({ offset, limit: 1000 });
+    hosts.push(...page.items);
+    if (hosts.length >= page.total || page.items.length === 0) break;
+  }
+  return hosts.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * The newest log position. /v1/events only reads forwards from a cursor, so this probes for the end:
+ * doubling, then bisecting, with one-event pages (about 2·log2(N) tiny reads).
+ */
+export async function lastPosition() {
+  const hasAfter = async (p) => (await api.events(p, 1)).events.length > 0;
+  if (!(await hasAfter(0))) return 0;
+  let low = 0; // known: events exist after low
+  let high = 1;
+  while (await hasAfter(high)) {
+    low = high;
+    high *= 2;
+  }
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (await hasAfter(mid)) low = mid;
+    else high = mid;
+  }
+  return high;
+}
