@@ -113,6 +113,45 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
     expect(placed.filter((h: string) => h === 'ev-d2').length).toBeGreaterThanOrEqual(3);
   });
 
+  it('applies the pool policy, with the migration’s own fields winning', async () => {
+    const set = await api.request('PUT', '/v1/pools/rack-7/migration-policy', { body: { policy: { downtimeLimitMs: 700, autoConverge: false, maxBandwidth: '1GiB' } } });
+    expect(set.status).toBe(200);
+    expect((await api.request('PUT', '/v1/pools/rack-7/migration-policy', { body: { policy: { downtimeLimitMs: -1 } } })).status).toBe(400);
+    await api.request('POST', '/v1/fleet', { body: { guests: [armGuest('g-pol', 'a1')] } });
+    const submitted = await api.request('POST', '/v1/migrations', { body: { guestId: 'g-pol', destinationHostId: 'a3', policy: { autoConverge: true } } });
+    expect(submitted.body.policy).toMatchObject({ downtimeLimitMs: 700, autoConverge: true, maxBandwidth: 1024 ** 3 });
+    await waitFor(() => migration(submitted.body.id), finished);
+    await api.request('PUT', '/v1/pools/rack-7/migration-policy', { body: { policy: {} } });
+  });
+
+  it('raises the downtime limit after stalled iterations, then converges', async () => {
+    // 200k pages/s (≈780 MiB/s) over 2 GiB against 256 MiB/s: pre-copy cannot keep up until the limit rises.
+    await api.request('POST', '/v1/fleet', { body: { guests: [armGuest('g-stall', 'a1', { migration: { dirtyRate: '200000/s', workingSet: '2GiB' } })] } });
+    const policy = { maxBandwidth: '256MiB', autoConverge: false, downtimeSchedule: [{ afterStalledIterations: 2, downtimeLimitMs: 20000 }], completionTimeoutPerGiB: 1000 };
+    const submitted = await api.request('POST', '/v1/migrations', { body: { guestId: 'g-stall', destinationHostId: 'a3', policy } });
+    const done = await waitFor(() => migration(submitted.body.id), finished, 60_000);
+    expect(done.state).toBe('completed');
+    const events = (await api.request('GET', `/v1/streams/migration-${submitted.body.id}`)).body.events;
+    const adjusted = events.find((e: { type: string }) => e.type === 'MigrationPolicyAdjusted');
+    expect(adjusted.data).toMatchObject({ downtimeLimitMs: 20000, reason: '2 stalled iterations' });
+    expect(done.result.downtimeMs).toBeGreaterThan(300);
+  });
+
+  it('aborts at the completion timeout, or switches to post-copy when the policy says so', async () => {
+    await api.request('POST', '/v1/fleet', { body: { guests: [armGuest('g-hot', 'a1', { migration: { dirtyRate: '200000/s', workingSet: '2GiB' } }), armGuest('g-hot2', 'a1', { migration: { dirtyRate: '200000/s', workingSet: '2GiB' } })] } });
+    const base = { maxBandwidth: '256MiB', autoConverge: false, completionTimeoutPerGiB: 10 };
+    const aborted = await api.request('POST', '/v1/migrations', { body: { guestId: 'g-hot', destinationHostId: 'a3', policy: { ...base, onTimeout: 'abort' } } });
+    const failed = await waitFor(() => migration(aborted.body.id), finished, 60_000);
+    expect(failed.state).toBe('failed');
+    expect(failed.outcome).toMatch(/did not converge within 40 s/);
+    expect((await api.request('GET', '/v1/guests/g-hot')).body.host).toBe('a1');
+    const postcopy = await api.request('POST', '/v1/migrations', { body: { guestId: 'g-hot2', destinationHostId: 'a3', policy: { ...base, onTimeout: 'postcopy' } } });
+    const done = await waitFor(() => migration(postcopy.body.id), finished, 60_000);
+    expect(done.state).toBe('completed');
+    expect(done.result.mode).toBe('postcopy');
+    expect((await api.request('GET', '/v1/guests/g-hot2')).body.host).toBe('a3');
+  });
+
   it('lists migrations by state', async () => {
     const completed = (await api.request('GET', '/v1/migrations?state=completed')).body;
     expect(completed.total).toBeGreaterThanOrEqual(2);

@@ -14,8 +14,10 @@ import { EvacuationsController } from './orchestration/evacuations.controller.js
 import { HotplugsController } from './orchestration/hotplugs.controller.js';
 import { MigrationsController } from './orchestration/migrations.controller.js';
 import { OrchestrationModule } from './orchestration/orchestration.module.js';
+import { PoolsController } from './orchestration/pools.controller.js';
 import { ProblemFilter } from './http/problem.js';
 import { PersistenceModule } from './persistence.module.js';
+import { DashboardController } from './dashboard/dashboard.controller.js';
 import { Metrics, MetricsController } from './observability/metrics.js';
 import { RequestLog } from './observability/request-log.js';
 
@@ -29,7 +31,7 @@ export class AppModule implements NestModule {
     return {
       module: AppModule,
       imports: [PersistenceModule.forRoot(config), OrchestrationModule.forRoot(config)],
-      controllers: [FleetController, HostsController, GuestsController, MachineDefaultsController, EventsController, StreamController, PlansController, MigrationsController, HotplugsController, EvacuationsController, HealthController, MetricsController],
+      controllers: [FleetController, HostsController, GuestsController, MachineDefaultsController, EventsController, StreamController, PlansController, MigrationsController, HotplugsController, EvacuationsController, PoolsController, HealthController, MetricsController, DashboardController],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, EventFeed, Metrics, RequestLog],
     };
   }

@@ -19,6 +19,10 @@ export interface AppConfig {
   /** How long a worker's slot lease lasts without renewal; a dead worker's migration is declared failed after it. */
   leaseMs: number;
   workerConcurrency: number;
+  /** Registered as an admin token at start (FERRY_ADMIN_TOKEN); unset: the first start mints and prints one. */
+  adminToken?: string;
+  /** Requests per second per API token (bursts up to twice that). */
+  rateLimit: number;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -50,5 +54,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     emulatorSpeed: env.FERRY_EMULATOR_SPEED ? Number(env.FERRY_EMULATOR_SPEED) : undefined,
     leaseMs: positiveInt(env, 'FERRY_LEASE_MS', 30_000),
     workerConcurrency: positiveInt(env, 'FERRY_WORKER_CONCURRENCY', 8),
+    adminToken: env.FERRY_ADMIN_TOKEN || undefined,
+    rateLimit: positiveInt(env, 'FERRY_RATE_LIMIT', 500),
   };
 }

@@ -13,3 +13,4 @@ export * from './hotplug/hotplug-executor.js';
 export * from './evacuation/evacuation.js';
 export * from './projections.js';
 export * from './runtime/orchestration-runtime.js';
+export * from './migration/pool-policy.js';

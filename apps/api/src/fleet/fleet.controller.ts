@@ -5,12 +5,14 @@ import { fleetFileSchema } from '@ferry/domain';
 import { applyFleetFile, FleetCommands } from '@ferry/fleet';
 import { ValidationFailed } from '../http/problem.js';
 import { parseBody, send, writeContext } from '../http/request.js';
+import { Requires } from '../auth/roles.js';
 
 @Controller('v1/fleet')
 export class FleetController {
   constructor(@Inject(FleetCommands) private readonly commands: FleetCommands) {}
 
   /** Applies a fleet file (JSON or YAML) as desired state; only differences become events. */
+  @Requires('admin')
   @Post()
   async apply(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const file = parseBody(fleetFileSchema, typeof body === 'string' ? parseYamlBody(body) : body);

@@ -6,6 +6,7 @@ import { ProjectionRunner } from '@ferry/event-store';
 import { FleetCommands, guestsProjection, guestView, liveGuest, type StateDocument } from '@ferry/fleet';
 import { etagOf, parseBody, send, writeContext } from '../http/request.js';
 import { pageOf, paging } from './paging.js';
+import { Requires } from '../auth/roles.js';
 
 const listQuery = z.strictObject({ host: z.string().optional(), machine: z.string().optional(), ...paging });
 const getQuery = z.strictObject({ asOf: z.coerce.number().int().min(0).optional() });
@@ -18,6 +19,7 @@ export class GuestsController {
     @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
   ) {}
 
+  @Requires('admin')
   @Post()
   async define(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const guest = parseBody(guestSchema, body);
@@ -46,30 +48,35 @@ export class GuestsController {
     return guestView(state, version, defaults);
   }
 
+  @Requires('admin')
   @Post(':id/devices')
   async attach(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const device = parseBody(guestDeviceSchema, body);
     return send(response, await this.commands.guestCommand(id, { type: 'AttachDevice', device }, writeContext(request), 201));
   }
 
+  @Requires('admin')
   @Delete(':id/devices/:deviceId')
   async detach(@Param('id') id: string, @Param('deviceId') deviceId: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     return send(response, await this.commands.guestCommand(id, { type: 'DetachDevice', deviceId }, writeContext(request)));
   }
 
   /** Sets a device's iommu_platform; null returns it to the machine family's default. */
+  @Requires('admin')
   @Put(':id/devices/:deviceId/iommu-policy')
   async setPolicy(@Param('id') id: string, @Param('deviceId') deviceId: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const { iommuPlatform } = parseBody(policySchema, body);
     return send(response, await this.commands.guestCommand(id, { type: 'SetDeviceIommuPolicy', deviceId, iommuPlatform }, writeContext(request)));
   }
 
+  @Requires('admin')
   @Post(':id/hotplug-reservations')
   async reserve(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const reservation = parseBody(hotplugReservationSchema, body);
     return send(response, await this.commands.guestCommand(id, { type: 'AddHotplugReservation', reservation }, writeContext(request), 201));
   }
 
+  @Requires('admin')
   @Delete(':id/hotplug-reservations/:reservationId')
   async unreserve(@Param('id') id: string, @Param('reservationId') reservationId: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     return send(response, await this.commands.guestCommand(id, { type: 'RemoveHotplugReservation', reservationId }, writeContext(request)));

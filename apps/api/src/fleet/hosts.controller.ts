@@ -7,6 +7,7 @@ import { FleetCommands, hostsProjection, hostView, liveHost, type StateDocument 
 import { ValidationFailed, zodProblems } from '../http/problem.js';
 import { etagOf, parseBody, send, writeContext } from '../http/request.js';
 import { pageOf, paging } from './paging.js';
+import { Requires } from '../auth/roles.js';
 
 const reasonSchema = z.strictObject({ reason: z.string().max(500).default('cordoned by operator') });
 const listQuery = z.strictObject({ pool: z.string().optional(), arch: z.string().optional(), cordoned: z.enum(['true', 'false']).optional(), ...paging });
@@ -18,6 +19,7 @@ export class HostsController {
     @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
   ) {}
 
+  @Requires('admin')
   @Post()
   async register(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const host = parseBody(hostSchema, body);
@@ -42,6 +44,7 @@ export class HostsController {
     return hostView(state as HostState, version);
   }
 
+  @Requires('admin')
   @Patch(':id')
   async update(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const parsed = parseHostPatch(body ?? {});
@@ -50,12 +53,14 @@ export class HostsController {
     return send(response, await this.commands.updateHost(id, facts, writeContext(request)));
   }
 
+  @Requires('admin')
   @Post(':id/cordon')
   async cordon(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const { reason } = parseBody(reasonSchema, body ?? {});
     return send(response, await this.commands.hostCommand(id, { type: 'CordonHost', reason }, writeContext(request)));
   }
 
+  @Requires('admin')
   @Post(':id/uncordon')
   async uncordon(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     return send(response, await this.commands.hostCommand(id, { type: 'UncordonHost' }, writeContext(request)));

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { machineDefaultSchema } from '@ferry/domain';
 import { FleetCommands } from '@ferry/fleet';
 import { etagOf, parseBody, send, writeContext } from '../http/request.js';
+import { Requires } from '../auth/roles.js';
 
 const bodySchema = z.strictObject({ machineDefaults: z.array(machineDefaultSchema).max(1000) });
 
@@ -19,6 +20,7 @@ export class MachineDefaultsController {
     return { machineDefaults: state, version };
   }
 
+  @Requires('admin')
   @Put()
   async set(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const { machineDefaults } = parseBody(bodySchema, body);

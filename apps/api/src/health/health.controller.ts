@@ -4,10 +4,12 @@ import { Redis } from 'ioredis';
 import { EventStore } from '@ferry/event-store';
 import type { AppConfig } from '../config.js';
 import { APP_CONFIG } from '../persistence.module.js';
+import { Public } from '../auth/roles.js';
 
 type Check = { status: 'up' | 'down'; latencyMs?: number; error?: string; kind?: string };
 
 /** Liveness and readiness in one: 200 when the database (and Redis, when configured) answer, else 503 with which one failed. */
+@Public()
 @Controller('health')
 export class HealthController implements OnModuleDestroy {
   private redis: Redis | undefined;

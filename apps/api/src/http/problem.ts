@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import { log } from '../observability/json-logger.js';
+import { AuthError } from '../auth/auth-error.js';
 import type { Response } from 'express';
 import { ZodError } from 'zod';
 import { DomainError, type FieldProblem } from '@ferry/domain';
@@ -53,10 +54,15 @@ export class ProblemFilter implements ExceptionFilter {
     if (problem.statusCode >= 500) {
       log('error', 'unhandled error', { correlationId: request.correlationId, method: request.method, path: request.originalUrl, stack: exception instanceof Error ? exception.stack : String(exception) });
     }
+    if (exception instanceof AuthError) {
+      if (exception.status === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="ferry"');
+      if (exception.retryAfterSeconds) response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    }
     if (!response.headersSent) response.status(problem.statusCode).json(problem);
   }
 
   private toProblem(exception: unknown, hadIfMatch: boolean): Problem {
+    if (exception instanceof AuthError) return problem(exception.status, exception.code, exception.message, [{ field: 'Authorization', message: exception.message }]);
     if (exception instanceof ValidationFailed) return problem(400, 'validation_failed', exception.message, exception.problems);
     if (exception instanceof ZodError) {
       const problems = zodProblems(exception);

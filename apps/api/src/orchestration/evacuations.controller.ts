@@ -5,8 +5,9 @@ import { notFound } from '@ferry/domain';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import { convergencePolicySchema, evacuationsProjection, FleetView, migrationsProjection, OrchestrationRuntime, requestEvacuation } from '@ferry/orchestration';
 import { parseBody, send, writeContext } from '../http/request.js';
+import { Requires } from '../auth/roles.js';
 
-const evacuateSchema = z.strictObject({ reason: z.string().max(500).optional(), policy: convergencePolicySchema.partial().optional() });
+const evacuateSchema = z.strictObject({ reason: z.string().max(500).optional(), policy: convergencePolicySchema.optional() });
 
 @Controller('v1')
 export class EvacuationsController {
@@ -18,6 +19,7 @@ export class EvacuationsController {
   ) {}
 
   /** Cordons the host and queues a migration for every guest that has a safe destination. */
+  @Requires('operator')
   @Post('hosts/:id/evacuate')
   async evacuate(@Param('id') hostId: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const options = parseBody(evacuateSchema, body ?? {});

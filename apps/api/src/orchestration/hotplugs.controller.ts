@@ -6,6 +6,7 @@ import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import { FleetView, hotplugsProjection, loadHotplug, OrchestrationRuntime, requestHotplug } from '@ferry/orchestration';
 import { pageOf, paging } from '../fleet/paging.js';
 import { parseBody, send, writeContext } from '../http/request.js';
+import { Requires } from '../auth/roles.js';
 
 const requestSchema = z.strictObject({
   guestId: entityId,
@@ -25,6 +26,7 @@ export class HotplugsController {
     @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
   ) {}
 
+  @Requires('operator')
   @Post()
   async request(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const input = parseBody(requestSchema, body);

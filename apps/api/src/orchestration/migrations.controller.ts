@@ -8,14 +8,16 @@ import {
 } from '@ferry/orchestration';
 import { pageOf, paging } from '../fleet/paging.js';
 import { parseBody, send, writeContext } from '../http/request.js';
+import { Requires } from '../auth/roles.js';
 
 const MIGRATION_STATES = ['requested', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'rejected'] as const;
 
 const requestSchema = z.strictObject({
   guestId: entityId,
   destinationHostId: entityId,
-  policy: convergencePolicySchema.partial().optional(),
-  backend: z.enum(['emulator', 'qemu']).default('emulator'),
+  policy: convergencePolicySchema.optional(),
+  /** Unset: the pool's backend, else the emulator. */
+  backend: z.enum(['emulator', 'qemu']).optional(),
   options: z.strictObject({ postcopy: z.boolean().optional() }).optional(),
 });
 
@@ -41,6 +43,7 @@ export class MigrationsController {
   }
 
   /** Plans, records and queues a migration: 202 with its id; 409 with every conflict if the plan is blocked. */
+  @Requires('operator')
   @Post()
   async request(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const input = parseBody(requestSchema, body);
@@ -71,6 +74,7 @@ export class MigrationsController {
   }
 
   /** Pending: cancelled at once. Running: the worker stops it and records MigrationCancelled. */
+  @Requires('operator')
   @Post(':id/cancel')
   async cancel(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const ctx = writeContext(request);

@@ -4,6 +4,7 @@ import { DEVICE_CLASSES, entityId, pciAddress, RESERVATION_KINDS } from '@ferry/
 import { FleetView } from '@ferry/orchestration';
 import { CONFLICT_CODES, planHotplug, planMigration, poolMemoryLayout, rankDestinations, SEVERITIES } from '@ferry/planner';
 import { parseBody } from '../http/request.js';
+import { Requires } from '../auth/roles.js';
 
 export const hotplugDeviceSchema = z.strictObject({
   id: entityId.optional(),
@@ -42,12 +43,14 @@ const cellQuery = z.strictObject({ guest: entityId, host: entityId.optional(), r
 export class PlansController {
   constructor(@Inject(FleetView) private readonly fleet: FleetView) {}
 
+  @Requires('operator')
   @Post('plans/hotplug')
   async hotplug(@Body() body: unknown) {
     const { guestId, device } = parseBody(hotplugPlanSchema, body);
     return planHotplug(await this.fleet.snapshot(), guestId, device);
   }
 
+  @Requires('operator')
   @Post('plans/migration')
   async migration(@Body() body: unknown) {
     const { guestId, destinationHostId, options } = parseBody(migrationPlanSchema, body);
@@ -60,6 +63,7 @@ export class PlansController {
     return rankDestinations(await this.fleet.snapshot(), id, { postcopy: postcopy === 'true' });
   }
 
+  @Requires('operator')
   @Post('pools/:pool/memory-layout')
   async memoryLayout(@Param('pool') pool: string) {
     const snapshot = await this.fleet.snapshot();

@@ -5,6 +5,7 @@ import type { WriteContext, WriteOutcome } from '@ferry/fleet';
 import { rankDestinations, type Conflict, type FleetSnapshot } from '@ferry/planner';
 import { buildMigrationRequest } from '../migration/request-migration.js';
 import type { ConvergencePolicyInput } from '../migration/convergence-policy.js';
+import { loadPoolPolicy } from '../migration/pool-policy.js';
 
 export interface EvacuationMove {
   guestId: string;
@@ -79,8 +80,10 @@ export async function requestEvacuation(
   const requests: AppendRequest[] = [];
   const moves: EvacuationMove[] = [];
   const metadata = { ...ctx.metadata, evacuationId };
+  const pool = (await loadPoolPolicy(store, host.host.pool)).value;
   for (const move of plan.moves) {
-    const built = buildMigrationRequest(fleet, { guestId: move.guestId, destinationHostId: move.destinationHostId, policy: options.policy }, { evacuationId });
+    const request = { guestId: move.guestId, destinationHostId: move.destinationHostId, policy: options.policy, backend: pool?.backend };
+    const built = buildMigrationRequest(fleet, request, { evacuationId, poolPolicy: pool?.policy });
     moves.push({ ...move, migrationId: built.id });
     requests.push({ streamId: streamOf.migration(built.id), expectedVersion: 'no-stream', events: built.events.map((e) => ({ type: e.type, data: e.data, metadata })) });
   }

@@ -11,26 +11,49 @@ export const downtimeStepSchema = z.strictObject({
   downtimeLimitMs: z.int().min(1).max(2_000_000),
 });
 
+/**
+ * A policy as an operator writes it: every field optional and NO defaults in the schema, so a
+ * partial policy (a migration's, a pool's) never silently re-imposes a default over another layer.
+ */
 export const convergencePolicySchema = z.strictObject({
   /** Bytes per second ("1GiB" = 1 GiB/s); unset = the link's speed. A rate, not an address: a number is exact here. */
   maxBandwidth: size.transform((bytes) => Number(bytes)).optional(),
-  downtimeLimitMs: z.int().min(1).max(2_000_000).default(300),
-  downtimeSchedule: z.array(downtimeStepSchema).max(20).default([]),
+  downtimeLimitMs: z.int().min(1).max(2_000_000).optional(),
+  downtimeSchedule: z.array(downtimeStepSchema).max(20).optional(),
   /** Give up (or switch to post-copy) after this many seconds per GiB of guest RAM. */
-  completionTimeoutPerGiB: z.int().min(1).max(100_000).default(150),
-  onTimeout: z.enum(['abort', 'postcopy']).default('abort'),
-  autoConverge: z.boolean().default(true),
-  multifdChannels: z.int().min(1).max(64).default(2),
+  completionTimeoutPerGiB: z.int().min(1).max(100_000).optional(),
+  onTimeout: z.enum(['abort', 'postcopy']).optional(),
+  autoConverge: z.boolean().optional(),
+  multifdChannels: z.int().min(1).max(64).optional(),
 });
 
-export type ConvergencePolicy = z.output<typeof convergencePolicySchema>;
 export type ConvergencePolicyInput = z.input<typeof convergencePolicySchema>;
 
-export const DEFAULT_POLICY: ConvergencePolicy = convergencePolicySchema.parse({});
+export interface ConvergencePolicy {
+  maxBandwidth?: number;
+  downtimeLimitMs: number;
+  downtimeSchedule: z.output<typeof downtimeStepSchema>[];
+  completionTimeoutPerGiB: number;
+  onTimeout: 'abort' | 'postcopy';
+  autoConverge: boolean;
+  multifdChannels: number;
+}
+
+export const DEFAULT_POLICY: ConvergencePolicy = {
+  downtimeLimitMs: 300,
+  downtimeSchedule: [],
+  completionTimeoutPerGiB: 150,
+  onTimeout: 'abort',
+  autoConverge: true,
+  multifdChannels: 2,
+};
+
+const given = (input: ConvergencePolicyInput | undefined) =>
+  Object.fromEntries(Object.entries(convergencePolicySchema.parse(input ?? {})).filter(([, v]) => v !== undefined));
 
 /** A migration's own policy fields win over its pool's, which win over the defaults. */
 export function effectivePolicy(pool: ConvergencePolicyInput | undefined, own: ConvergencePolicyInput | undefined): ConvergencePolicy {
-  return convergencePolicySchema.parse({ ...(pool ?? {}), ...(own ?? {}) });
+  return { ...DEFAULT_POLICY, ...given(pool), ...given(own) } as ConvergencePolicy;
 }
 
 /** The downtime limit in force after `stalled` consecutive stalled iterations. */

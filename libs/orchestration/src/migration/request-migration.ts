@@ -5,6 +5,7 @@ import type { WriteContext, WriteOutcome } from '@ferry/fleet';
 import { planMigration, type FleetSnapshot } from '@ferry/planner';
 import { PlanBlockedError, snapshotOf } from '../plan-snapshot.js';
 import { effectivePolicy, type ConvergencePolicyInput } from './convergence-policy.js';
+import { loadPoolPolicy } from './pool-policy.js';
 import { decideMigration, evolveMigration, type MigrationState } from './migration-decider.js';
 import type { MigrationEvent } from './migration-events.js';
 
@@ -55,7 +56,11 @@ export function buildMigrationRequest(
 }
 
 export async function requestMigration(store: EventStore, fleet: FleetSnapshot, request: MigrationRequest, ctx: WriteContext): Promise<WriteOutcome & { id: string }> {
-  const { id, events, state } = buildMigrationRequest(fleet, request);
+  // The pool of the host the guest runs on supplies defaults for policy and backend.
+  const sourcePool = fleet.hosts.get(fleet.guests.get(request.guestId)?.hostId ?? '')?.host.pool;
+  const pool = (await loadPoolPolicy(store, sourcePool)).value;
+  const withPool = { ...request, backend: request.backend ?? pool?.backend };
+  const { id, events, state } = buildMigrationRequest(fleet, withPool, { poolPolicy: pool?.policy });
   const body = migrationView(state, events.length);
   const idempotency: IdempotencyOptions | undefined = ctx.idempotency && { ...ctx.idempotency, respond: () => ({ status: 202, body }) };
   const outcome = await store.appendMany(

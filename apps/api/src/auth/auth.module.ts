@@ -1,0 +1,28 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { EventStore } from '@ferry/event-store';
+import type { AppConfig } from '../config.js';
+import { AuthGuard } from './auth.guard.js';
+import { BootstrapAdmin } from './bootstrap-admin.js';
+import { RateLimiter } from './rate-limiter.js';
+import { TokenRegistry } from './tokens.js';
+import { TokensController } from './tokens.controller.js';
+
+/** API tokens with roles on every route, the first admin token, and per-token rate limits. */
+@Global()
+@Module({})
+export class AuthModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AuthModule,
+      controllers: [TokensController],
+      providers: [
+        { provide: TokenRegistry, useFactory: (store: EventStore) => new TokenRegistry(store), inject: [EventStore] },
+        { provide: RateLimiter, useFactory: () => new RateLimiter(config.rateLimit, config.rateLimit * 2) },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        BootstrapAdmin,
+      ],
+      exports: [TokenRegistry],
+    };
+  }
+}

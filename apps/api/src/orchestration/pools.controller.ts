@@ -1,0 +1,36 @@
+import { Body, Controller, Get, Inject, Param, Put, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { entityId } from '@ferry/domain';
+import { EventStore } from '@ferry/event-store';
+import { loadPoolPolicy, poolPolicySchema, setPoolPolicy } from '@ferry/orchestration';
+import { Requires } from '../auth/roles.js';
+import { ValidationFailed } from '../http/problem.js';
+import { etagOf, expectedVersionFrom, parseBody, writeContext } from '../http/request.js';
+
+/** Per-pool migration defaults: convergence policy and execution backend. */
+@Controller('v1/pools')
+export class PoolsController {
+  constructor(@Inject(EventStore) private readonly store: EventStore) {}
+
+  @Get(':pool/migration-policy')
+  async get(@Param('pool') pool: string, @Res({ passthrough: true }) response: Response) {
+    const { value, version } = await loadPoolPolicy(this.store, checkPool(pool));
+    response.setHeader('ETag', etagOf(version));
+    return { pool, ...(value ?? { policy: {} }), version };
+  }
+
+  @Put(':pool/migration-policy')
+  @Requires('operator')
+  async set(@Param('pool') pool: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    parseBody(poolPolicySchema, body); // validate; the operator's own form is what is stored
+    const expected = expectedVersionFrom(request);
+    const { value, version } = await setPoolPolicy(this.store, checkPool(pool), body, writeContext(request).metadata, typeof expected === 'number' ? expected : undefined);
+    response.setHeader('ETag', etagOf(version));
+    return { pool, ...value, version };
+  }
+}
+
+function checkPool(pool: string): string {
+  if (!entityId.safeParse(pool).success) throw new ValidationFailed([{ field: 'pool', message: 'must be a pool id of [a-z0-9-]' }]);
+  return pool;
+}
