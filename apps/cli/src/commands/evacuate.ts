@@ -1,0 +1,78 @@
+// ferry evacuate HOST [--watch]: migrate every guest off a host; watched by polling the evacuation.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EXIT, printJson, str, type Command, type Ctx } from '../cli.js';
+import { conflictLines, table, type Cell, type Conflict } from '../format.js';
+import { INTERRUPTED, TERMINAL } from './migrate.js';
+
+interface Evacuation {
+  id: string;
+  hostId: string;
+  moves: Array<{ guestId: string; destinationHostId: string; migrationId: string; state?: string }>;
+  unplaceable: Array<{ guestId: string; conflicts: Conflict[] }>;
+  total?: number;
+  completed?: number;
+  failed?: number;
+  running?: number;
+  waiting?: number;
+  done?: boolean;
+}
+
+const evacuate: Command = {
+  name: 'evacuate',
+  args: ['HOST'],
+  usage: '[--watch] [--reason TEXT]',
+  summary: 'cordon a host and migrate every guest off it (exit 2 when some guest has nowhere to go)',
+  help: 'With --watch: exit 1 if any move failed, else 2 if some guest was unplaceable, else 0.',
+  options: { watch: { type: 'boolean', short: 'w' }, reason: { type: 'string' } },
+  async run(ctx, values, [hostId]) {
+    const { body: evacuation } = await ctx.client.request<Evacuation>('POST', `/v1/hosts/${encodeURIComponent(hostId!)}/evacuate`, { json: { reason: str(values, 'reason') } });
+    const blocked = evacuation.unplaceable.length > 0 ? EXIT.blocked : EXIT.ok;
+    if (!ctx.json) printEvacuation(ctx, evacuation);
+    if (values.watch !== true) return ctx.json ? printJson(ctx, evacuation, blocked) : blocked;
+    const final = await watchEvacuation(ctx, evacuation);
+    if (final === undefined) return INTERRUPTED;
+    if (ctx.json) printJson(ctx, final);
+    const failed = final.moves.some((m) => m.state !== 'completed');
+    return failed ? EXIT.failed : blocked;
+  },
+};
+
+function printEvacuation(ctx: Ctx, e: Evacuation): void {
+  ctx.out(`evacuation ${e.id} of ${e.hostId}: ${e.moves.length} move${e.moves.length === 1 ? '' : 's'}, ${e.unplaceable.length} unplaceable`);
+  if (e.moves.length) {
+    ctx.out();
+    for (const line of table(['GUEST', 'DESTINATION', 'MIGRATION'], e.moves.map((m): Cell[] => [m.guestId, m.destinationHostId, m.migrationId]))) ctx.out(line);
+  }
+  for (const u of e.unplaceable) {
+    ctx.out();
+    ctx.out(`${ctx.style.red('unplaceable')}: ${u.guestId}`);
+    for (const line of conflictLines(ctx.style, u.conflicts ?? [], ctx.io.tty ? ctx.io.columns : undefined)) ctx.out(`  ${line}`);
+  }
+}
+
+/** Polls the evacuation and prints each move's state changes until every move has ended. */
+async function watchEvacuation(ctx: Ctx, evacuation: Evacuation): Promise<Evacuation | undefined> {
+  const say = ctx.json ? ctx.err : ctx.out;
+  const seen = new Map<string, string>();
+  const signal = ctx.io.interrupt;
+  for (;;) {
+    const { body } = await ctx.client.request<Evacuation>('GET', `/v1/evacuations/${encodeURIComponent(evacuation.id)}`);
+    for (const m of body.moves) {
+      if (m.state && seen.get(m.guestId) !== m.state) {
+        seen.set(m.guestId, m.state);
+        say(`${m.guestId} → ${m.destinationHostId}: ${m.state}`);
+      }
+    }
+    if (body.done ?? body.moves.every((m) => m.state !== undefined && TERMINAL[m.state] !== undefined)) {
+      say(`evacuation ${evacuation.id}: ${body.moves.filter((m) => m.state === 'completed').length}/${body.moves.length} completed, ${body.moves.filter((m) => m.state !== 'completed').length} not`);
+      return body;
+    }
+    if (signal?.aborted) break;
+    await sleep(500, undefined, { signal }).catch(() => undefined);
+    if (signal?.aborted) break;
+  }
+  ctx.err(`stopped watching; evacuation ${evacuation.id} goes on`);
+  return undefined;
+}
+
+export const evacuateCommands: Command[] = [evacuate];
