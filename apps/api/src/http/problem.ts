@@ -51,6 +51,7 @@ export class ProblemFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; correlationId?: string; method?: string; originalUrl?: string }>();
     const problem = this.toProblem(exception, request.headers['if-match'] !== undefined);
+    if (problem.statusCode === 503) response.setHeader('Retry-After', '1');
     if (problem.statusCode >= 500) {
       log('error', 'unhandled error', { correlationId: request.correlationId, method: request.method, path: request.originalUrl, stack: exception instanceof Error ? exception.stack : String(exception) });
     }
@@ -91,8 +92,20 @@ export class ProblemFilter implements ExceptionFilter {
       const message = (exception as Error).message;
       return problem(status, status === 413 ? 'payload_too_large' : 'malformed_body', message, [{ field: '(body)', message }]);
     }
+    if (isDatabaseUnavailable(exception)) return problem(503, 'database_unavailable', 'the database is not reachable right now; retry (with the same Idempotency-Key)', []);
     return problem(500, 'internal_error', 'internal error; see the server log', []);
   }
+}
+
+/** Connection-level failures (PostgreSQL restarting, SQLite locked): the request may be retried. */
+function isDatabaseUnavailable(exception: unknown): boolean {
+  const error = exception as { code?: unknown; message?: unknown; driverError?: { code?: unknown } } | null;
+  const code = String(error?.code ?? error?.driverError?.code ?? '');
+  const message = String(error?.message ?? '');
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006', 'SQLITE_BUSY'].includes(code) ||
+    /Connection terminated|connection is closed|Client has encountered a connection error|terminating connection/i.test(message)
+  );
 }
 
 const problem = (statusCode: number, error: string, message: string, problems: FieldProblem[]): Problem => ({ statusCode, error, message, problems });
