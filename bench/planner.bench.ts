@@ -179,17 +179,18 @@ function naiveCell(guest: GuestState, host: HostState, usedMemory: bigint): stri
   return [...new Set(codes)].sort();
 }
 
-function naiveFullMatrix(hosts: readonly HostState[], guests: readonly GuestState[]): Map<string, string[]> {
+/** Every cell again; returns how many findings it saw (cells are not kept, to spare the heap ten million arrays). */
+function naiveFullMatrix(hosts: readonly HostState[], guests: readonly GuestState[]): number {
   const used = new Map<string, bigint>();
   for (const g of guests) used.set(g.hostId!, (used.get(g.hostId!) ?? 0n) + (g.definition.memory.max ?? g.definition.memory.ram));
-  const cells = new Map<string, string[]>();
+  let findings = 0;
   for (const guest of guests) {
     for (const host of hosts) {
       if (host.host.id === guest.hostId) continue;
-      cells.set(`${guest.id}|${host.host.id}`, naiveCell(guest, host, used.get(host.host.id) ?? 0n));
+      findings += naiveCell(guest, host, used.get(host.host.id) ?? 0n).length;
     }
   }
-  return cells;
+  return findings;
 }
 
 function naiveColumn(host: HostState, guests: readonly GuestState[], usedMemory: bigint): number {

@@ -45,6 +45,58 @@ describe('ConflictMatrix agrees with the plan functions', () => {
   });
 });
 
+it('stays equal to the plan functions through a random sequence of host and guest changes', () => {
+  const { hosts, guests, machineDefaults } = randomFleet(77, 16, 60);
+  const spare = randomFleet(78, 16, 60);
+  const hostMap = new Map(hosts.map((h) => [h.host.id, h]));
+  const guestMap = new Map(guests.map((g) => [g.id, g]));
+  const matrix = ConflictMatrix.build(snapshotOf(hosts, guests, machineDefaults));
+  for (let step = 0; step < 40; step++) {
+    const pick = <T>(items: T[]) => items[(step * 7919) % items.length]!;
+    switch (step % 5) {
+      case 0: {
+        // a host's facts change wholesale (same id, another host's groups and IOMMU)
+        const target = pick([...hostMap.values()]);
+        const next: HostState = { ...target, host: { ...pick(spare.hosts).host, id: target.host.id, pool: target.host.pool } };
+        hostMap.set(target.host.id, next);
+        matrix.upsertHost(next);
+        break;
+      }
+      case 1: {
+        // a guest moves to another host
+        const target = pick([...guestMap.values()]);
+        const next: GuestState = { ...target, hostId: pick([...hostMap.keys()].reverse()) };
+        guestMap.set(target.id, next);
+        matrix.upsertGuest(next);
+        break;
+      }
+      case 2: {
+        // a guest gains a reservation
+        const target = pick([...guestMap.values()]);
+        const next: GuestState = { ...target, hotplugReservations: [...target.hotplugReservations, { id: `r${step}`, kind: 'vfio', deviceClass: 'storage' }] };
+        guestMap.set(target.id, next);
+        matrix.upsertGuest(next);
+        break;
+      }
+      case 3: {
+        const target = pick([...guestMap.values()]);
+        guestMap.delete(target.id);
+        matrix.removeGuest(target.id);
+        break;
+      }
+      case 4: {
+        // a new guest arrives (defined elsewhere, placed here)
+        const arrival: GuestState = { ...pick(spare.guests), id: `new-${step}`, hostId: pick([...hostMap.keys()]) };
+        guestMap.set(arrival.id, arrival);
+        matrix.upsertGuest(arrival);
+        break;
+      }
+    }
+  }
+  const fleet = snapshotOf([...hostMap.values()], [...guestMap.values()], machineDefaults);
+  expect(everyCell(matrix).map(cellKey).sort()).toEqual(expectedCells(fleet));
+});
+
 describe('incremental updates', () => {
   const { hosts, guests, machineDefaults } = randomFleet(5, 20, 80);
 

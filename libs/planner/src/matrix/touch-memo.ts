@@ -1,12 +1,13 @@
-// The matrix's shortcut for mayTouchForbidden (evaluate/may-touch-forbidden.ts). Most hosts report the
-// same forbidden ranges for a device class — the MSI window, the HT hole — so a guest's answer for one
-// such set is its answer for every host that has it. Sets are interned by content; each row remembers
-// its answer per interned set.
+// Does a guest's RAM touch a host's forbidden ranges? The matrix asks this per cell, so answers are
+// memoised: most hosts report the same ranges — the MSI window, the HT hole — and a guest's answer for
+// one such set is its answer for every host that has it. Sets are interned by content; each row
+// remembers its answer per interned set.
 import { DEVICE_CLASSES, toHex } from '@ferry/domain';
 import type { PreparedGuest } from '../prepare/prepared-guest.js';
 import type { PreparedHost } from '../prepare/prepared-host.js';
-import { setOverlapsAny, type RangeSet } from '../prepare/range-set.js';
+import { setOverlapsAny, toRangeSet, type RangeSet } from '../prepare/range-set.js';
 
+/** Interns range sets by content; ids only grow (a fleet has few distinct sets). */
 export class RangeSetIds {
   private readonly ids = new Map<string, number>();
   readonly sets: RangeSet[] = [];
@@ -30,6 +31,8 @@ export interface ColumnUnions {
   /** For requests naming neither a class nor an address: every group. */
   anyDevice: number;
   byAddress: ReadonlyMap<string, number>;
+  /** Per group, in host.groups order: its reserved set and its msi set (-1 when empty). */
+  groupSets: readonly number[];
 }
 
 export function columnUnions(host: PreparedHost, ids: RangeSetIds): ColumnUnions {
@@ -39,7 +42,8 @@ export function columnUnions(host: PreparedHost, ids: RangeSetIds): ColumnUnions
       return set ? ids.idOf(set) : -1;
     }),
     anyDevice: ids.idOf(host.groupForbiddenUnion),
-    byAddress: new Map(host.allDevices.map((d) => [d.address, ids.idOf([...d.group.reservedSet, ...d.group.msiSet].sort((a, b) => (a.start < b.start ? -1 : 1)))])),
+    byAddress: new Map(host.allDevices.map((d) => [d.address, ids.idOf(toRangeSet([...d.group.reservedSet, ...d.group.msiSet]))])),
+    groupSets: host.groups.flatMap((g) => [g.reservedSet, g.msiSet].map((set) => (set.length > 0 ? ids.idOf(set) : -1))),
   };
 }
 
@@ -56,21 +60,46 @@ export function touchMemo(guest: PreparedGuest, knownSets: number): TouchMemo {
   };
 }
 
-export function mayTouchForbiddenMemo(guest: PreparedGuest, unions: ColumnUnions, ids: RangeSetIds, memo: TouchMemo): boolean {
+/**
+ * Could any device request of this guest meet a group whose reserved or MSI ranges overlap its RAM?
+ * When not, the per-device rules find nothing that depends on the guest's addresses.
+ */
+export function mayTouchForbidden(guest: PreparedGuest, unions: ColumnUnions, ids: RangeSetIds, memo: TouchMemo): boolean {
   if (!guest.identityMapped) return false;
   const requests = guest.migrationRequests;
   for (let i = 0; i < requests.length; i++) {
     const classIndex = memo.classIndexes[i]!;
     const id = classIndex >= 0 ? unions.byClass[classIndex]! : classIndex === -2 ? unions.anyDevice : (unions.byAddress.get(requests[i]!.hostDevice!) ?? -1);
-    if (id < 0) continue;
-    if (id >= memo.answers.length) {
-      const grown = new Uint8Array(Math.max(id + 1, memo.answers.length * 2, 16));
-      grown.set(memo.answers);
-      memo.answers = grown;
-    }
-    let answer = memo.answers[id]!;
-    if (answer === 0) memo.answers[id] = answer = setOverlapsAny(ids.sets[id]!, guest.dmaRanges) ? 2 : 1;
-    if (answer === 2) return true;
+    if (id >= 0 && touches(guest, id, ids, memo)) return true;
   }
   return false;
+}
+
+/** Groups a number can describe exactly, two bits each: bit 2i reserved, bit 2i + 1 msi. */
+const MASK_GROUPS = 26;
+
+/**
+ * Which of the host's groups the guest's RAM touches — what the per-device rules' findings depend on,
+ * guest-wise, once it touches any. undefined for hosts with more groups than the mask can hold.
+ */
+export function overlapMask(guest: PreparedGuest, unions: ColumnUnions, ids: RangeSetIds, memo: TouchMemo): number | undefined {
+  const sets = unions.groupSets;
+  if (sets.length > 2 * MASK_GROUPS) return undefined;
+  let mask = 0;
+  for (let i = 0; i < sets.length; i++) {
+    const id = sets[i]!;
+    if (id >= 0 && touches(guest, id, ids, memo)) mask += 2 ** i;
+  }
+  return mask;
+}
+
+function touches(guest: PreparedGuest, id: number, ids: RangeSetIds, memo: TouchMemo): boolean {
+  if (id >= memo.answers.length) {
+    const grown = new Uint8Array(Math.max(id + 1, memo.answers.length * 2, 16));
+    grown.set(memo.answers);
+    memo.answers = grown;
+  }
+  let answer = memo.answers[id]!;
+  if (answer === 0) memo.answers[id] = answer = setOverlapsAny(ids.sets[id]!, guest.dmaRanges) ? 2 : 1;
+  return answer === 2;
 }
