@@ -21,6 +21,8 @@ export class FleetView {
   private machineDefaults: MachineDefault[] = [];
   private machineDefaultsVersion = 0;
   private matrixState: ConflictMatrix | undefined;
+  /** Rebuilt only when events arrive: reads between changes share one snapshot. */
+  private snapshotCache: FleetSnapshot | undefined;
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: EventStore) {}
@@ -44,14 +46,16 @@ export class FleetView {
   }
 
   private currentSnapshot(): FleetSnapshot {
+    if (this.snapshotCache) return this.snapshotCache;
     const liveHosts = new Map([...this.hosts].filter(([, h]) => !h.decommissioned));
     const liveGuests = new Map([...this.guests].filter(([, g]) => !g.removed));
-    return {
+    this.snapshotCache = {
       hosts: liveHosts,
       guests: liveGuests,
       machineDefaults: this.machineDefaults,
-      versions: { hosts: this.hostVersions, guests: this.guestVersions, machineDefaults: this.machineDefaultsVersion },
+      versions: { hosts: new Map(this.hostVersions), guests: new Map(this.guestVersions), machineDefaults: this.machineDefaultsVersion },
     };
+    return this.snapshotCache;
   }
 
   private async readNewEvents(): Promise<void> {
@@ -60,6 +64,7 @@ export class FleetView {
       if (events.length === 0) return;
       const touched = { hosts: new Set<string>(), guests: new Set<string>(), defaults: false };
       for (const event of events) this.apply(event, touched);
+      this.snapshotCache = undefined;
       this.position = events[events.length - 1]!.position;
       this.updateMatrix(touched);
       if (events.length < BATCH) return;
