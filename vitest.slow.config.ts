@@ -6,6 +6,8 @@ import { aliases } from './vitest.aliases.js';
 export default defineConfig({
   resolve: { alias: aliases },
   test: {
+    // Under CI also write JSON results, which .ci/run sums into one closing "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: 'artifacts/vitest-slow.json' }]] : ['default'],
     include: ['test/**/*.slow.spec.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     fileParallelism: false,
