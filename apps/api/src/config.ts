@@ -23,6 +23,10 @@ export interface AppConfig {
   adminToken?: string;
   /** Requests per second per API token (bursts up to twice that). */
   rateLimit: number;
+  /** Bytes per second between two hosts (default 10 Gbit/s). */
+  linkBandwidth: number;
+  /** What one migration stream can push, bytes per second (unset: the link); the evacuation scheduler packs streams onto the link. */
+  streamBandwidth?: number;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -56,5 +60,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerConcurrency: positiveInt(env, 'FERRY_WORKER_CONCURRENCY', 8),
     adminToken: env.FERRY_ADMIN_TOKEN || undefined,
     rateLimit: positiveInt(env, 'FERRY_RATE_LIMIT', 500),
+    linkBandwidth: positiveInt(env, 'FERRY_LINK_BANDWIDTH', 1_250_000_000),
+    streamBandwidth: env.FERRY_STREAM_BANDWIDTH ? positiveInt(env, 'FERRY_STREAM_BANDWIDTH', 1) : undefined,
   };
 }

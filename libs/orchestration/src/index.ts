@@ -14,3 +14,4 @@ export * from './evacuation/evacuation.js';
 export * from './projections.js';
 export * from './runtime/orchestration-runtime.js';
 export * from './migration/pool-policy.js';
+export * from './scheduling/index.js';

@@ -5,6 +5,8 @@ import { notFound } from '@ferry/domain';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import { convergencePolicySchema, evacuationsProjection, FleetView, migrationsProjection, OrchestrationRuntime, requestEvacuation } from '@ferry/orchestration';
 import { parseBody, send, writeContext } from '../http/request.js';
+import type { AppConfig } from '../config.js';
+import { APP_CONFIG } from '../persistence.module.js';
 import { Requires } from '../auth/roles.js';
 
 const evacuateSchema = z.strictObject({ reason: z.string().max(500).optional(), policy: convergencePolicySchema.optional() });
@@ -16,6 +18,7 @@ export class EvacuationsController {
     @Inject(FleetView) private readonly fleet: FleetView,
     @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
     @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Cordons the host and queues a migration for every guest that has a safe destination. */
@@ -23,7 +26,8 @@ export class EvacuationsController {
   @Post('hosts/:id/evacuate')
   async evacuate(@Param('id') hostId: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const options = parseBody(evacuateSchema, body ?? {});
-    const outcome = await requestEvacuation(this.store, await this.fleet.snapshot(), hostId, options, writeContext(request));
+    const link = { bandwidth: this.config.linkBandwidth, perStreamCap: this.config.streamBandwidth, maxConcurrent: this.config.limits.outboundPerHost };
+    const outcome = await requestEvacuation(this.store, await this.fleet.snapshot(), hostId, { ...options, link }, writeContext(request));
     for (const id of outcome.migrationIds) await this.runtime.enqueueMigration(id);
     response.setHeader('Location', `/v1/evacuations/${outcome.id}`);
     return send(response, outcome);

@@ -37,6 +37,8 @@ export class OrchestrationModule {
               stalledIntervalMs: Math.max(1000, Math.floor(config.leaseMs / 4)),
               reconcileEveryMs: Math.max(500, Math.floor(config.leaseMs / 6)),
               concurrency: config.workerConcurrency,
+              linkBandwidth: config.linkBandwidth,
+              streamBandwidth: config.streamBandwidth,
             }),
           inject: [EventStore, FleetView],
         },

@@ -5,6 +5,8 @@ import type { WriteContext, WriteOutcome } from '@ferry/fleet';
 import { rankDestinations, type Conflict, type FleetSnapshot } from '@ferry/planner';
 import { buildMigrationRequest } from '../migration/request-migration.js';
 import type { ConvergencePolicyInput } from '../migration/convergence-policy.js';
+import { pagesPerSecond } from '../migration/emulator-spec.js';
+import { scheduleEvacuation, type MoveToSchedule } from '../scheduling/index.js';
 import { loadPoolPolicy } from '../migration/pool-policy.js';
 
 export interface EvacuationMove {
@@ -19,12 +21,39 @@ export interface Unplaceable {
   conflicts: Conflict[];
 }
 
-export type EvacuationEvent = DomainEvent<'EvacuationStarted', { evacuationId: string; hostId: string; moves: EvacuationMove[]; unplaceable: Unplaceable[] }>;
+export interface ScheduleSummary {
+  maxConcurrent: number;
+  estimatedMakespanS: number;
+  lowerBoundS: number;
+}
+
+export type EvacuationEvent = DomainEvent<'EvacuationStarted', { evacuationId: string; hostId: string; moves: EvacuationMove[]; unplaceable: Unplaceable[]; schedule: ScheduleSummary | null }>;
+
+/** The link the evacuating host's migrations share, and how many may run at once (the outbound limit). */
+export interface EvacuationLink {
+  bandwidth: number;
+  /** What one migration stream can push (CPU-bound well below a fast link without multifd). */
+  perStreamCap?: number;
+  maxConcurrent: number;
+}
 
 const guestSize = (fleet: FleetSnapshot, id: string) => {
   const memory = fleet.guests.get(id)!.definition.memory;
   return memory.max ?? memory.ram;
 };
+
+/** What the scheduler needs to know of a guest: its RAM and how fast it dirties it. */
+function moveToSchedule(fleet: FleetSnapshot, guestId: string): MoveToSchedule {
+  const guest = fleet.guests.get(guestId)!;
+  const ramBytes = guest.memoryMap.filter((e) => e.kind === 'ram').reduce((sum, e) => sum + Number(e.end - e.start + 1n), 0);
+  const workingSet = guest.migration?.workingSet;
+  return {
+    id: guestId,
+    ramBytes,
+    dirtyBytesPerSecond: pagesPerSecond(guest.migration?.dirtyRate) * 4096,
+    ...(workingSet === undefined ? {} : { workingSetBytes: Number(workingSet) }),
+  };
+}
 
 /**
  * Picks a destination for every guest on the host: never a blocked one, the biggest guests first,
@@ -70,7 +99,7 @@ export async function requestEvacuation(
   store: EventStore,
   fleet: FleetSnapshot,
   hostId: string,
-  options: { policy?: ConvergencePolicyInput; reason?: string },
+  options: { policy?: ConvergencePolicyInput; reason?: string; link?: EvacuationLink },
   ctx: WriteContext,
 ): Promise<WriteOutcome & { id: string; migrationIds: string[] }> {
   const host = fleet.hosts.get(hostId);
@@ -81,19 +110,34 @@ export async function requestEvacuation(
   const moves: EvacuationMove[] = [];
   const metadata = { ...ctx.metadata, evacuationId };
   const pool = (await loadPoolPolicy(store, host.host.pool)).value;
-  for (const move of plan.moves) {
-    const request = { guestId: move.guestId, destinationHostId: move.destinationHostId, policy: options.policy, backend: pool?.backend };
+  // The scheduler orders the moves (longest first, with the convergence need of heavy dirtiers
+  // respected) and gives each a bandwidth cap of one stream, so the link stays full (issue 5 bench).
+  const link = options.link ?? { bandwidth: 1.25e9, maxConcurrent: 2 };
+  const schedule = plan.moves.length === 0 ? undefined : scheduleEvacuation(plan.moves.map((m) => moveToSchedule(fleet, m.guestId)), {
+    bandwidth: link.bandwidth,
+    perStreamCap: link.perStreamCap ?? link.bandwidth,
+    maxConcurrent: link.maxConcurrent,
+  });
+  const destinationOf = new Map(plan.moves.map((m) => [m.guestId, m.destinationHostId]));
+  const ordered = schedule ? schedule.moves.map((p) => ({ guestId: p.id, destinationHostId: destinationOf.get(p.id)!, maxBandwidth: p.maxBandwidth })) : [];
+  for (const move of ordered) {
+    // An operator's own maxBandwidth wins over the scheduler's stream cap.
+    const policy = { maxBandwidth: move.maxBandwidth, ...options.policy };
+    const request = { guestId: move.guestId, destinationHostId: move.destinationHostId, policy, backend: pool?.backend };
     const built = buildMigrationRequest(fleet, request, { evacuationId, poolPolicy: pool?.policy });
-    moves.push({ ...move, migrationId: built.id });
+    moves.push({ guestId: move.guestId, destinationHostId: move.destinationHostId, migrationId: built.id });
     requests.push({ streamId: streamOf.migration(built.id), expectedVersion: 'no-stream', events: built.events.map((e) => ({ type: e.type, data: e.data, metadata })) });
   }
+  const summary: ScheduleSummary | null = schedule
+    ? { maxConcurrent: Math.min(schedule.maxConcurrent, link.maxConcurrent), estimatedMakespanS: Math.round(schedule.estimatedMakespanS), lowerBoundS: Math.round(schedule.lowerBoundS) }
+    : null;
   const cordon = decideHost({ type: 'CordonHost', reason: options.reason ?? `evacuation ${evacuationId}` }, host);
   const hostVersion = fleet.versions?.hosts?.get(hostId) ?? 'any';
   requests.unshift(
     { streamId: streamOf.host(hostId), expectedVersion: hostVersion, events: cordon.map((e) => ({ type: e.type, data: e.data, metadata })) },
-    { streamId: `evacuation-${evacuationId}`, expectedVersion: 'no-stream', events: [{ type: 'EvacuationStarted', data: { evacuationId, hostId, moves, unplaceable: plan.unplaceable }, metadata }] },
+    { streamId: `evacuation-${evacuationId}`, expectedVersion: 'no-stream', events: [{ type: 'EvacuationStarted', data: { evacuationId, hostId, moves, unplaceable: plan.unplaceable, schedule: summary }, metadata }] },
   );
-  const body = { id: evacuationId, hostId, moves, unplaceable: plan.unplaceable };
+  const body = { id: evacuationId, hostId, moves, unplaceable: plan.unplaceable, schedule: summary };
   const idempotency: IdempotencyOptions | undefined = ctx.idempotency && { ...ctx.idempotency, respond: () => ({ status: 202, body }) };
   const outcome = await store.appendMany(requests.filter((r) => r.events.length > 0), idempotency);
   if (outcome.kind === 'replayed') {

@@ -24,7 +24,7 @@ export function seedOf(id: string): number {
  * The emulator's view of a guest: its RAM blocks from the recorded memory map, and a hot-set
  * workload from the operator's hints (dirty rate over a working set; idle without hints).
  */
-export function migrationSpecFor(guest: GuestState, policy: ConvergencePolicy, options: { linkBandwidth: number; seed: number; hasVfio: boolean }): MigrationSpec {
+export function migrationSpecFor(guest: GuestState, policy: ConvergencePolicy, options: { linkBandwidth: number; streamBandwidth?: number; seed: number; hasVfio: boolean }): MigrationSpec {
   const ramBlocks = guest.memoryMap
     .filter((e) => e.kind === 'ram')
     .map((e, index) => ({ name: index === 0 ? 'ram' : `ram${index}`, gpa: e.start, size: e.end - e.start + 1n }));
@@ -48,6 +48,7 @@ export function migrationSpecFor(guest: GuestState, policy: ConvergencePolicy, o
       // Post-copy carries no VFIO device state (DOMAIN.md §7.2): never with assigned devices.
       postcopy: { enabled: policy.onTimeout === 'postcopy' && !options.hasVfio },
       multifdChannels: policy.multifdChannels,
+      ...(options.streamBandwidth ? { perChannelBandwidth: options.streamBandwidth } : {}),
       deviceStateBytes: options.hasVfio ? 64n * 1024n * 1024n : 1024n * 1024n,
     },
     // The executor enforces the completion timeout itself (abort or post-copy); this is a backstop.

@@ -23,6 +23,7 @@ export interface MigrationExecutorPorts {
   inputVersions: InputVersions;
   workerId: string;
   linkBandwidth: number;
+  streamBandwidth?: number;
   /** How long to wait before asking for a slot again. */
   slotRetryMs?: number;
   /** How often a running migration renews its slot lease (well inside the lease time). */
@@ -111,7 +112,7 @@ export class MigrationExecutor {
       return;
     }
     const hasVfio = guest.devices.some((d) => d.kind === 'vfio' || d.kind === 'vdpa');
-    const spec = migrationSpecFor(guest, state.policy, { linkBandwidth: this.ports.linkBandwidth, seed: seedOf(id), hasVfio });
+    const spec = migrationSpecFor(guest, state.policy, { linkBandwidth: this.ports.linkBandwidth, streamBandwidth: this.ports.streamBandwidth, seed: seedOf(id), hasVfio });
     const handle = backend.startMigration(spec) as SettableHandle;
     const watch = new MigrationWatch(this, state, handle, guest, hasVfio);
     // The lease is this worker's heartbeat: renewed while it runs, lapsing if it dies.

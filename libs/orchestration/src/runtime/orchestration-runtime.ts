@@ -22,6 +22,8 @@ export interface RuntimeConfig {
   concurrency?: number;
   /** Bytes per second between hosts (default 10 Gbit/s). */
   linkBandwidth?: number;
+  /** What one migration stream can push, bytes per second (the emulator's per-channel cap); unset: no cap. */
+  streamBandwidth?: number;
   /** Emulator: virtual seconds per wall second; unset = as fast as it can. */
   emulatorSpeed?: number;
   leaseMs?: number;
@@ -95,6 +97,7 @@ export class OrchestrationRuntime {
       inputVersions: (m) => this.inputVersions(m),
       workerId: this.workerId,
       linkBandwidth: this.config.linkBandwidth ?? 1.25e9,
+      streamBandwidth: this.config.streamBandwidth,
       renewEveryMs: Math.max(100, Math.floor(leaseMs / 3)),
       leaseCheckMs: Math.max(100, Math.floor(leaseMs / 2)),
     });

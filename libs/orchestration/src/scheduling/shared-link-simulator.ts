@@ -50,14 +50,22 @@ const TICK_MS = 10;
 export function simulateSharedLink(moves: readonly SimulatedMove[], link: SharedLink, policy: LinkPolicy, options: SimulatorOptions = {}): SharedLinkRun {
   const controlEveryMs = options.controlEveryMs ?? 1000;
   const waiting = [...moves];
-  const running = new Map<string, { move: SimulatedMove; sim: MigrationSimulation; startMs: number }>();
+  // A finished migration keeps its slot until its switchover ends (`endMs`): the guest is paused
+  // and its last pages and device state cross the link, at full stream speed.
+  const running = new Map<string, { move: SimulatedMove; sim: MigrationSimulation; startMs: number; endMs?: number }>();
   const outcomes: MoveOutcome[] = [];
   let now = 0;
   let nextControl = 0;
   let peak = 0;
   while (waiting.length > 0 || running.size > 0) {
+    for (const [id, entry] of running) {
+      if (entry.endMs === undefined || entry.endMs > now) continue;
+      running.delete(id);
+      nextControl = now; // a slot is free: re-decide now
+    }
+    if (waiting.length === 0 && running.size === 0) break;
     if (now >= nextControl) {
-      const views = [...running.values()].map(({ move, sim }) => ({ ...strip(move), remainingBytes: Number(sim.info().ram.remainingBytes) }));
+      const views = [...running.values()].map(({ move, sim, endMs }) => ({ ...strip(move), remainingBytes: endMs === undefined ? Number(sim.info().ram.remainingBytes) : 0 }));
       const decision = policy.control(views, waiting.map(strip), link);
       for (const id of decision.admit) {
         const index = waiting.findIndex((m) => m.id === id);
@@ -68,29 +76,30 @@ export function simulateSharedLink(moves: readonly SimulatedMove[], link: Shared
       if (running.size === 0) throw new Error(`policy ${policy.name} started nothing while ${waiting.length} moves wait`);
       peak = Math.max(peak, running.size);
       // What each stream asks for (never more than one stream can push), split as TCP would.
-      const asks = new Map([...running.keys()].map((id) => [id, Math.min(decision.shares.get(id) ?? link.bandwidth, link.perStreamCap)]));
+      // The final stop-and-copy is not rate-limited (QEMU lifts max-bandwidth for it).
+      const asks = new Map([...running].map(([id, e]) => [id, Math.min(e.endMs === undefined ? (decision.shares.get(id) ?? link.bandwidth) : link.bandwidth, link.perStreamCap)]));
       const rates = maxMinFair(asks, link.bandwidth);
-      for (const [id, entry] of running) entry.sim.setParameters({ maxBandwidth: Math.max(1, rates.get(id)!) });
+      for (const [id, entry] of running) if (entry.endMs === undefined) entry.sim.setParameters({ maxBandwidth: Math.max(1, rates.get(id)!) });
       nextControl = now + controlEveryMs;
     }
     for (const [id, entry] of running) {
+      if (entry.endMs !== undefined) continue;
       entry.sim.step();
       if (!entry.sim.finished) continue;
       // An iteration or time limit leaves the migration active: abort it, as the executor does.
       if (entry.sim.status === 'active' || entry.sim.status === 'setup') entry.sim.cancel();
       const result = entry.sim.result();
+      entry.endMs = entry.startMs + result.info.totalTimeMs;
       outcomes.push({
         id,
         startMs: entry.startMs,
-        endMs: entry.startMs + result.info.totalTimeMs,
+        endMs: entry.endMs,
         status: result.status,
         converged: result.converged,
         downtimeMs: result.info.downtimeMs,
         transferredBytes: result.info.ram.transferredBytes,
         maxThrottlePercent: result.throttleSteps.reduce((max, s) => Math.max(max, s), 0),
       });
-      running.delete(id);
-      nextControl = now + TICK_MS; // a stream ended: re-decide at the next tick
     }
     now += TICK_MS;
   }
@@ -98,12 +107,13 @@ export function simulateSharedLink(moves: readonly SimulatedMove[], link: Shared
 }
 
 function strip(move: SimulatedMove): MoveToSchedule {
-  return { id: move.id, ramBytes: move.ramBytes, dirtyBytesPerSecond: move.dirtyBytesPerSecond };
+  const { spec: _spec, ...plain } = move;
+  return plain;
 }
 
-/** Every policy runs on the same link and stream cap; only the scheduling differs. */
+/** Every policy runs on the same link and stream cap, all in 10 ms lockstep; only the scheduling differs. */
 function withLink(spec: MigrationSpec, link: SharedLink): MigrationSpec {
-  return { ...spec, parameters: { ...spec.parameters, linkBandwidth: link.bandwidth, perChannelBandwidth: link.perStreamCap, maxBandwidth: link.perStreamCap } };
+  return { ...spec, tickMs: TICK_MS, parameters: { ...spec.parameters, linkBandwidth: link.bandwidth, perChannelBandwidth: link.perStreamCap, maxBandwidth: link.perStreamCap } };
 }
 
 // ---- policies ---------------------------------------------------------------------------
