@@ -1,11 +1,11 @@
 // Faults against the real services: `npm run chaos`. Not part of `npm test`, because it restarts
 // the machine's PostgreSQL and Redis, which other suites running at the same time would feel.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 import { restartPostgres, restartRedis } from './support/services.js';
+import { deleteRedisKeys } from './support/redis.js';
 import { startWorker, type WorkerProcess } from './support/worker-process.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -135,10 +135,7 @@ describe('chaos', () => {
     for (const w of workers) await w.kill('SIGTERM');
     await api.close();
     await backend.cleanup();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteRedisKeys(prefix);
   }, 240_000);
 
   it('a worker SIGKILLed at random points over 20 runs: every guest on exactly one host, the streams agree', async () => {
@@ -178,9 +175,6 @@ describe('chaos', () => {
     await rescuer.kill('SIGTERM');
     await api.close();
     await backend.cleanup();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteRedisKeys(prefix);
   }, 600_000);
 });

@@ -1,12 +1,12 @@
 // The job queue on BullMQ with a real Redis and PostgreSQL: API and workers as separate parts,
 // random queue prefixes, cleaned up afterwards.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetView, OrchestrationRuntime } from '@ferry/orchestration';
 import { openEventStore, type OpenedStore } from '@ferry/event-store';
 import { postgresBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
+import { deleteRedisKeys } from './support/redis.js';
 import { startWorker, type WorkerProcess } from './support/worker-process.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -56,10 +56,7 @@ describe('job queue on BullMQ + Redis', () => {
     for (const w of workers) await w.kill('SIGKILL');
     await api.close();
     await backend.cleanup();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteRedisKeys(prefix);
   });
 
   it('rejects at execution a migration whose plan went stale into a conflict while it waited', async () => {
@@ -155,10 +152,7 @@ describe('migration limits across three worker instances', () => {
     for (const o of opened) await o.close();
     await api.close();
     await backend.cleanup();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteRedisKeys(prefix);
   });
 
   it('never runs more than 2 outbound per source, 2 inbound per destination or 5 in the fleet (from the log)', async () => {
