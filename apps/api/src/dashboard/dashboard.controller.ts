@@ -4,6 +4,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Controller, Get, NotFoundException, Param, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { Public } from '../auth/roles.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -34,7 +35,11 @@ interface Asset {
   etag: string;
 }
 
-/** Serves the read-only dashboard at /dashboard: a few plain ES modules that call the v1 API. */
+/**
+ * Serves the read-only dashboard at /dashboard: a few plain ES modules that call the v1 API. The files
+ * are public (a browser cannot send a token for them); the API calls they make carry the viewer's.
+ */
+@Public()
 @Controller('dashboard')
 export class DashboardController {
   private readonly assets = new Map<string, Asset>();

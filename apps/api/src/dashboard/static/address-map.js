@@ -11,7 +11,6 @@ const LABEL_W = 200;
 const MIN_SEGMENT = 44;
 const ROW_H = 24;
 const LANE_PAD = 6;
-const TOP = 58; // room for overlap callouts
 const AXIS_H = 96;
 
 const GUEST_NAMES = { ram: 'RAM', 'device-memory': 'device memory', 'pci-hole': 'PCI hole', mmio: 'MMIO', reserved: 'reserved' };
@@ -109,6 +108,8 @@ export function addressMap({ guest, host, conflicts, width = 1000 }) {
   const lanes = lanesOf({ guest, host, conflicts });
   const scale = scaleOf(lanes, Math.max(400, width - LABEL_W - 40));
   const X = (address) => LABEL_W + scale.x(address);
+  const hasOverlaps = lanes.some((l) => l.id === 'overlap');
+  const TOP = hasOverlaps ? 58 : 14; // room for the overlap callouts
   let y = TOP;
   for (const lane of lanes) {
     lane.y = y;
@@ -116,7 +117,7 @@ export function addressMap({ guest, host, conflicts, width = 1000 }) {
     y += lane.height + 4;
   }
   const lanesBottom = y;
-  const svgWidth = LABEL_W + scale.width + 40;
+  const svgWidth = LABEL_W + scale.width + 90; // room for the last rotated label
   const svgHeight = lanesBottom + AXIS_H;
   const overlaps = lanes.find((l) => l.id === 'overlap')?.items ?? [];
   const hits = (it) => it.layer !== 'overlap' && it.layer !== 'iommu' && overlaps.some((o) => o.start <= it.end && it.start <= o.end);
@@ -154,7 +155,7 @@ export function addressMap({ guest, host, conflicts, width = 1000 }) {
       }, s('title', { text: title }));
       svg.append(rect);
       const text = `${it.layer === 'guest' ? (GUEST_NAMES[it.kind] ?? it.kind) : it.layer === 'overlap' ? '' : (HOST_NAMES[it.kind] ?? it.kind.replace('-', ' '))} ${size(rangeSize(it))}`.trim();
-      if ((x1 - x0) > text.length * 6.4 + 8) svg.append(s('text', { class: 'region-label', x: x0 + 4, y: ry + ROW_H / 2 + 2, text }));
+      if ((x1 - x0) > text.length * 6.4 + 8) svg.append(s('text', { class: ['region-label', `on-${it.kind}`], x: x0 + 4, y: ry + ROW_H / 2 + 2, text }));
     }
   }
 

@@ -1,4 +1,15 @@
 // The v1 API, read-only. Every call is a same-origin GET; errors carry the API's problem message.
+// Where the API wants a token (a viewer's is enough), it is kept for this browser tab only.
+
+const TOKEN_KEY = 'ferry.token';
+export const token = {
+  get: () => sessionStorage.getItem(TOKEN_KEY) ?? '',
+  set: (value) => (value ? sessionStorage.setItem(TOKEN_KEY, value) : sessionStorage.removeItem(TOKEN_KEY)),
+};
+let onUnauthorized = () => {};
+export const whenUnauthorized = (handler) => {
+  onUnauthorized = handler;
+};
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -9,7 +20,10 @@ export class ApiError extends Error {
 
 export async function get(path, params, signal) {
   const query = params ? new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '')).toString() : '';
-  const response = await fetch(query ? `${path}?${query}` : path, { headers: { accept: 'application/json' }, signal });
+  const secret = token.get();
+  const headers = secret ? { accept: 'application/json', authorization: `Bearer ${secret}` } : { accept: 'application/json' };
+  const response = await fetch(query ? `${path}?${query}` : path, { headers, signal });
+  if (response.status === 401) onUnauthorized();
   const text = await response.text();
   let body;
   try {

@@ -25,8 +25,9 @@ export const h = (tag, attrs, ...children) => build(document.createElement(tag),
 /** The same for SVG elements. */
 export const s = (tag, attrs, ...children) => build(document.createElementNS(SVG_NS, tag), attrs, children);
 
-export function clear(node) {
-  node.replaceChildren();
+/** Replaces a node's children, skipping null/undefined/false (optional parts of a view). */
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
   return node;
 }
 

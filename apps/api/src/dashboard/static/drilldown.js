@@ -24,12 +24,9 @@ export async function renderCell(root, { kind, guestId, target }) {
   root.replaceChildren(
     backLink(),
     h('h2', { id: 'drilldown-title', tabindex: '-1' }, heading, ' ', verdictBadge(plan.verdict, conflicts)),
-    h('p', {},
-      kind === 'migration' ? 'Live migration of ' : 'VFIO hot-plug into ',
-      h('a', { href: route('guest', guestId), text: guestId }),
-      ` (${guest.machine}, now on ${guest.host})`,
-      kind === 'migration' ? ` to ${host.id} (pool ${host.pool ?? '—'}, ${host.arch}, ${host.iommu?.model ?? 'no IOMMU'})` : ` on its current host ${host.id}`,
-      '.'),
+    kind === 'migration'
+      ? h('p', {}, 'Live migration of ', h('a', { href: route('guest', guestId), text: guestId }), ` (${guest.machine}, now on ${guest.host}) to ${host.id} (pool ${host.pool ?? '—'}, ${host.arch}, ${host.iommu?.model ?? 'no IOMMU'}).`)
+      : h('p', {}, `Hot-plug of reservation ${target} into `, h('a', { href: route('guest', guestId), text: guestId }), ` (${guest.machine}) on its current host ${host.id} (${host.iommu?.model ?? 'no IOMMU'}).`),
     h('section', { class: 'address-space', 'aria-labelledby': 'map-title' },
       h('h3', { id: 'map-title', text: 'Address space' }),
       h('p', { class: 'hint', text: 'Guest-physical addresses are IOVAs once VFIO maps guest RAM (IOVA = GPA without a vIOMMU). Not to scale: each stretch between two labelled addresses grows with the log of its size, so a 64 KiB window stays visible next to gigabytes of RAM.' }),
@@ -40,7 +37,6 @@ export async function renderCell(root, { kind, guestId, target }) {
     h('details', { class: 'inputs' }, h('summary', { text: 'Computed from' }), evidenceList(plan.inputs ?? {}, [])),
   );
   mapBox.append(addressMap({ guest, host, conflicts, width: Math.max(900, root.clientWidth - 40) }));
-  root.querySelector('h2')?.focus?.();
 }
 
 function conflictItem(c) {

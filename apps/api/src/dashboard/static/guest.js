@@ -2,7 +2,7 @@
 // event in its stream can be chosen and the guest is shown as it was right after it (?asOf=).
 import { addressMap } from './address-map.js';
 import { api } from './api.js';
-import { h, route } from './dom.js';
+import { fill, h, route } from './dom.js';
 import { hex, rangeSize, size, time } from './format.js';
 import { errorBox, findingChips, verdictBadge } from './widgets.js';
 
@@ -23,7 +23,7 @@ export async function renderGuest(root, { guestId, asOf }) {
   const events = history.events ?? [];
   const at = asOf === undefined ? undefined : events.find((e) => e.position === asOf);
   const mapBox = h('div', { class: 'map-scroll', tabindex: '0', 'aria-label': 'Memory map picture (scrolls sideways)' });
-  root.replaceChildren(
+  fill(root,
     back(),
     h('h2', { id: 'guest-title', tabindex: '-1' }, `Guest ${guest.id}`),
     asOf !== undefined
