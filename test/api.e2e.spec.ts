@@ -184,7 +184,7 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
       const stream = await api.request('GET', '/v1/streams/host-host-etag');
       const cordoned = stream.body.events.at(-1);
       expect(cordoned.type).toBe('HostCordoned');
-      expect(cordoned.metadata).toMatchObject({ actor: 'anonymous', correlationId: 'change-4711', idempotencyKey: 'cordon-1' });
+      expect(cordoned.metadata).toMatchObject({ actor: 'token:admin-from-env', correlationId: 'change-4711', idempotencyKey: 'cordon-1' });
       expect((await api.request('GET', '/v1/hosts/host-etag')).body).toMatchObject({ cordoned: true, cordonReason: 'firmware update' });
     });
   });
@@ -250,7 +250,7 @@ describe('live event stream', () => {
     const backend = backends[0]!();
     const api = await startApp(backend);
     const controller = new AbortController();
-    const response = await fetch(`${api.url}/v1/stream?streams=host-`, { signal: controller.signal });
+    const response = await fetch(`${api.url}/v1/stream?streams=host-`, { signal: controller.signal, headers: { authorization: `Bearer ${api.token}` } });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const reader = response.body!.getReader();
     const received: string[] = [];
@@ -271,7 +271,7 @@ describe('live event stream', () => {
     await reading;
     controller.abort();
     expect(received).toEqual(['HostRegistered:host-host-live', 'HostCordoned:host-host-live']);
-    const resumed = await fetch(`${api.url}/v1/stream?after=0`, { signal: AbortSignal.timeout(500) }).then(async (r) => {
+    const resumed = await fetch(`${api.url}/v1/stream?after=0&access_token=${api.token}`, { signal: AbortSignal.timeout(500) }).then(async (r) => {
       const text = await r.body!.getReader().read();
       return new TextDecoder().decode(text.value);
     });

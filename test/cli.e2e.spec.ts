@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteBackend, type TestBackend } from './support/backends.js';
-import { startApp, type RunningApp } from './support/app.js';
+import { startApp, type RunningApp, TEST_ADMIN_TOKEN } from './support/app.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const ANSI_OR_CR = /\x1b\[|\r/;
@@ -24,7 +24,7 @@ function ferry(args: string[], options: { url?: string; stdin?: string } = {}): 
     const child = execFile(
       process.execPath,
       ['--conditions=ferry-source', '--import', 'tsx', 'apps/cli/src/main.ts', ...args],
-      { cwd: repo, env: { ...process.env, FERRY_URL: options.url ?? '', NO_COLOR: '1', FERRY_TOKEN: '' }, timeout: 60_000 },
+      { cwd: repo, env: { ...process.env, FERRY_URL: options.url ?? '', NO_COLOR: '1', FERRY_TOKEN: TEST_ADMIN_TOKEN }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
     child.stdin?.end(options.stdin ?? '');
@@ -193,7 +193,9 @@ describe('ferry CLI against a running server', () => {
     const events = await run('events', '--limit', '3');
     expect(events.code).toBe(0);
     expect(events.stdout.trim().split('\n')).toHaveLength(4);
-    expect(events.stdout).toMatch(/1\s+\S+\s+machine-defaults\s+MachineDefaultsSet/);
+    // Position 1 is the test app's admin token; the example's first event follows it.
+    expect(events.stdout).toMatch(/1\s+\S+\s+token-\S+\s+TokenIssued/);
+    expect(events.stdout).toMatch(/2\s+\S+\s+machine-defaults\s+MachineDefaultsSet\s+token:admin-from-env/);
     const json = JSON.parse((await run('events', '--after', '1', '--limit', '2', '--json')).stdout);
     expect(json.events.map((e: { position: number }) => e.position)).toEqual([2, 3]);
     expect(json.next).toBe(3);

@@ -25,7 +25,7 @@ describe('operations', () => {
     const submitted = await api.request('POST', '/v1/migrations', { body: { guestId: 'vm-1', destinationHostId: 'host-b' } });
     expect(submitted.status).toBe(202);
     for (let i = 0; i < 200 && (await api.request('GET', `/v1/migrations/${submitted.body.id}`)).body.state !== 'completed'; i++) await new Promise((r) => setTimeout(r, 50));
-    const response = await fetch(`${api.url}/metrics`);
+    const response = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${api.token}` } });
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     expect(metric(text, 'ferry_migrations', '{state="completed"}')).toBe(1);

@@ -17,6 +17,7 @@ import { OrchestrationModule } from './orchestration/orchestration.module.js';
 import { PoolsController } from './orchestration/pools.controller.js';
 import { ProblemFilter } from './http/problem.js';
 import { PersistenceModule } from './persistence.module.js';
+import { AuthModule } from './auth/auth.module.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { Metrics, MetricsController } from './observability/metrics.js';
 import { RequestLog } from './observability/request-log.js';
@@ -30,7 +31,7 @@ export class AppModule implements NestModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PersistenceModule.forRoot(config), OrchestrationModule.forRoot(config)],
+      imports: [PersistenceModule.forRoot(config), AuthModule.forRoot(config), OrchestrationModule.forRoot(config)],
       controllers: [FleetController, HostsController, GuestsController, MachineDefaultsController, EventsController, StreamController, PlansController, MigrationsController, HotplugsController, EvacuationsController, PoolsController, HealthController, MetricsController, DashboardController],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, EventFeed, Metrics, RequestLog],
     };

@@ -27,6 +27,8 @@ export interface AppConfig {
   linkBandwidth: number;
   /** What one migration stream can push, bytes per second (unset: the link); the evacuation scheduler packs streams onto the link. */
   streamBandwidth?: number;
+  /** Build the in-memory fleet view and conflict matrix at start (the API does; workers do not need to). */
+  warmFleetView: boolean;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -62,5 +64,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimit: positiveInt(env, 'FERRY_RATE_LIMIT', 500),
     linkBandwidth: positiveInt(env, 'FERRY_LINK_BANDWIDTH', 1_250_000_000),
     streamBandwidth: env.FERRY_STREAM_BANDWIDTH ? positiveInt(env, 'FERRY_STREAM_BANDWIDTH', 1) : undefined,
+    warmFleetView: true,
   };
 }

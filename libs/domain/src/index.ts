@@ -15,4 +15,3 @@ export * from './guest/guest-events.js';
 export * from './guest/guest-state.js';
 export * from './guest/guest-decider.js';
 export * from './machine-defaults/machine-defaults.js';
-export * from './state-codec.js';

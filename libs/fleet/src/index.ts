@@ -1,6 +1,5 @@
 export * from './fleet-repository.js';
 export * from './fleet-commands.js';
 export * from './fleet-apply.js';
-export * from './projections.js';
 export * from './views.js';
 export * from './write-context.js';

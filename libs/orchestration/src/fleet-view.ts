@@ -94,6 +94,12 @@ export class FleetView {
   private updateMatrix(touched: { hosts: Set<string>; guests: Set<string>; defaults: boolean }): void {
     const matrix = this.matrixState;
     if (!matrix) return; // built on first use, from the whole snapshot
+    // A fleet file applied at once touches most rows: one build beats thousands of row updates.
+    const size = this.hosts.size + this.guests.size;
+    if (touched.hosts.size + touched.guests.size > Math.max(200, size / 10)) {
+      this.matrixState = undefined;
+      return;
+    }
     if (touched.defaults) matrix.setMachineDefaults(this.machineDefaults, this.machineDefaultsVersion);
     for (const id of touched.hosts) {
       const host = this.hosts.get(id);

@@ -13,12 +13,12 @@ const eventsQuery = z.strictObject({
 export class EventsController {
   constructor(@Inject(EventStore) private readonly store: EventStore) {}
 
-  /** The whole log in commit order; `next` is the cursor for the following page. */
+  /** The whole log in commit order; `next` is the cursor for the following page, `lastPosition` the end of the log. */
   @Get('events')
   async events(@Query() query: unknown) {
     const { after, limit } = parseBody(eventsQuery, query, 'query');
-    const events = await this.store.readAll({ after, limit });
-    return { events, next: events.at(-1)?.position ?? after };
+    const [events, lastPosition] = await Promise.all([this.store.readAll({ after, limit }), this.store.lastPosition()]);
+    return { events, next: events.at(-1)?.position ?? after, lastPosition };
   }
 
   @Get('streams/:streamId')

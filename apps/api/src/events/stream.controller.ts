@@ -9,6 +9,8 @@ const streamQuery = z.strictObject({
   after: z.coerce.number().int().min(0).optional(),
   /** Comma-separated stream prefixes, e.g. "migration-,guest-vm-1". */
   streams: z.string().max(1000).optional(),
+  /** EventSource cannot send headers; the guard reads the token from here. */
+  access_token: z.string().max(200).optional(),
 });
 
 @Controller('v1')

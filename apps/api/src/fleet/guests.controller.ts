@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { decodeGuestState, guestDeviceSchema, guestSchema, hotplugReservationSchema, notFound } from '@ferry/domain';
-import { ProjectionRunner } from '@ferry/event-store';
-import { FleetCommands, guestsProjection, guestView, liveGuest, type StateDocument } from '@ferry/fleet';
+import { guestDeviceSchema, guestSchema, hotplugReservationSchema, notFound } from '@ferry/domain';
+import { FleetCommands, guestView, liveGuest } from '@ferry/fleet';
+import { FleetView } from '@ferry/orchestration';
 import { etagOf, parseBody, send, writeContext } from '../http/request.js';
-import { pageOf, paging } from './paging.js';
+import { paging } from './paging.js';
 import { Requires } from '../auth/roles.js';
 
 const listQuery = z.strictObject({ host: z.string().optional(), machine: z.string().optional(), ...paging });
@@ -16,7 +16,7 @@ const policySchema = z.strictObject({ iommuPlatform: z.boolean().nullable() });
 export class GuestsController {
   constructor(
     @Inject(FleetCommands) private readonly commands: FleetCommands,
-    @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
+    @Inject(FleetView) private readonly fleet: FleetView,
   ) {}
 
   @Requires('admin')
@@ -26,15 +26,16 @@ export class GuestsController {
     return send(response, await this.commands.defineGuest(guest, writeContext(request)));
   }
 
+  /** From the in-memory fleet view: filter and page first, then build views for the page only. */
   @Get()
   async list(@Query() query: unknown) {
     const { host, machine, offset, limit } = parseBody(listQuery, query, 'query');
-    const defaults = (await this.commands.repository.loadMachineDefaults()).state;
-    const docs = await this.projections.documents<StateDocument>(guestsProjection);
-    const guests = docs
-      .map((doc) => guestView(decodeGuestState(doc.state), doc.version, defaults))
-      .filter((g) => (host === undefined || g.host === host) && (machine === undefined || g.machine === machine));
-    return pageOf(guests, offset, limit);
+    const snapshot = await this.fleet.snapshot();
+    const guests = [...snapshot.guests.values()]
+      .filter((g) => (host === undefined || g.hostId === host) && (machine === undefined || g.definition.machine === machine))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const page = guests.slice(offset, offset + limit).map((g) => guestView(g, snapshot.versions?.guests?.get(g.id) ?? 0, snapshot.machineDefaults));
+    return { items: page, total: guests.length, offset, limit };
   }
 
   /** The guest now, or with ?asOf=<global position> the guest as it was then. */

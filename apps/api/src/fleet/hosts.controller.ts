@@ -1,12 +1,12 @@
 import { Body, Controller, Get, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { decodeHostState, hostSchema, notFound, parseHostPatch, type HostState } from '@ferry/domain';
-import { ProjectionRunner } from '@ferry/event-store';
-import { FleetCommands, hostsProjection, hostView, liveHost, type StateDocument } from '@ferry/fleet';
+import { hostSchema, notFound, parseHostPatch, type HostState } from '@ferry/domain';
+import { FleetCommands, hostView, liveHost } from '@ferry/fleet';
+import { FleetView } from '@ferry/orchestration';
 import { ValidationFailed, zodProblems } from '../http/problem.js';
 import { etagOf, parseBody, send, writeContext } from '../http/request.js';
-import { pageOf, paging } from './paging.js';
+import { paging } from './paging.js';
 import { Requires } from '../auth/roles.js';
 
 const reasonSchema = z.strictObject({ reason: z.string().max(500).default('cordoned by operator') });
@@ -16,7 +16,7 @@ const listQuery = z.strictObject({ pool: z.string().optional(), arch: z.string()
 export class HostsController {
   constructor(
     @Inject(FleetCommands) private readonly commands: FleetCommands,
-    @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
+    @Inject(FleetView) private readonly fleet: FleetView,
   ) {}
 
   @Requires('admin')
@@ -26,14 +26,16 @@ export class HostsController {
     return send(response, await this.commands.registerHost(host, writeContext(request)));
   }
 
+  /** From the in-memory fleet view (live hosts), filtered and paged before views are built. */
   @Get()
   async list(@Query() query: unknown) {
     const { pool, arch, cordoned, offset, limit } = parseBody(listQuery, query, 'query');
-    const docs = await this.projections.documents<StateDocument>(hostsProjection);
-    const hosts = docs
-      .map((doc) => hostView(decodeHostState(doc.state), doc.version))
-      .filter((h) => (pool === undefined || h.pool === pool) && (arch === undefined || h.arch === arch) && (cordoned === undefined || String(h.cordoned) === cordoned));
-    return pageOf(hosts, offset, limit);
+    const snapshot = await this.fleet.snapshot();
+    const hosts = [...snapshot.hosts.values()]
+      .filter(({ host, cordoned: c }) => (pool === undefined || host.pool === pool) && (arch === undefined || host.arch === arch) && (cordoned === undefined || String(c !== null) === cordoned))
+      .sort((a, b) => (a.host.id < b.host.id ? -1 : a.host.id > b.host.id ? 1 : 0));
+    const page = hosts.slice(offset, offset + limit).map((h) => hostView(h, snapshot.versions?.hosts?.get(h.host.id) ?? 0));
+    return { items: page, total: hosts.length, offset, limit };
   }
 
   @Get(':id')

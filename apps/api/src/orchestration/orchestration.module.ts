@@ -7,9 +7,12 @@ class RuntimeLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
     private readonly runWorkers: boolean,
+    private readonly fleet?: FleetView,
   ) {}
   onApplicationBootstrap(): void {
     if (this.runWorkers) this.runtime.startWorkers();
+    // Fold the log and build the conflict matrix now rather than in the first reader's request.
+    if (this.fleet) setImmediate(() => void this.fleet!.matrix().catch(() => undefined));
   }
   async onModuleDestroy(): Promise<void> {
     await this.runtime.close();
@@ -44,8 +47,8 @@ export class OrchestrationModule {
         },
         {
           provide: RuntimeLifecycle,
-          useFactory: (runtime: OrchestrationRuntime) => new RuntimeLifecycle(runtime, config.runWorkers),
-          inject: [OrchestrationRuntime],
+          useFactory: (runtime: OrchestrationRuntime, fleet: FleetView) => new RuntimeLifecycle(runtime, config.runWorkers, config.warmFleetView ? fleet : undefined),
+          inject: [OrchestrationRuntime, FleetView],
         },
       ],
       exports: [OrchestrationRuntime],

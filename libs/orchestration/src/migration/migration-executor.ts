@@ -33,6 +33,7 @@ export interface MigrationExecutorPorts {
 }
 
 const CANCEL_POLL_MS = 250;
+const PROGRESS_EVERY_MS = 1000;
 
 type SettableHandle = MigrationHandle & { setParameters?: (p: { downtimeLimitMs?: number }) => void };
 
@@ -190,6 +191,7 @@ class MigrationWatch {
   private lastRemaining: bigint | undefined;
   private downtimeLimitMs: number;
   private postcopyStarted = false;
+  private lastRecorded = Date.now();
 
   constructor(
     private readonly executor: MigrationExecutor,
@@ -203,8 +205,10 @@ class MigrationWatch {
 
   async follow(): Promise<MigrationResult> {
     const timeoutMs = completionTimeoutMs(this.ramBytes(), this.state.policy);
-    // A bulk pass can take minutes without a dirty sync, so cancel requests are also polled.
+    // A bulk pass can take minutes without a dirty sync, so cancel requests are also polled, and
+    // progress is recorded about once a second in between syncs (operators watch it move).
     const poll = setInterval(() => void this.checkCancel().catch(() => undefined), CANCEL_POLL_MS);
+    const heartbeat = setInterval(() => void this.betweenSyncs().catch(() => undefined), PROGRESS_EVERY_MS);
     try {
       for await (const event of this.handle.events()) {
         if (event.type === 'dirty-sync') await this.onIteration(event);
@@ -213,7 +217,32 @@ class MigrationWatch {
       return await this.handle.result;
     } finally {
       clearInterval(poll);
+      clearInterval(heartbeat);
     }
+  }
+
+  private async betweenSyncs(): Promise<void> {
+    if (Date.now() - this.lastRecorded < PROGRESS_EVERY_MS || this.cancelReason) return;
+    const info = this.handle.info();
+    if (info.status !== 'active' && info.status !== 'postcopy-active') return;
+    await this.record({
+      iteration: info.ram.dirtySyncCount,
+      status: info.status,
+      elapsedMs: info.totalTimeMs,
+      transferredBytes: toHex(info.ram.transferredBytes),
+      remainingBytes: toHex(info.ram.remainingBytes),
+      totalBytes: toHex(info.ram.totalBytes),
+      dirtyPagesRate: info.ram.dirtyPagesRate,
+      expectedDowntimeMs: info.expectedDowntimeMs,
+      downtimeLimitMs: this.downtimeLimitMs,
+      cpuThrottlePercentage: info.cpuThrottlePercentage,
+      mbps: info.ram.mbps,
+    });
+  }
+
+  private async record(progress: MigrationProgress): Promise<void> {
+    this.lastRecorded = Date.now();
+    this.state = await this.executor.recordProgress(this.state, progress);
   }
 
   private async checkCancel(): Promise<void> {
@@ -229,7 +258,7 @@ class MigrationWatch {
   private async onIteration(event: Extract<EngineEvent, { type: 'dirty-sync' }>): Promise<void> {
     const it = event.iteration;
     const info = this.handle.info();
-    this.state = await this.executor.recordProgress(this.state, {
+    await this.record({
       iteration: it.iteration,
       status: info.status,
       elapsedMs: event.atMs,
