@@ -29,6 +29,8 @@ export interface AppConfig {
   streamBandwidth?: number;
   /** Build the in-memory fleet view and conflict matrix at start (the API does; workers do not need to). */
   warmFleetView: boolean;
+  /** Offer the real-QEMU backend (FERRY_QEMU_BACKEND=1): migrations and hot-plugs with backend "qemu" run local QEMUs. */
+  qemuBackend: boolean;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -65,5 +67,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     linkBandwidth: positiveInt(env, 'FERRY_LINK_BANDWIDTH', 1_250_000_000),
     streamBandwidth: env.FERRY_STREAM_BANDWIDTH ? positiveInt(env, 'FERRY_STREAM_BANDWIDTH', 1) : undefined,
     warmFleetView: true,
+    qemuBackend: env.FERRY_QEMU_BACKEND === '1' || env.FERRY_QEMU_BACKEND === 'true',
   };
 }

@@ -28,6 +28,12 @@ export { startMigrationDestination, migrationDestinationConfig } from './backend
 export { hotplugDevice, hotUnplugDevice, type UnplugOptions } from './backend/device-hotplug.js';
 export { hotplugMemory, hotUnplugMemory } from './backend/memory-hotplug.js';
 
+// The emulator's ExecutionBackend on real QEMU (the job queue's `backend: 'qemu'`)
+export { QemuExecutionBackend, type QemuBackendOptions, type QemuRunOptions } from './backend/qemu-execution-backend.js';
+export type { QemuMigrationHandle, QemuMigrationResult, QemuMigrationDetails } from './backend/backend-migration.js';
+export type { QemuHotplugResult } from './backend/backend-hotplug.js';
+export { planBackendGuest, isFirmwareBlock, type BackendGuestPlan } from './backend/backend-guest.js';
+
 // Test guest
 export {
   buildTestGuest,

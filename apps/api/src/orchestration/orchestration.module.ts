@@ -1,6 +1,7 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { EventStore } from '@ferry/event-store';
 import { FleetView, OrchestrationRuntime } from '@ferry/orchestration';
+import { QemuExecutionBackend } from '@ferry/qemu';
 import type { AppConfig } from '../config.js';
 
 class RuntimeLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
@@ -42,6 +43,7 @@ export class OrchestrationModule {
               concurrency: config.workerConcurrency,
               linkBandwidth: config.linkBandwidth,
               streamBandwidth: config.streamBandwidth,
+              ...(config.qemuBackend ? { backends: { qemu: new QemuExecutionBackend() } } : {}),
             }),
           inject: [EventStore, FleetView],
         },

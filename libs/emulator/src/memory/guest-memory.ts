@@ -4,8 +4,10 @@
 //  - written:  pages ever written. A page never written is all zeroes, and QEMU sends it as a
 //              9-byte zero-page record instead of 4 KiB (ram.c save_zero_page).
 import type { Prng } from '../prng.js';
-import { pagesOf } from '../units.js';
+import { PAGE_SIZE_BIG, pagesOf } from '../units.js';
 import type { WriteBatch } from '../workload/write-batch.js';
+import type { MemoryRegion } from '../workload/workload-spec.js';
+import { EmulatorSpecError } from '../spec-error.js';
 import { forEachBernoulliMask } from './bernoulli.js';
 import { PageBitmap, popcount32 } from './page-bitmap.js';
 
@@ -18,7 +20,13 @@ export interface RamBlockSpec {
   size: bigint;
 }
 
-export type InitialContent = 'zero' | 'filled';
+/**
+ * What the guest wrote before the migration started. QEMU sends a never-written page as a 9-byte
+ * zero-page record and a written one as 4 KiB + header, so this decides most of the bulk pass's
+ * bytes. `written` lists the regions (logical bytes, as workload regions) a guest filled before
+ * migrating, e.g. a working set it swept once, plus the firmware's few pages; the rest is zero.
+ */
+export type InitialContent = 'zero' | 'filled' | { written: readonly MemoryRegion[] };
 
 export class RamBlockState {
   readonly pages: number;
@@ -56,6 +64,18 @@ export class GuestMemory {
       return block;
     });
     this.totalPages = first;
+    if (typeof initialContent === 'object') this.markWritten(initialContent.written);
+  }
+
+  private markWritten(regions: readonly MemoryRegion[]): void {
+    for (const region of regions) {
+      const start = Number(region.offsetBytes / PAGE_SIZE_BIG);
+      const end = Number((region.offsetBytes + region.sizeBytes + PAGE_SIZE_BIG - 1n) / PAGE_SIZE_BIG);
+      if (region.offsetBytes < 0n || end <= start || end > this.totalPages) {
+        throw new EmulatorSpecError('INVALID_MEMORY', `written region [${region.offsetBytes}, +${region.sizeBytes}) must be a non-empty part of the guest's ${this.totalPages} pages`);
+      }
+      this.forEachBlockSlice(start, end, (block, lo, hi) => block.written.setRange(lo, hi));
+    }
   }
 
   /** Records guest writes in the dirty log. */

@@ -101,7 +101,9 @@ export class HotplugExecutor {
     }
     const result = await backend.hotplug({ guest: emulated, host: hostSpec, device });
     if (!result.ok) {
-      await fail(`device_add refused (${result.code})`, result.qemuError, result.guest.status === 'crashed');
+      // QEMU's words go in qemuError; a refusal QEMU never saw (no IOMMU here) explains itself in message.
+      const said = result.qemuError ? undefined : (result as typeof result & { message?: string }).message;
+      await fail(`device_add refused (${result.code})${said ? `: ${said}` : ''}`, result.qemuError, result.guest.status === 'crashed');
       return;
     }
     const corruption = result.events.flatMap((e) =>

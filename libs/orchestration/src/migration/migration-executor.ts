@@ -166,7 +166,9 @@ export class MigrationExecutor {
       await this.migrations.execute(id, { type: 'ConfirmCancel', reason: watch.cancelReason ?? 'cancelled' }, this.metadata(id));
       return;
     }
-    await this.fail(id, watch.failure ?? `migration ${result.status}${result.stopReason ? ` (${result.stopReason})` : ''}`);
+    // A real backend says why in its own words (QEMU's error-desc, the destination's stderr).
+    const said = (result as MigrationResult & { error?: string }).error;
+    await this.fail(id, watch.failure ?? `migration ${result.status}${result.stopReason ? ` (${result.stopReason})` : ''}${said ? `: ${said}` : ''}`);
   }
 
   /** A stopping worker aborts what it runs and records why; the guests stay on their sources. */

@@ -1,0 +1,52 @@
+// A migration's events as the emulator hands them out: listeners for live ones, and an async
+// iterator that replays everything from the start and ends when the migration does.
+import type { MigrationEvent } from '@ferry/emulator';
+
+export class EventHistory {
+  private readonly events: MigrationEvent[] = [];
+  private readonly listeners = new Set<(event: MigrationEvent) => void>();
+  private readonly wakeups = new Set<() => void>();
+  private closed = false;
+
+  emit(event: MigrationEvent): void {
+    this.events.push(event);
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        process.emitWarning(`migration event listener threw: ${(error as Error).stack ?? String(error)}`);
+      }
+    }
+    this.wake();
+  }
+
+  /** No more events: iterators finish once they have handed out what there is. */
+  close(): void {
+    this.closed = true;
+    this.wake();
+  }
+
+  subscribe(listener: (event: MigrationEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  iterate(): AsyncIterableIterator<MigrationEvent> {
+    let index = 0;
+    const iterator: AsyncIterableIterator<MigrationEvent> = {
+      next: async () => {
+        while (index >= this.events.length && !this.closed) await new Promise<void>((resolve) => this.wakeups.add(resolve));
+        if (index < this.events.length) return { value: this.events[index++]!, done: false };
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  private wake(): void {
+    const waiting = [...this.wakeups];
+    this.wakeups.clear();
+    for (const resolve of waiting) resolve();
+  }
+}
