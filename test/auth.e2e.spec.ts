@@ -1,6 +1,6 @@
 // Authentication and roles on every route, checked by walking the router's own route table.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqliteBackend, type TestBackend } from './support/backends.js';
+import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 
 type Role = 'public' | 'viewer' | 'operator' | 'admin';
@@ -42,7 +42,7 @@ describe('authentication and roles', () => {
   const tokens: Record<'viewer' | 'operator' | 'admin', string> = { viewer: '', operator: '', admin: '' };
 
   beforeAll(async () => {
-    backend = sqliteBackend();
+    backend = appBackend();
     api = await startApp(backend);
     tokens.admin = api.token;
     tokens.viewer = await api.issueToken('viewer', 'vera');
@@ -123,7 +123,7 @@ describe('authentication and roles', () => {
 
 describe('first start and rate limits', () => {
   it('mints an admin token on the first start of an empty database, prints it once, and never again', async () => {
-    const backend = sqliteBackend();
+    const backend = appBackend();
     const printed: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string) => (printed.push(String(chunk)), true)) as typeof process.stdout.write;
@@ -143,7 +143,7 @@ describe('first start and rate limits', () => {
   });
 
   it('limits each token’s request rate with 429 and Retry-After', async () => {
-    const backend = sqliteBackend();
+    const backend = appBackend();
     const api = await startApp(backend, { rateLimit: 5 });
     const statuses: number[] = [];
     for (let i = 0; i < 15; i++) statuses.push((await api.request('GET', '/v1/hosts')).status);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqliteBackend, type TestBackend } from './support/backends.js';
+import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp, TEST_ADMIN_TOKEN } from './support/app.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -38,7 +38,7 @@ describe('ferry CLI against a running server', () => {
   const run = (...args: string[]) => ferry(args, { url: api.url });
 
   beforeAll(async () => {
-    backend = sqliteBackend();
+    backend = appBackend();
     api = await startApp(backend);
     scratch = mkdtempSync(join(tmpdir(), 'ferry-cli-'));
   });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from './support/app.js';
-import { sqliteBackend, type TestBackend } from './support/backends.js';
+import { appBackend, type TestBackend } from './support/backends.js';
 import { CHROMIUM_PATH, hasChromium, launchBrowser, screenshotPath, seededFleet, type TestBrowser } from './support/browser.js';
 
 const armExample = readFileSync(new URL('../examples/fleet-arm-migrate-then-hotplug.yaml', import.meta.url), 'utf8');
@@ -46,7 +46,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 60_000 }, () =
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    backend = sqliteBackend();
+    backend = appBackend();
     api = await startApp(backend, { emulatorSpeed: EMULATOR_SPEED });
     expect((await api.request('POST', '/v1/fleet', { yaml: armExample })).status).toBe(200);
     expect((await api.request('POST', '/v1/fleet', { body: { hosts: [armHost('arm-1'), armHost('arm-2')], guests: [movable] } })).status).toBe(200);
@@ -219,7 +219,7 @@ describe.skipIf(!hasChromium)(`dashboard with ${GUESTS} guests × ${HOSTS} hosts
   const report: string[] = [];
 
   beforeAll(async () => {
-    backend = sqliteBackend();
+    backend = appBackend();
     api = await startApp(backend, { bodyLimit: '64mb' });
     const fleet = seededFleet(HOSTS, GUESTS);
     const started = performance.now();

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqliteBackend, type TestBackend } from './support/backends.js';
+import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 import { apply, mutations, type Path, type Target } from './support/hostile.js';
 
@@ -71,7 +71,7 @@ describe('hostile input', () => {
   let logDigest: () => Promise<string>;
 
   beforeAll(async () => {
-    backend = sqliteBackend();
+    backend = appBackend();
     api = await startApp(backend);
     const fleet = { hosts: [{ ...host, id: 'host-a' }, { ...host, id: 'host-b' }], guests: [{ ...guest, id: 'vm-1', memoryMap: undefined }] };
     expect((await api.request('POST', '/v1/fleet', { body: fleet })).status).toBe(200);

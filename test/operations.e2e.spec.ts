@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqliteBackend, type TestBackend } from './support/backends.js';
+import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 
 const armExample = readFileSync(new URL('../examples/fleet-arm-migrate-then-hotplug.yaml', import.meta.url), 'utf8');
@@ -11,7 +11,7 @@ describe('operations', () => {
   let backend: TestBackend;
   let api: RunningApp;
   beforeAll(async () => {
-    backend = sqliteBackend();
+    backend = appBackend();
     api = await startApp(backend);
     await api.request('POST', '/v1/fleet', { yaml: armExample });
   });
@@ -50,13 +50,13 @@ describe('operations', () => {
   it('reports health with the database check', async () => {
     const health = await api.request('GET', '/health');
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'ok', database: { status: 'up', kind: 'sqlite' } });
+    expect(health.body).toMatchObject({ status: 'ok', database: { status: 'up', kind: backend.name } });
   });
 });
 
 describe('health when Redis is configured but unreachable', () => {
   it('answers 503 and names Redis', async () => {
-    const backend = sqliteBackend();
+    const backend = appBackend();
     const api = await startApp(backend, { redisUrl: 'redis://127.0.0.1:1', runWorkers: false });
     const health = await api.request('GET', '/health');
     expect(health.status).toBe(503);

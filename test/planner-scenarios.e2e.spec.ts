@@ -1,7 +1,7 @@
 // The planner's scenarios, each built as a fleet file and run through the API (issue 3).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqliteBackend, type TestBackend } from './support/backends.js';
+import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 
 const example = (name: string) => readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
@@ -25,7 +25,7 @@ describe('planner scenarios through the API', () => {
   };
 
   beforeAll(async () => {
-    backend = sqliteBackend();
+    backend = appBackend();
     api = await startApp(backend);
   });
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { MiB } from '@ferry/emulator';
 import { openEventStore, type OpenedStore } from '@ferry/event-store';
 import { FleetView, OrchestrationRuntime } from '@ferry/orchestration';
 import { qemuAvailable, QEMU_X86_64, QemuExecutionBackend } from '@ferry/qemu';
-import { sqliteBackend, type TestBackend } from './support/backends.js';
+import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 
 const QEMU_PRESENT = qemuAvailable();
@@ -41,7 +41,7 @@ describe.skipIf(!QEMU_PRESENT)(QEMU_PRESENT ? 'the QEMU backend through the job 
   const history = (id: string) => api.request('GET', `/v1/streams/migration-${id}`).then((r) => r.body.events as Array<{ type: string; data: any }>);
 
   beforeAll(async () => {
-    backend = sqliteBackend();
+    backend = appBackend();
     api = await startApp(backend, { runWorkers: false });
     opened = await openEventStore(backend.config());
     worker = new OrchestrationRuntime(opened.store, new FleetView(opened.store), {

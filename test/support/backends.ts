@@ -38,3 +38,11 @@ export function postgresBackend(): TestBackend {
 }
 
 export const backends: Array<() => TestBackend> = [sqliteBackend, postgresBackend];
+
+/**
+ * The backend of the suites that boot one app: SQLite by default, PostgreSQL with
+ * TEST_BACKEND=postgres (`npm run test:e2e:postgres`, which CI runs too), so every e2e suite runs on both.
+ */
+export function appBackend(): TestBackend {
+  return process.env.TEST_BACKEND === 'postgres' ? postgresBackend() : sqliteBackend();
+}

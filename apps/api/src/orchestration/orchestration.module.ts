@@ -5,17 +5,34 @@ import { QemuExecutionBackend } from '@ferry/qemu';
 import type { AppConfig } from '../config.js';
 
 class RuntimeLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
+  private warmTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+
   constructor(
     @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
     private readonly runWorkers: boolean,
+    private readonly store: EventStore,
     private readonly fleet?: FleetView,
   ) {}
+
   onApplicationBootstrap(): void {
     if (this.runWorkers) this.runtime.startWorkers();
-    // Fold the log and build the conflict matrix now rather than in the first reader's request.
-    if (this.fleet) setImmediate(() => void this.fleet!.matrix().catch(() => undefined));
+    if (!this.fleet) return;
+    // Fold the log and build the conflict matrix at start, and again shortly after this process
+    // appends (a fleet file, say), rather than in the first reader's request.
+    this.warm(0);
+    this.unsubscribe = this.store.subscribe(() => this.warm(200));
   }
+
+  private warm(delayMs: number): void {
+    clearTimeout(this.warmTimer);
+    this.warmTimer = setTimeout(() => void this.fleet!.matrix().catch(() => undefined), delayMs);
+    this.warmTimer.unref();
+  }
+
   async onModuleDestroy(): Promise<void> {
+    clearTimeout(this.warmTimer);
+    this.unsubscribe?.();
     await this.runtime.close();
   }
 }
@@ -49,8 +66,9 @@ export class OrchestrationModule {
         },
         {
           provide: RuntimeLifecycle,
-          useFactory: (runtime: OrchestrationRuntime, fleet: FleetView) => new RuntimeLifecycle(runtime, config.runWorkers, config.warmFleetView ? fleet : undefined),
-          inject: [OrchestrationRuntime, FleetView],
+          useFactory: (runtime: OrchestrationRuntime, store: EventStore, fleet: FleetView) =>
+            new RuntimeLifecycle(runtime, config.runWorkers, store, config.warmFleetView ? fleet : undefined),
+          inject: [OrchestrationRuntime, EventStore, FleetView],
         },
       ],
       exports: [OrchestrationRuntime],
