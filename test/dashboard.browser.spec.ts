@@ -253,7 +253,7 @@ describe.skipIf(!hasChromium)(`dashboard with ${GUESTS} guests × ${HOSTS} hosts
 
   it('loads the overview and the first matrix screen (cold, then warm)', async () => {
     const cold = await load();
-    report.push(`cold load (API builds the matrix on this first read): ${ms(cold.wall)} wall, ${ms(cold.page)} by the page's clock`);
+    report.push(`cold load (first load after the fleet is applied): ${ms(cold.wall)} wall, ${ms(cold.page)} by the page's clock`);
     expect(await page.locator('#overview-cards .card').first().innerText()).toContain(GUESTS.toLocaleString('en-US'));
     expect(await page.locator('#matrix-grid button.cell').count()).toBeGreaterThan(100);
     await settled();
