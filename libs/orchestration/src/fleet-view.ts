@@ -3,7 +3,7 @@ import {
   type GuestEvent, type GuestState, type HostEvent, type HostState, type MachineDefault, type MachineDefaultsEvent,
 } from '@ferry/domain';
 import type { EventStore, StoredEvent } from '@ferry/event-store';
-import { ConflictMatrix, type FleetSnapshot } from '@ferry/planner';
+import { ConflictMatrix, type FleetSnapshot, type MatrixPage, type MatrixQuery } from '@ferry/planner';
 
 const BATCH = 5000;
 
@@ -23,6 +23,8 @@ export class FleetView {
   private matrixState: ConflictMatrix | undefined;
   /** Rebuilt only when events arrive: reads between changes share one snapshot. */
   private snapshotCache: FleetSnapshot | undefined;
+  /** Matrix answers by query, dropped whenever the fleet changes (a query scans every cell). */
+  private readonly queryCache = new Map<string, MatrixPage>();
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: EventStore) {}
@@ -37,6 +39,18 @@ export class FleetView {
   async snapshot(): Promise<FleetSnapshot> {
     await this.catchUp();
     return this.currentSnapshot();
+  }
+
+  /** A matrix query, answered from cache until the fleet changes (dashboards repeat the same ones). */
+  async query(query: MatrixQuery): Promise<MatrixPage> {
+    const matrix = await this.matrix();
+    const key = JSON.stringify(query);
+    const cached = this.queryCache.get(key);
+    if (cached) return cached;
+    const page = matrix.query(query);
+    if (this.queryCache.size >= 100) this.queryCache.delete(this.queryCache.keys().next().value!);
+    this.queryCache.set(key, page);
+    return page;
   }
 
   async matrix(): Promise<ConflictMatrix> {
@@ -64,7 +78,10 @@ export class FleetView {
       if (events.length === 0) return;
       const touched = { hosts: new Set<string>(), guests: new Set<string>(), defaults: false };
       for (const event of events) this.apply(event, touched);
-      this.snapshotCache = undefined;
+      if (touched.hosts.size + touched.guests.size > 0 || touched.defaults) {
+        this.snapshotCache = undefined;
+        this.queryCache.clear();
+      }
       this.position = events[events.length - 1]!.position;
       this.updateMatrix(touched);
       if (events.length < BATCH) return;

@@ -48,7 +48,7 @@ export class Metrics {
       if (counts) for (const [state, n] of Object.entries(counts)) this.queueDepth.set({ queue: name, state }, n);
     }
     this.conflicts.reset();
-    const { counts } = (await this.fleet.matrix()).query({ limit: 1 });
+    const { counts } = await this.fleet.query({ limit: 1 });
     for (const [code, n] of Object.entries(counts.byCode)) this.conflicts.set({ code }, n ?? 0);
     return this.registry.metrics();
   }

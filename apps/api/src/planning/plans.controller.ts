@@ -74,7 +74,7 @@ export class PlansController {
   @Get('conflicts')
   async conflicts(@Query() query: unknown) {
     const q = parseBody(conflictsQuery, query, 'query');
-    return (await this.fleet.matrix()).query(q as Parameters<Awaited<ReturnType<FleetView['matrix']>>['query']>[0]);
+    return this.fleet.query(q as Parameters<FleetView['query']>[0]);
   }
 
   /** One cell of the matrix with every conflict's evidence and remedy. */
