@@ -158,6 +158,21 @@ describe('planner scenarios through the API', () => {
     expect(JSON.stringify(first.body)).toContain('0x8000000');
   });
 
+  it('warns MIGRATION_WILL_NOT_CONVERGE from the emulator’s forecast, and stays silent for a light dirtier', async () => {
+    const dirtier = (id: string, dirtyRate: string) => ({ id, host: 'x-a', machine: 'pc-q35-8.2', cpuVendor: 'intel', memory: { ram: '8GiB' }, migration: { dirtyRate, workingSet: '4GiB' } });
+    await api.request('POST', '/v1/fleet', { body: { guests: [dirtier('vm-hot', '2000000/s'), dirtier('vm-calm', '2000/s')] } });
+    const noHelp = { autoConverge: false, completionTimeoutPerGiB: 30 };
+    const hot = await plan('/v1/plans/migration', { guestId: 'vm-hot', destinationHostId: 'x-b', policy: noHelp });
+    expect(hot.verdict).toBe('warnings');
+    const forecast = hot.conflicts.find((c: Conflict) => c.code === 'MIGRATION_WILL_NOT_CONVERGE');
+    expect(forecast).toMatchObject({ severity: 'warning', evidence: { dirtyPagesPerSecond: 2000000, guestId: 'vm-hot' } });
+    const calm = await plan('/v1/plans/migration', { guestId: 'vm-calm', destinationHostId: 'x-b', policy: noHelp });
+    // The same hot guest with auto-converge (the default) is throttled until it converges.
+    const helped = await plan('/v1/plans/migration', { guestId: 'vm-hot', destinationHostId: 'x-b' });
+    expect(codes(helped)).not.toContain('MIGRATION_WILL_NOT_CONVERGE');
+    expect(codes(calm)).not.toContain('MIGRATION_WILL_NOT_CONVERGE');
+  });
+
   it('rejects bad plan requests with a field-level 4xx', async () => {
     const bad = await api.request('POST', '/v1/plans/hotplug', { body: { guestId: 'vm-1', device: { kind: 'gpu' } } });
     expect(bad.status).toBe(400);

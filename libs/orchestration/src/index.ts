@@ -15,3 +15,4 @@ export * from './projections.js';
 export * from './runtime/orchestration-runtime.js';
 export * from './migration/pool-policy.js';
 export * from './scheduling/index.js';
+export * from './migration/convergence-forecast.js';

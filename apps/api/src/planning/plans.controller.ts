@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { DEVICE_CLASSES, entityId, pciAddress, RESERVATION_KINDS } from '@ferry/domain';
-import { FleetView } from '@ferry/orchestration';
+import { convergencePolicySchema, effectivePolicy, FleetView, withForecast } from '@ferry/orchestration';
 import { CONFLICT_CODES, planHotplug, planMigration, poolMemoryLayout, rankDestinations, SEVERITIES } from '@ferry/planner';
 import { parseBody } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
@@ -18,7 +18,7 @@ export const hotplugDeviceSchema = z.strictObject({
 export const migrationOptionsSchema = z.strictObject({ postcopy: z.boolean().default(false) }).default({ postcopy: false });
 
 const hotplugPlanSchema = z.strictObject({ guestId: entityId, device: hotplugDeviceSchema });
-const migrationPlanSchema = z.strictObject({ guestId: entityId, destinationHostId: entityId, options: migrationOptionsSchema });
+const migrationPlanSchema = z.strictObject({ guestId: entityId, destinationHostId: entityId, options: migrationOptionsSchema, policy: convergencePolicySchema.optional() });
 const destinationsQuery = z.strictObject({ postcopy: z.enum(['true', 'false']).optional() });
 
 const conflictsQuery = z.strictObject({
@@ -53,8 +53,10 @@ export class PlansController {
   @Requires('operator')
   @Post('plans/migration')
   async migration(@Body() body: unknown) {
-    const { guestId, destinationHostId, options } = parseBody(migrationPlanSchema, body);
-    return planMigration(await this.fleet.snapshot(), guestId, destinationHostId, options);
+    const { guestId, destinationHostId, options, policy: own } = parseBody(migrationPlanSchema, body);
+    const snapshot = await this.fleet.snapshot();
+    const policy = effectivePolicy(undefined, { ...(options.postcopy ? { onTimeout: 'postcopy' as const } : {}), ...own });
+    return withForecast(snapshot, planMigration(snapshot, guestId, destinationHostId, options), policy);
   }
 
   @Get('guests/:id/destinations')

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { streamOf } from '@ferry/domain';
 import type { EventStore, IdempotencyOptions } from '@ferry/event-store';
 import type { WriteContext, WriteOutcome } from '@ferry/fleet';
-import { planMigration, type FleetSnapshot } from '@ferry/planner';
+import { planMigration, type FleetSnapshot, type MigrationPlan } from '@ferry/planner';
+import { convergenceForecast } from './convergence-forecast.js';
 import { PlanBlockedError, snapshotOf } from '../plan-snapshot.js';
-import { effectivePolicy, type ConvergencePolicyInput } from './convergence-policy.js';
+import { effectivePolicy, type ConvergencePolicy, type ConvergencePolicyInput } from './convergence-policy.js';
 import { loadPoolPolicy } from './pool-policy.js';
 import { decideMigration, evolveMigration, type MigrationState } from './migration-decider.js';
 import type { MigrationEvent } from './migration-events.js';
@@ -15,6 +16,15 @@ export interface MigrationRequest {
   policy?: ConvergencePolicyInput;
   backend?: 'emulator' | 'qemu';
   options?: { postcopy?: boolean };
+}
+
+/** Adds the convergence forecast (a warning) to a migration plan that is not already blocked. */
+export function withForecast<P extends MigrationPlan>(fleet: FleetSnapshot, plan: P, policy: ConvergencePolicy, linkBandwidth = 1.25e9): P {
+  if (plan.verdict === 'blocked') return plan;
+  const guest = fleet.guests.get(plan.inputs.guest.id);
+  const forecast = guest && convergenceForecast(guest, plan.inputs.guest.version ?? 0, policy, linkBandwidth);
+  if (!forecast) return plan;
+  return { ...plan, verdict: 'warnings', conflicts: [...plan.conflicts, forecast] };
 }
 
 export function migrationView(state: MigrationState, version: number) {
@@ -29,10 +39,11 @@ export function migrationView(state: MigrationState, version: number) {
 export function buildMigrationRequest(
   fleet: FleetSnapshot,
   request: MigrationRequest,
-  extra: { id?: string; evacuationId?: string | null; poolPolicy?: ConvergencePolicyInput } = {},
+  extra: { id?: string; evacuationId?: string | null; poolPolicy?: ConvergencePolicyInput; linkBandwidth?: number } = {},
 ): { id: string; events: MigrationEvent[]; state: MigrationState } {
   const postcopy = request.options?.postcopy ?? request.policy?.onTimeout === 'postcopy';
-  const plan = planMigration(fleet, request.guestId, request.destinationHostId, { postcopy });
+  const policy = effectivePolicy(extra.poolPolicy, request.policy);
+  const plan = withForecast(fleet, planMigration(fleet, request.guestId, request.destinationHostId, { postcopy }), policy, extra.linkBandwidth);
   if (plan.verdict === 'blocked') throw new PlanBlockedError('migration', plan.conflicts);
   const guest = fleet.guests.get(request.guestId)!;
   const id = extra.id ?? randomUUID();
@@ -44,7 +55,7 @@ export function buildMigrationRequest(
         guestId: request.guestId,
         sourceHostId: guest.hostId!,
         destinationHostId: request.destinationHostId,
-        policy: effectivePolicy(extra.poolPolicy, request.policy),
+        policy,
         backend: request.backend ?? 'emulator',
         plan: snapshotOf(plan),
         evacuationId: extra.evacuationId ?? null,
