@@ -1,20 +1,10 @@
 // A migration's progress as one line: redrawn in place on a terminal, one line per event elsewhere.
 import type { Ctx } from './cli.js';
+import type { MigrationProgress } from '@ferry/orchestration';
 import { bytes, duration } from './format.js';
 
-export interface Progress {
-  iteration: number;
-  status: string;
-  elapsedMs: number;
-  transferredBytes: string;
-  remainingBytes: string;
-  totalBytes: string;
-  dirtyPagesRate: number;
-  expectedDowntimeMs: number;
-  downtimeLimitMs: number;
-  cpuThrottlePercentage: number;
-  mbps: number;
-}
+/** The data of a MigrationProgressed event (a type only: the CLI loads nothing of the orchestration). */
+export type Progress = MigrationProgress;
 
 const big = (hex: string) => {
   try {
