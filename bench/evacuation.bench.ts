@@ -7,6 +7,7 @@ import {
   ferryPolicy, fixedParallelPolicy, scheduleEvacuation, serialPolicy, simulateSharedLink, staticPlanPolicy,
   type LinkPolicy, type SharedLink, type SimulatedMove,
 } from '../libs/orchestration/src/scheduling/index.js';
+import { seededRandom } from '../test/support/seeded-random.js';
 
 const PAGE = 4096;
 // One QEMU migration stream without multifd is CPU-bound: QEMU's multiple-fds feature page names
@@ -16,15 +17,6 @@ const PAGE = 4096;
 // policy uses it, with the same QEMU parameters (spec() below): only the scheduling differs.
 const LINK: SharedLink = { bandwidth: gbitPerSecond(10), perStreamCap: gbitPerSecond(4), maxConcurrent: 4 };
 
-/** mulberry32: a fixed seed gives the same fleet on every run. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled<T>(items: T[], random: () => number): T[] {
   const out = [...items];
@@ -39,7 +31,7 @@ const repeat = <T>(value: T, n: number): T[] => Array.from({ length: n }, () => 
 
 /** 40 guests, 604 GiB: sizes 2–64 GiB; idle, light, medium, heavy and a few near one stream's capacity. */
 function fleet(seed: number): SimulatedMove[] {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const sizes = shuffled([...repeat(2, 6), ...repeat(4, 8), ...repeat(8, 10), ...repeat(16, 8), ...repeat(32, 5), ...repeat(64, 3)], random);
   // Writes in 4 KiB pages per second: [low, high] per class (4 Gbit/s ≈ 122k pages/s).
   const classes = shuffled([

@@ -5,24 +5,16 @@
 //   npx tsx --conditions=ferry-source bench/planner.bench.ts
 import type { GuestState, HostDevice, HostState, IommuGroup, MemoryMapEntry, ReservedRegion } from '@ferry/domain';
 import { ConflictMatrix, planMigration, type FleetSnapshot } from '@ferry/planner';
+import { seededRandom } from '../test/support/seeded-random.js';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 1000);
 const GUESTS = Number(process.env.BENCH_GUESTS ?? 10_000);
 const CONFLICT_RATE = Number(process.env.BENCH_CONFLICT_RATE ?? 0.05);
 const GiB = 1n << 30n;
 
-// ---- deterministic fleet ----------------------------------------------------------------------
+// ---- deterministic fleet (test/support/seeded-random.ts) ----------------------------------------------------------------------
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = mulberry32(20_240_611);
+const random = seededRandom(20_240_611);
 const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 

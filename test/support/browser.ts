@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
+import { seededRandom } from './seeded-random.js';
 
 export const CHROMIUM_PATH = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM_PATH);
@@ -49,15 +50,6 @@ export function screenshotPath(name: string): string {
 
 // ---- a seeded fleet ------------------------------------------------------------------------------
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex = (n: bigint) => `0x${n.toString(16)}`;
 const GiB = 1n << 30n;
@@ -68,7 +60,7 @@ const GiB = 1n << 30n;
  * real overlaps to find, as on a real fleet.
  */
 export function seededFleet(hostCount: number, guestCount: number, seed = 20_240_611) {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const flavours = ['intel', 'intel', 'amd', 'arm'] as const;
   const hosts = Array.from({ length: hostCount }, (_, i) => {

@@ -32,5 +32,4 @@ export interface StoreDialect {
   writeProjectionBatch(batch: ProjectionBatch): Promise<boolean>;
   resetProjection(projection: string): Promise<void>;
   ping(): Promise<void>;
-  close(): Promise<void>;
 }

@@ -192,6 +192,4 @@ export class PostgresDialect implements StoreDialect {
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }
-
-  async close(): Promise<void> {}
 }

@@ -154,8 +154,4 @@ export class SqliteDialect implements StoreDialect {
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }
-
-  async close(): Promise<void> {
-    // The TypeORM DataSource owns the connection and closes it.
-  }
 }

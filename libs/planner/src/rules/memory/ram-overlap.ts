@@ -6,6 +6,7 @@ import type { ConflictSink } from '../../conflict/sink.js';
 import type { GuestRange, PreparedGuest } from '../../prepare/prepared-guest.js';
 import type { PreparedHost } from '../../prepare/prepared-host.js';
 import { setOverlapsAny, type RangeSet } from '../../prepare/range-set.js';
+import { targetEvidence, type AssignmentContext } from '../context.js';
 
 /** Kernels ≥ 5.4 refuse the map (clean failure); older ones accept it and DMA there is lost (§1.4). */
 export const overlapSeverity = (host: PreparedHost): Severity => (host.enforcesIovaRanges ? 'error' : 'corruption');
@@ -49,4 +50,20 @@ export function forEachRamOverlap<Region extends AddressRange>(
       if (!sink.detailed) return;
     }
   }
+}
+
+/** The evidence both group-region rules give: which group, device and region, and where the guest's range is hit. */
+export function groupOverlapEvidence(context: AssignmentContext, hit: RangeOverlap<AddressRange & { type: string }>) {
+  const { host, device, request } = context;
+  return {
+    hostId: host.id,
+    groupId: device.group.id,
+    device: device.address,
+    target: targetEvidence(request),
+    region: { ...hexRange(hit.region), type: hit.region.type },
+    guestRange: guestRangeJson(hit.range),
+    overlap: hexRange(hit.overlap),
+    kernel: host.host.kernel,
+    iovaRangesEnforced: host.enforcesIovaRanges,
+  };
 }
