@@ -44,6 +44,7 @@ export class MigrationExecutor {
   private readonly migrations: MigrationRepository;
   private readonly fleet: FleetRepository;
   private readonly active = new Set<MigrationWatch>();
+  private readonly cancelSeen = new Map<string, { version: number; cancel: boolean }>();
 
   constructor(private readonly ports: MigrationExecutorPorts) {
     this.migrations = new MigrationRepository(ports.store);
@@ -121,6 +122,7 @@ export class MigrationExecutor {
       await this.finish(state, guest, result, watch);
     } finally {
       this.active.delete(watch);
+      this.cancelSeen.delete(id);
       clearInterval(renewal);
     }
   }
@@ -177,7 +179,14 @@ export class MigrationExecutor {
     await this.migrations.execute(id, { type: 'Fail', reason }, this.metadata(id));
   }
 
+  /** Polled while a migration runs: re-reads its stream only when its version has moved. */
   async cancelRequested(id: string): Promise<boolean> {
-    return (await this.migrations.load(id)).state?.cancelRequested ?? false;
+    const version = await this.ports.store.streamVersion(streamOf.migration(id));
+    const seen = this.cancelSeen.get(id);
+    if (seen?.version === version) return seen.cancel;
+    const { state } = await this.migrations.load(id);
+    const cancel = state?.cancelRequested ?? false;
+    this.cancelSeen.set(id, { version, cancel });
+    return cancel;
   }
 }

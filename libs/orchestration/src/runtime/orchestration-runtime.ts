@@ -89,10 +89,11 @@ export class OrchestrationRuntime {
   /** Starts executing jobs in this process. */
   startWorkers(): void {
     const leaseMs = this.config.leaseMs ?? 30_000;
+    const backends = this.backends();
     const migrations = new MigrationExecutor({
       store: this.store,
       limiter: this.limiter,
-      backends: this.backends(),
+      backends,
       replan: (m) => this.replan(m),
       inputVersions: (m) => this.inputVersions(m),
       workerId: this.workerId,
@@ -102,7 +103,7 @@ export class OrchestrationRuntime {
       leaseCheckMs: Math.max(100, Math.floor(leaseMs / 2)),
     });
     this.executor = migrations;
-    const hotplugs = new HotplugExecutor({ store: this.store, backends: this.backends(), workerId: this.workerId });
+    const hotplugs = new HotplugExecutor({ store: this.store, backends, workerId: this.workerId });
     const concurrency = this.config.concurrency ?? 8;
     this.workers.push(this.migrations.work((job) => migrations.run(job.id), { concurrency }));
     this.workers.push(this.hotplugs.work((job) => hotplugs.run(job.id), { concurrency: 2 }));
