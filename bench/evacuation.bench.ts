@@ -4,8 +4,15 @@
 // Run: npx tsx --conditions=ferry-source bench/evacuation.bench.ts
 import { GiB, gbitPerSecond, type MigrationSpec } from '@ferry/emulator';
 import {
-  ferryPolicy, fixedParallelPolicy, scheduleEvacuation, serialPolicy, simulateSharedLink, staticPlanPolicy,
-  type LinkPolicy, type SharedLink, type SimulatedMove,
+  ferryPolicy,
+  fixedParallelPolicy,
+  scheduleEvacuation,
+  serialPolicy,
+  simulateSharedLink,
+  staticPlanPolicy,
+  type LinkPolicy,
+  type SharedLink,
+  type SimulatedMove,
 } from '../libs/orchestration/src/scheduling/index.js';
 import { seededRandom } from '../test/support/seeded-random.js';
 
@@ -16,7 +23,6 @@ const PAGE = 4096;
 // 4 Gbit/s is a middle figure: two streams cannot fill the 10 Gbit/s link, three can. Every
 // policy uses it, with the same QEMU parameters (spec() below): only the scheduling differs.
 const LINK: SharedLink = { bandwidth: gbitPerSecond(10), perStreamCap: gbitPerSecond(4), maxConcurrent: 4 };
-
 
 function shuffled<T>(items: T[], random: () => number): T[] {
   const out = [...items];
@@ -32,15 +38,21 @@ const repeat = <T>(value: T, n: number): T[] => Array.from({ length: n }, () => 
 /** 40 guests, 604 GiB: sizes 2–64 GiB; idle, light, medium, heavy and a few near one stream's capacity. */
 function fleet(seed: number): SimulatedMove[] {
   const random = seededRandom(seed);
-  const sizes = shuffled([...repeat(2, 6), ...repeat(4, 8), ...repeat(8, 10), ...repeat(16, 8), ...repeat(32, 5), ...repeat(64, 3)], random);
+  const sizes = shuffled(
+    [...repeat(2, 6), ...repeat(4, 8), ...repeat(8, 10), ...repeat(16, 8), ...repeat(32, 5), ...repeat(64, 3)],
+    random,
+  );
   // Writes in 4 KiB pages per second: [low, high] per class (4 Gbit/s ≈ 122k pages/s).
-  const classes = shuffled([
-    ...repeat([0, 0], 12), // idle
-    ...repeat([1_000, 5_000], 12), // light: up to 0.16 Gbit/s
-    ...repeat([10_000, 30_000], 8), // medium: up to 1 Gbit/s
-    ...repeat([40_000, 70_000], 5), // heavy: up to 2.3 Gbit/s
-    ...repeat([100_000, 115_000], 3), // near a stream's 4 Gbit/s
-  ] as [number, number][], random);
+  const classes = shuffled(
+    [
+      ...repeat([0, 0], 12), // idle
+      ...repeat([1_000, 5_000], 12), // light: up to 0.16 Gbit/s
+      ...repeat([10_000, 30_000], 8), // medium: up to 1 Gbit/s
+      ...repeat([40_000, 70_000], 5), // heavy: up to 2.3 Gbit/s
+      ...repeat([100_000, 115_000], 3), // near a stream's 4 Gbit/s
+    ] as [number, number][],
+    random,
+  );
   return sizes.map((gib, i) => {
     const [low, high] = classes[i]!;
     const pagesPerSecond = Math.round(low + (high - low) * random());
@@ -60,7 +72,10 @@ function spec(ram: bigint, pagesPerSecond: number, seed: number): MigrationSpec 
   return {
     ramBlocks: [{ name: 'ram', gpa: 0n, size: ram }],
     initialContent: 'filled',
-    workload: pagesPerSecond === 0 ? { kind: 'idle' } : { kind: 'hot-set', pagesPerSecond, hotBytes: ram / 8n, hotFraction: 0.9, seed },
+    workload:
+      pagesPerSecond === 0
+        ? { kind: 'idle' }
+        : { kind: 'hot-set', pagesPerSecond, hotBytes: ram / 8n, hotFraction: 0.9, seed },
     parameters: {
       downtimeLimitMs: 300,
       autoConverge: { enabled: true },
@@ -113,8 +128,12 @@ const moves = fleet(SEED);
 const totalRam = moves.reduce((sum, m) => sum + m.ramBytes, 0);
 const lowerBoundS = totalRam / LINK.bandwidth;
 const benchStarted = performance.now();
-console.log(`seed ${SEED}: 40 guests, ${(totalRam / Number(GiB)).toFixed(0)} GiB RAM, one 10 Gbit/s link, one stream ≤ 4 Gbit/s, downtime limit 300 ms, auto-converge on, no multifd`);
-console.log(`lower bound (RAM ÷ link): ${lowerBoundS.toFixed(1)} s; Ferry's plan estimates ${scheduleEvacuation(moves, LINK).estimatedMakespanS.toFixed(1)} s`);
+console.log(
+  `seed ${SEED}: 40 guests, ${(totalRam / Number(GiB)).toFixed(0)} GiB RAM, one 10 Gbit/s link, one stream ≤ 4 Gbit/s, downtime limit 300 ms, auto-converge on, no multifd`,
+);
+console.log(
+  `lower bound (RAM ÷ link): ${lowerBoundS.toFixed(1)} s; Ferry's plan estimates ${scheduleEvacuation(moves, LINK).estimatedMakespanS.toFixed(1)} s`,
+);
 console.table(policies(moves).map((p) => measure(moves, p)));
 
 // The same comparison on other fleets drawn the same way: is the ranking an accident of one seed?

@@ -8,7 +8,11 @@ import pg from 'pg';
 import { openEventStore, type OpenedStore } from '@ferry/event-store';
 
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const payload = { host: 'host-a', groupId: 12, reservedRegions: [{ start: '0x8000000', end: '0x80fffff', type: 'msi' }] };
+const payload = {
+  host: 'host-a',
+  groupId: 12,
+  reservedRegions: [{ start: '0x8000000', end: '0x80fffff', type: 'msi' }],
+};
 const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
 const fmt = (n: number) => n.toLocaleString('en-US').padStart(9);
 
@@ -22,15 +26,29 @@ function rawSqlite(dir: string, single: number, batched: number, batch: number) 
   const db = new Database(join(dir, 'raw.sqlite'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, stream_id TEXT, stream_version INTEGER, type TEXT, data TEXT, metadata TEXT, recorded_at TEXT, UNIQUE (stream_id, stream_version))');
-  const insert = db.prepare('INSERT INTO events (stream_id, stream_version, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?)');
+  db.exec(
+    'CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, stream_id TEXT, stream_version INTEGER, type TEXT, data TEXT, metadata TEXT, recorded_at TEXT, UNIQUE (stream_id, stream_version))',
+  );
+  const insert = db.prepare(
+    'INSERT INTO events (stream_id, stream_version, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   const now = new Date().toISOString();
-  const one = db.transaction((i: number) => insert.run(`s-${i % 100}`, Math.floor(i / 100) + 1, 'ReservedRegionsReported', JSON.stringify(payload), '{}', now));
+  const one = db.transaction((i: number) =>
+    insert.run(`s-${i % 100}`, Math.floor(i / 100) + 1, 'ReservedRegionsReported', JSON.stringify(payload), '{}', now),
+  );
   let start = performance.now();
   for (let i = 0; i < single; i++) one(i);
   const singleRate = rate(single, performance.now() - start);
   const many = db.transaction((from: number) => {
-    for (let i = from; i < from + batch; i++) insert.run(`b-${i % 100}`, Math.floor(i / 100) + 1, 'ReservedRegionsReported', JSON.stringify(payload), '{}', now);
+    for (let i = from; i < from + batch; i++)
+      insert.run(
+        `b-${i % 100}`,
+        Math.floor(i / 100) + 1,
+        'ReservedRegionsReported',
+        JSON.stringify(payload),
+        '{}',
+        now,
+      );
   });
   start = performance.now();
   for (let i = 0; i < batched; i += batch) many(i);
@@ -43,12 +61,22 @@ async function rawPostgres(single: number) {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   await client.query('DROP TABLE IF EXISTS bench_raw_events');
-  await client.query('CREATE TABLE bench_raw_events (position bigserial PRIMARY KEY, stream_id text, stream_version int, type text, data jsonb, metadata jsonb, recorded_at text, UNIQUE (stream_id, stream_version))');
+  await client.query(
+    'CREATE TABLE bench_raw_events (position bigserial PRIMARY KEY, stream_id text, stream_version int, type text, data jsonb, metadata jsonb, recorded_at text, UNIQUE (stream_id, stream_version))',
+  );
   const ms = await time(async () => {
     for (let i = 0; i < single; i++) {
-      await client.query('INSERT INTO bench_raw_events (stream_id, stream_version, type, data, metadata, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-        `s-${i % 100}`, Math.floor(i / 100) + 1, 'ReservedRegionsReported', JSON.stringify(payload), '{}', new Date().toISOString(),
-      ]);
+      await client.query(
+        'INSERT INTO bench_raw_events (stream_id, stream_version, type, data, metadata, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [
+          `s-${i % 100}`,
+          Math.floor(i / 100) + 1,
+          'ReservedRegionsReported',
+          JSON.stringify(payload),
+          '{}',
+          new Date().toISOString(),
+        ],
+      );
     }
   });
   await client.query('DROP TABLE bench_raw_events');
@@ -63,18 +91,28 @@ async function storeRates(opened: OpenedStore, single: number, batched: number, 
     for (let i = 0; i < single; i++) await store.append(`host-${i % 100}`, [event], 'any');
   });
   const batchMs = await time(async () => {
-    for (let i = 0; i < batched; i += batch) await store.append(`batch-${i % 100}`, Array.from({ length: batch }, () => event), 'any');
+    for (let i = 0; i < batched; i += batch)
+      await store.append(
+        `batch-${i % 100}`,
+        Array.from({ length: batch }, () => event),
+        'any',
+      );
   });
   let replayed = 0;
   const replayMs = await time(async () => {
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await store.readAll({ after, limit: 1000 });
       if (page.length === 0) break;
       replayed += page.length;
       after = page[page.length - 1]!.position;
     }
   });
-  return { single: rate(single, singleMs), batched: rate(batched, batchMs), replay: rate(replayed, replayMs), replayed };
+  return {
+    single: rate(single, singleMs),
+    batched: rate(batched, batchMs),
+    replay: rate(replayed, replayMs),
+    replayed,
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
@@ -94,10 +132,16 @@ try {
   console.log('event store throughput (events/s; single = one event per transaction, batched = 100 per append)');
   console.log(`                       ${'single'.padStart(9)} ${'batched'.padStart(9)} ${'replay'.padStart(9)}`);
   console.log(`raw better-sqlite3     ${fmt(raw.singleRate)} ${fmt(raw.batchRate)}`);
-  console.log(`ferry on SQLite        ${fmt(ferrySqlite.single)} ${fmt(ferrySqlite.batched)} ${fmt(ferrySqlite.replay)}  (${ferrySqlite.replayed} events replayed)`);
+  console.log(
+    `ferry on SQLite        ${fmt(ferrySqlite.single)} ${fmt(ferrySqlite.batched)} ${fmt(ferrySqlite.replay)}  (${ferrySqlite.replayed} events replayed)`,
+  );
   console.log(`raw pg                 ${fmt(rawPg)}`);
-  console.log(`ferry on PostgreSQL    ${fmt(ferryPg.single)} ${fmt(ferryPg.batched)} ${fmt(ferryPg.replay)}  (${ferryPg.replayed} events replayed)`);
-  console.log(`SQLite appends vs raw inserts: single ${((ferrySqlite.single / raw.singleRate) * 100).toFixed(0)} %, batched ${((ferrySqlite.batched / raw.batchRate) * 100).toFixed(0)} % (target ≥ 50 %)`);
+  console.log(
+    `ferry on PostgreSQL    ${fmt(ferryPg.single)} ${fmt(ferryPg.batched)} ${fmt(ferryPg.replay)}  (${ferryPg.replayed} events replayed)`,
+  );
+  console.log(
+    `SQLite appends vs raw inserts: single ${((ferrySqlite.single / raw.singleRate) * 100).toFixed(0)} %, batched ${((ferrySqlite.batched / raw.batchRate) * 100).toFixed(0)} % (target ≥ 50 %)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

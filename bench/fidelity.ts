@@ -10,12 +10,16 @@ import { CASES, fidelitySpec } from './fidelity/cases.js';
 import { runEmulated, runOnQemu } from './fidelity/compare.js';
 import { printTable, verdicts, type Row } from './fidelity/table.js';
 
-const { values } = parseArgs({ options: { case: { type: 'string', multiple: true }, 'time-limit': { type: 'string', default: '60' } } });
+const { values } = parseArgs({
+  options: { case: { type: 'string', multiple: true }, 'time-limit': { type: 'string', default: '60' } },
+});
 const timeLimitMs = Number(values['time-limit']) * 1000;
 const selected = CASES.filter((c) => !values.case || values.case.includes(c.name));
 
 if (!qemuAvailable()) {
-  console.log(`${QEMU_X86_64} not found on PATH: nothing to compare against (Debian: apt-get install qemu-system-x86 nasm)`);
+  console.log(
+    `${QEMU_X86_64} not found on PATH: nothing to compare against (Debian: apt-get install qemu-system-x86 nasm)`,
+  );
   process.exit(0);
 }
 
@@ -32,4 +36,6 @@ for (const c of selected) {
 }
 printTable(rows);
 const off = rows.filter((row) => Object.values(verdicts(row)).includes(false)).map((row) => row.case.name);
-console.log(off.length === 0 ? 'all cases agree (bytes and syncs within 30 %, same convergence)' : `disagree: ${off.join(', ')}`);
+console.log(
+  off.length === 0 ? 'all cases agree (bytes and syncs within 30 %, same convergence)' : `disagree: ${off.join(', ')}`,
+);

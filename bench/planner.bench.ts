@@ -31,7 +31,8 @@ function makeRegions(flavour: Flavour): ReservedRegion[] {
   if (flavour === 'arm') regions.push({ start: 0x0800_0000n, end: 0x080f_ffffn, type: 'msi' });
   else regions.push({ start: 0xfee0_0000n, end: 0xfeef_ffffn, type: 'msi' });
   if (flavour === 'amd') regions.push({ start: 0xfd_0000_0000n, end: 0xff_ffff_ffffn, type: 'reserved' });
-  if (flavour === 'intel' && random() < 0.3) regions.push({ start: 0x7b80_0000n, end: 0x7b9f_ffffn, type: 'direct-relaxable' });
+  if (flavour === 'intel' && random() < 0.3)
+    regions.push({ start: 0x7b80_0000n, end: 0x7b9f_ffffn, type: 'direct-relaxable' });
   if (random() < CONFLICT_RATE) {
     const start = BigInt(int(8, 64)) * GiB + BigInt(int(0, 15)) * 0x1000_0000n;
     regions.push({ start, end: start + 0xf_ffffn, type: flavour === 'arm' && random() < 0.5 ? 'msi' : 'reserved' });
@@ -90,7 +91,8 @@ function makeGuest(i: number, hosts: readonly HostState[]): GuestState {
   const ramGiB = int(4, 64);
   const base = flavour === 'arm' ? GiB : 0x1_0000_0000n;
   // 2–4 RAM ranges (NUMA nodes), 1 GiB apart, plus an x86 low-RAM range.
-  const memoryMap: MemoryMapEntry[] = flavour === 'arm' ? [] : [{ start: 0n, end: 0x7fff_ffffn, kind: 'ram', label: 'low' }];
+  const memoryMap: MemoryMapEntry[] =
+    flavour === 'arm' ? [] : [{ start: 0n, end: 0x7fff_ffffn, kind: 'ram', label: 'low' }];
   let cursor = base;
   const pieces = int(flavour === 'arm' ? 2 : 1, 3);
   for (let p = 0; p < pieces; p++) {
@@ -98,7 +100,11 @@ function makeGuest(i: number, hosts: readonly HostState[]): GuestState {
     memoryMap.push({ start: cursor, end: cursor + size - 1n, kind: 'ram', label: `node${p}` });
     cursor += size + GiB;
   }
-  const reservations = Array.from({ length: int(1, 2) }, (_, r) => ({ id: `res-${r}`, kind: 'vfio' as const, deviceClass: pick(CLASSES) }));
+  const reservations = Array.from({ length: int(1, 2) }, (_, r) => ({
+    id: `res-${r}`,
+    kind: 'vfio' as const,
+    deviceClass: pick(CLASSES),
+  }));
   return {
     id: `vm-${String(i).padStart(5, '0')}`,
     hostId: host.id,
@@ -131,7 +137,11 @@ const fleet: FleetSnapshot = {
 /** One group of one host gets a new reserved region inside typical guest RAM (a firmware update). */
 function withNewRegion(state: HostState, n: number): HostState {
   const start = BigInt(6 + (n % 20)) * GiB;
-  const groups = state.host.groups.map((g, index) => (index === 0 ? { ...g, reservedRegions: [...g.reservedRegions, { start, end: start + 0x1f_ffffn, type: 'reserved' as const }] } : g));
+  const groups = state.host.groups.map((g, index) =>
+    index === 0
+      ? { ...g, reservedRegions: [...g.reservedRegions, { start, end: start + 0x1f_ffffn, type: 'reserved' as const }] }
+      : g,
+  );
   return { ...state, host: { ...state.host, groups } };
 }
 
@@ -146,7 +156,8 @@ function naiveCell(guest: GuestState, host: HostState, usedMemory: bigint): stri
   const guestArch = guest.definition.machine.startsWith('virt') ? 'aarch64' : 'x86_64';
   if (guestArch !== h.arch) codes.push('ARCH_MISMATCH');
   else if (guest.definition.cpuVendor !== h.cpuVendor) codes.push('CPU_VENDOR_MISMATCH');
-  if (h.memory - usedMemory < (guest.definition.memory.max ?? guest.definition.memory.ram)) codes.push('INSUFFICIENT_MEMORY');
+  if (h.memory - usedMemory < (guest.definition.memory.max ?? guest.definition.memory.ram))
+    codes.push('INSUFFICIENT_MEMORY');
   const ram = guest.memoryMap.filter((e) => e.kind === 'ram' || e.kind === 'device-memory');
   for (const reservation of guest.hotplugReservations) {
     let best: string[] | undefined;
@@ -154,7 +165,8 @@ function naiveCell(guest: GuestState, host: HostState, usedMemory: bigint): stri
       for (const device of group.devices) {
         if (device.class !== reservation.deviceClass) continue;
         const found: string[] = [];
-        if (group.devices.some((d) => d !== device && !/vfio|pci-stub|none/.test(d.driver))) found.push('GROUP_NOT_VIABLE');
+        if (group.devices.some((d) => d !== device && !/vfio|pci-stub|none/.test(d.driver)))
+          found.push('GROUP_NOT_VIABLE');
         for (const region of group.reservedRegions) {
           for (const range of ram) {
             if (region.start <= range.end && range.start <= region.end) {
@@ -174,7 +186,8 @@ function naiveCell(guest: GuestState, host: HostState, usedMemory: bigint): stri
 /** Every cell again; returns how many findings it saw (cells are not kept, to spare the heap ten million arrays). */
 function naiveFullMatrix(hosts: readonly HostState[], guests: readonly GuestState[]): number {
   const used = new Map<string, bigint>();
-  for (const g of guests) used.set(g.hostId!, (used.get(g.hostId!) ?? 0n) + (g.definition.memory.max ?? g.definition.memory.ram));
+  for (const g of guests)
+    used.set(g.hostId!, (used.get(g.hostId!) ?? 0n) + (g.definition.memory.max ?? g.definition.memory.ram));
   let findings = 0;
   for (const guest of guests) {
     for (const host of hosts) {
@@ -196,7 +209,9 @@ function naiveColumn(host: HostState, guests: readonly GuestState[], usedMemory:
 const ms = (start: number) => performance.now() - start;
 const fmt = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(2));
 
-console.log(`fleet: ${HOSTS} hosts × ${GUESTS} guests (${(HOSTS * GUESTS).toLocaleString('en')} migration cells), in-RAM region rate ${CONFLICT_RATE} per group, node ${process.version}`);
+console.log(
+  `fleet: ${HOSTS} hosts × ${GUESTS} guests (${(HOSTS * GUESTS).toLocaleString('en')} migration cells), in-RAM region rate ${CONFLICT_RATE} per group, node ${process.version}`,
+);
 
 // CPU time next to wall time: on a shared machine other processes stretch the wall clock.
 const cpuMs = (start: NodeJS.CpuUsage) => {
@@ -210,9 +225,17 @@ const matrix = ConflictMatrix.build(fleet);
 const buildMs = ms(t);
 const buildCpuMs = cpuMs(cpu);
 const page = matrix.query({ limit: 0 });
-console.log(`full matrix build:            ${fmt(buildMs)} ms wall, ${fmt(buildCpuMs)} ms CPU  (${matrix.stats.migrationCells.toLocaleString('en')} migration + ${matrix.stats.hotplugCells.toLocaleString('en')} hot-plug cells, ${matrix.codeSets.size} distinct code sets)`);
+console.log(
+  `full matrix build:            ${fmt(buildMs)} ms wall, ${fmt(buildCpuMs)} ms CPU  (${matrix.stats.migrationCells.toLocaleString('en')} migration + ${matrix.stats.hotplugCells.toLocaleString('en')} hot-plug cells, ${matrix.codeSets.size} distinct code sets)`,
+);
 console.log(`  verdicts: ${JSON.stringify(page.counts.byVerdict)}`);
-console.log(`  top codes: ${Object.entries(page.counts.byCode).sort((a, b) => b[1]! - a[1]!).slice(0, 6).map(([c, n]) => `${c}=${n}`).join(' ')}`);
+console.log(
+  `  top codes: ${Object.entries(page.counts.byCode)
+    .sort((a, b) => b[1]! - a[1]!)
+    .slice(0, 6)
+    .map(([c, n]) => `${c}=${n}`)
+    .join(' ')}`,
+);
 
 const CHANGES = 20;
 const changed = Array.from({ length: CHANGES }, (_, n) => withNewRegion(hostStates[(n * 37) % HOSTS]!, n));
@@ -220,14 +243,21 @@ t = performance.now();
 cpu = process.cpuUsage();
 for (const state of changed) matrix.upsertHost(state);
 const hostChangeMs = ms(t) / CHANGES;
-console.log(`one host change (upsertHost): ${fmt(hostChangeMs)} ms wall, ${fmt(cpuMs(cpu) / CHANGES)} ms CPU  (mean of ${CHANGES}; each adds a reserved region inside typical guest RAM and recomputes ${GUESTS.toLocaleString('en')} cells)`);
+console.log(
+  `one host change (upsertHost): ${fmt(hostChangeMs)} ms wall, ${fmt(cpuMs(cpu) / CHANGES)} ms CPU  (mean of ${CHANGES}; each adds a reserved region inside typical guest RAM and recomputes ${GUESTS.toLocaleString('en')} cells)`,
+);
 
 t = performance.now();
 for (let n = 0; n < CHANGES; n++) {
   const g = guestStates[(n * 101) % GUESTS]!;
-  matrix.upsertGuest({ ...g, hotplugReservations: [...g.hotplugReservations, { id: `extra-${n}`, kind: 'vfio', deviceClass: 'gpu' }] });
+  matrix.upsertGuest({
+    ...g,
+    hotplugReservations: [...g.hotplugReservations, { id: `extra-${n}`, kind: 'vfio', deviceClass: 'gpu' }],
+  });
 }
-console.log(`one guest change (upsertGuest): ${fmt(ms(t) / CHANGES)} ms  (mean of ${CHANGES}; recomputes ${HOSTS.toLocaleString('en')} cells)`);
+console.log(
+  `one guest change (upsertGuest): ${fmt(ms(t) / CHANGES)} ms  (mean of ${CHANGES}; recomputes ${HOSTS.toLocaleString('en')} cells)`,
+);
 
 t = performance.now();
 const q = matrix.query({ code: 'RESV_OVERLAPS_GUEST_RAM', limit: 10 });
@@ -239,7 +269,8 @@ console.log(`drill-down (explainMigration): ${fmt(ms(t))} ms`);
 
 // Naive, same run. The column-only variant gives the naive code the same incremental scope.
 const used = new Map<string, bigint>();
-for (const g of guestStates) used.set(g.hostId!, (used.get(g.hostId!) ?? 0n) + (g.definition.memory.max ?? g.definition.memory.ram));
+for (const g of guestStates)
+  used.set(g.hostId!, (used.get(g.hostId!) ?? 0n) + (g.definition.memory.max ?? g.definition.memory.ram));
 t = performance.now();
 for (const state of changed.slice(0, 5)) naiveColumn(state, guestStates, used.get(state.host.id) ?? 0n);
 const naiveColumnMs = ms(t) / 5;
@@ -250,8 +281,12 @@ if (!skipFull) {
   naiveFullMatrix(hostStates, guestStates);
   naiveFullMs = ms(t);
 }
-console.log(`NAIVE one host change, full pairwise rebuild: ${skipFull ? 'skipped (BENCH_SKIP_NAIVE_FULL=1)' : `${fmt(naiveFullMs)} ms`}`);
-console.log(`NAIVE one host change, pairwise, that column only: ${fmt(naiveColumnMs)} ms  (mean of 5; fewer rules than the real matrix)`);
+console.log(
+  `NAIVE one host change, full pairwise rebuild: ${skipFull ? 'skipped (BENCH_SKIP_NAIVE_FULL=1)' : `${fmt(naiveFullMs)} ms`}`,
+);
+console.log(
+  `NAIVE one host change, pairwise, that column only: ${fmt(naiveColumnMs)} ms  (mean of 5; fewer rules than the real matrix)`,
+);
 if (!skipFull) console.log(`speed-up, upsertHost vs naive full rebuild: ${fmt(naiveFullMs / hostChangeMs)}×`);
 console.log(`speed-up, upsertHost vs naive column only:  ${fmt(naiveColumnMs / hostChangeMs)}×`);
 
@@ -262,8 +297,12 @@ for (const cell of matrix.query({ limit: 200, offset: 12_345 }).cells) {
   if (cell.kind !== 'migration') continue;
   const plan = planMigration(snapshot, cell.guestId, cell.hostId);
   const planCodes = [...new Set(plan.conflicts.map((c) => c.code))].sort().join(',');
-  const cellCodes = cell.findings.map((f) => f.code).sort().join(',');
-  if (planCodes !== cellCodes) throw new Error(`matrix/plan mismatch for ${cell.guestId} → ${cell.hostId}: ${cellCodes} vs ${planCodes}`);
+  const cellCodes = cell.findings
+    .map((f) => f.code)
+    .sort()
+    .join(',');
+  if (planCodes !== cellCodes)
+    throw new Error(`matrix/plan mismatch for ${cell.guestId} → ${cell.hostId}: ${cellCodes} vs ${planCodes}`);
   checked++;
 }
 console.log(`matrix agrees with planMigration on ${checked} sampled cells`);

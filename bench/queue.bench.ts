@@ -31,18 +31,36 @@ const TERMINAL = new Set(['MigrationCompleted', 'MigrationFailed', 'MigrationRej
 const ctx: WriteContext = { metadata: { actor: 'bench' } };
 
 const host = (id: string) => ({
-  id, pool: 'rack', arch: 'aarch64', cpuVendor: 'arm', memory: '1TiB', kernel: '6.8.0',
+  id,
+  pool: 'rack',
+  arch: 'aarch64',
+  cpuVendor: 'arm',
+  memory: '1TiB',
+  kernel: '6.8.0',
   iommu: { model: 'arm-smmuv3', addressWidthBits: 48, interruptRemapping: true, vfioBackends: ['type1v2'] },
-  groups: [{ id: 12, reservedRegions: [{ start: '0x08000000', end: '0x080fffff', type: 'msi' }], devices: [{ address: '0000:81:00.0', class: 'network', driver: 'vfio-pci' }] }],
+  groups: [
+    {
+      id: 12,
+      reservedRegions: [{ start: '0x08000000', end: '0x080fffff', type: 'msi' }],
+      devices: [{ address: '0000:81:00.0', class: 'network', driver: 'vfio-pci' }],
+    },
+  ],
 });
 const sources = ['s1', 's2', 's3', 's4'];
 const destinations = ['d1', 'd2', 'd3', 'd4'];
 const guestId = (i: number) => `g-${String(i).padStart(4, '0')}`;
 // 256 MiB and idle (no dirty-rate hint): one migration is a few hundred virtual ms, so the
 // emulator's cost is small next to the queue's and the log's.
-const guests = Array.from({ length: JOBS }, (_, i) => ({ id: guestId(i), host: sources[i % 4]!, machine: 'virt-8.2', cpuVendor: 'arm', memory: { ram: '256MiB' } }));
+const guests = Array.from({ length: JOBS }, (_, i) => ({
+  id: guestId(i),
+  host: sources[i % 4]!,
+  machine: 'virt-8.2',
+  cpuVendor: 'arm',
+  memory: { ram: '256MiB' },
+}));
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 const opened: OpenedStore[] = [];
 const runtimes: OrchestrationRuntime[] = [];
@@ -50,14 +68,28 @@ try {
   const api = await openEventStore({ databaseUrl: DATABASE_URL, schema });
   opened.push(api);
   const fleet = new FleetView(api.store);
-  await applyFleetFile(new FleetCommands(api.store), fleetFileSchema.parse({ hosts: [...sources, ...destinations].map(host), guests }), ctx);
+  await applyFleetFile(
+    new FleetCommands(api.store),
+    fleetFileSchema.parse({ hosts: [...sources, ...destinations].map(host), guests }),
+    ctx,
+  );
   // The API process only enqueues; the workers are 4 more runtimes, each with its own pool and Redis connections.
-  const enqueuer = new OrchestrationRuntime(api.store, fleet, { redisUrl: REDIS_URL, queuePrefix: prefix, limits: LIMITS, workerId: 'api' });
+  const enqueuer = new OrchestrationRuntime(api.store, fleet, {
+    redisUrl: REDIS_URL,
+    queuePrefix: prefix,
+    limits: LIMITS,
+    workerId: 'api',
+  });
   runtimes.push(enqueuer);
   for (let w = 0; w < WORKERS; w++) {
     const store = await openEventStore({ databaseUrl: DATABASE_URL, schema });
     opened.push(store);
-    const runtime = new OrchestrationRuntime(store.store, new FleetView(store.store), { redisUrl: REDIS_URL, queuePrefix: prefix, limits: LIMITS, workerId: `w${w}` });
+    const runtime = new OrchestrationRuntime(store.store, new FleetView(store.store), {
+      redisUrl: REDIS_URL,
+      queuePrefix: prefix,
+      limits: LIMITS,
+      workerId: `w${w}`,
+    });
     runtimes.push(runtime);
   }
   const startWorkers = () => runtimes.slice(1).forEach((r) => r.startWorkers());
@@ -76,7 +108,12 @@ try {
         const t0 = performance.now();
         const snapshot = await fleet.snapshot();
         const t1 = performance.now();
-        const outcome = await requestMigration(api.store, snapshot, { guestId: guestId(i), destinationHostId: destinations[i % 4]! }, ctx);
+        const outcome = await requestMigration(
+          api.store,
+          snapshot,
+          { guestId: guestId(i), destinationHostId: destinations[i % 4]! },
+          ctx,
+        );
         const t2 = performance.now();
         await enqueuer.enqueueMigration(outcome.id);
         const t3 = performance.now();
@@ -112,19 +149,30 @@ try {
   const totalMs = lastEnd - (BACKLOG ? drainStarted : started);
   latencies.sort((a, b) => a - b);
   const endToEnd = [...endedAt].map(([id, at]) => at - submittedAt.get(id)!).sort((a, b) => a - b);
-  console.log(`${JOBS} migrations of idle 256 MiB guests, ${WORKERS} worker runtimes (BullMQ concurrency 8 each), ${SUBMITTERS} submitter(s), ${BACKLOG ? 'workers started after all submits (drain rate)' : 'workers running while submitting'}; PostgreSQL event store, Redis queue and slots; slot limits raised to ${JOBS}`);
-  console.table([{
-    [BACKLOG ? 'jobs/s draining' : 'jobs/s end to end']: +((JOBS * 1000) / totalMs).toFixed(1),
-    'total s': +(totalMs / 1000).toFixed(1),
-    'submits/s': +((JOBS * 1000) / submitMs).toFixed(1),
-    'submit p50 ms': +percentile(latencies, 50).toFixed(1),
-    'submit p99 ms': +percentile(latencies, 99).toFixed(1),
-    'of which snapshot/plan+append/enqueue p50 ms': Object.values(parts).map((v) => percentile(v.sort((a, b) => a - b), 50).toFixed(1)).join(' / '),
-    'submit→end p50 ms': percentile(endToEnd, 50),
-    'submit→end p99 ms': percentile(endToEnd, 99),
-    completed: outcomes.get('MigrationCompleted') ?? 0,
-    'failed/rejected': JOBS - (outcomes.get('MigrationCompleted') ?? 0),
-  }]);
+  console.log(
+    `${JOBS} migrations of idle 256 MiB guests, ${WORKERS} worker runtimes (BullMQ concurrency 8 each), ${SUBMITTERS} submitter(s), ${BACKLOG ? 'workers started after all submits (drain rate)' : 'workers running while submitting'}; PostgreSQL event store, Redis queue and slots; slot limits raised to ${JOBS}`,
+  );
+  console.table([
+    {
+      [BACKLOG ? 'jobs/s draining' : 'jobs/s end to end']: +((JOBS * 1000) / totalMs).toFixed(1),
+      'total s': +(totalMs / 1000).toFixed(1),
+      'submits/s': +((JOBS * 1000) / submitMs).toFixed(1),
+      'submit p50 ms': +percentile(latencies, 50).toFixed(1),
+      'submit p99 ms': +percentile(latencies, 99).toFixed(1),
+      'of which snapshot/plan+append/enqueue p50 ms': Object.values(parts)
+        .map((v) =>
+          percentile(
+            v.sort((a, b) => a - b),
+            50,
+          ).toFixed(1),
+        )
+        .join(' / '),
+      'submit→end p50 ms': percentile(endToEnd, 50),
+      'submit→end p99 ms': percentile(endToEnd, 99),
+      completed: outcomes.get('MigrationCompleted') ?? 0,
+      'failed/rejected': JOBS - (outcomes.get('MigrationCompleted') ?? 0),
+    },
+  ]);
 } finally {
   for (const r of runtimes) await r.close();
   for (const o of opened) await o.close();

@@ -12,7 +12,9 @@ const benches = readdirSync(new URL('.', import.meta.url))
 let failed = 0;
 for (const file of benches) {
   console.log(`\n=== ${file}`);
-  const run = spawnSync(process.execPath, ['--conditions=ferry-source', '--import', 'tsx', `bench/${file}`], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, ['--conditions=ferry-source', '--import', 'tsx', `bench/${file}`], {
+    stdio: 'inherit',
+  });
   if (run.status !== 0) failed++;
 }
 process.exit(failed === 0 ? 0 : 1);

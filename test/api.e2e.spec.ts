@@ -12,7 +12,13 @@ const host = (id: string, extra: Record<string, unknown> = {}) => ({
   memory: '256GiB',
   kernel: '6.8.0',
   iommu: { model: 'intel-vtd', interruptRemapping: true, vfioBackends: ['type1v2'] },
-  groups: [{ id: 1, reservedRegions: [{ start: '0xfee00000', end: '0xfeefffff', type: 'msi' }], devices: [{ address: '0000:01:00.0', class: 'network', driver: 'vfio-pci' }] }],
+  groups: [
+    {
+      id: 1,
+      reservedRegions: [{ start: '0xfee00000', end: '0xfeefffff', type: 'msi' }],
+      devices: [{ address: '0000:01:00.0', class: 'network', driver: 'vfio-pci' }],
+    },
+  ],
   ...extra,
 });
 
@@ -48,7 +54,11 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
       const changed = applied.body.changed.map((c: { kind: string; id: string }) => `${c.kind}:${c.id}`);
       expect(changed).toEqual(['machine-defaults:machine-defaults', 'host:host-a', 'host:host-b', 'guest:vm-1']);
       expect(applied.body.changed.find((c: { id: string }) => c.id === 'vm-1').events).toEqual([
-        'GuestDefined', 'DeviceAttached', 'DeviceAttached', 'HotplugReservationAdded', 'GuestPlaced',
+        'GuestDefined',
+        'DeviceAttached',
+        'DeviceAttached',
+        'HotplugReservationAdded',
+        'GuestPlaced',
       ]);
     });
 
@@ -62,7 +72,10 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
     });
 
     it('turns a changed reserved region into one event on that host only', async () => {
-      const edited = armExample.replace('{ start: "0x202110000", end: "0x20211ffff", type: msi }', '{ start: "0x202110000", end: "0x20212ffff", type: msi }');
+      const edited = armExample.replace(
+        '{ start: "0x202110000", end: "0x20211ffff", type: msi }',
+        '{ start: "0x202110000", end: "0x20212ffff", type: msi }',
+      );
       const applied = await api.request('POST', '/v1/fleet', { yaml: edited });
       expect(applied.body.changed).toEqual([{ kind: 'host', id: 'host-b', events: ['ReservedRegionsReported'] }]);
       await api.request('POST', '/v1/fleet', { yaml: armExample });
@@ -77,12 +90,18 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
       // max 32 GiB, 16 GiB RAM, 4 slots: 16 GiB + 4 × 1 GiB of device memory from 17 GiB.
       const deviceMemory = vm.body.memoryMap.find((e: { kind: string }) => e.kind === 'device-memory');
       expect(deviceMemory).toMatchObject({ start: '0x440000000', end: '0x93fffffff' });
-      expect(vm.body.devices.find((d: { id: string }) => d.id === 'disk0').effectiveIommuPlatform).toEqual({ value: false, source: 'machine-default', rule: 'virt-*' });
+      expect(vm.body.devices.find((d: { id: string }) => d.id === 'disk0').effectiveIommuPlatform).toEqual({
+        value: false,
+        source: 'machine-default',
+        rule: 'virt-*',
+      });
     });
 
     it('keeps the recorded map when the guest is placed on another host', async () => {
       const before = (await api.request('GET', '/v1/guests/vm-1')).body.memoryMap;
-      const moved = armExample.replace('host: host-a                   # where', 'host: host-b  # where').replace(/(guests:\n  - id: vm-1\n    host: )host-a/, '$1host-b');
+      const moved = armExample
+        .replace('host: host-a                   # where', 'host: host-b  # where')
+        .replace(/(guests:\n  - id: vm-1\n    host: )host-a/, '$1host-b');
       const applied = await api.request('POST', '/v1/fleet', { yaml: moved });
       expect(applied.body.changed).toEqual([{ kind: 'guest', id: 'vm-1', events: ['GuestPlaced'] }]);
       const after = (await api.request('GET', '/v1/guests/vm-1')).body;
@@ -92,7 +111,9 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
     });
 
     it('applies a JSON fleet file too, and lists hosts and guests from the read models', async () => {
-      const applied = await api.request('POST', '/v1/fleet', { body: { hosts: [host('host-x1', { pool: 'lab' })], guests: [guest('vm-x1', 'host-x1')] } });
+      const applied = await api.request('POST', '/v1/fleet', {
+        body: { hosts: [host('host-x1', { pool: 'lab' })], guests: [guest('vm-x1', 'host-x1')] },
+      });
       expect(applied.status).toBe(200);
       const hosts = await api.request('GET', '/v1/hosts?pool=lab');
       expect(hosts.body.items.map((h: { id: string }) => h.id)).toEqual(['host-x1']);
@@ -107,16 +128,86 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
       ['malformed YAML', 'POST', '/v1/fleet', { yaml: 'hosts:\n  - id: [unclosed\n' }, 400, '(body)'],
       ['malformed JSON', 'POST', '/v1/hosts', { body: '{"id": "h", ' }, 400, '(body)'],
       ['unknown enum value', 'POST', '/v1/hosts', { body: host('host-bad', { arch: 'sparc64' }) }, 400, 'arch'],
-      ['address ≥ 2^64', 'POST', '/v1/hosts', { body: host('host-bad', { bridgeWindows: [{ start: '0x0', end: '0x10000000000000000' }] }) }, 400, 'bridgeWindows[0].end'],
-      ['address not hex', 'POST', '/v1/hosts', { body: host('host-bad', { bridgeWindows: [{ start: '4276092928', end: '0xfeefffff' }] }) }, 400, 'bridgeWindows[0].start'],
-      ['end below start', 'POST', '/v1/hosts', { body: host('host-bad', { bridgeWindows: [{ start: '0x2000', end: '0x1fff' }] }) }, 400, 'bridgeWindows[0].end'],
-      ['duplicate ids in a fleet file', 'POST', '/v1/fleet', { body: { hosts: [host('host-dup'), host('host-dup')] } }, 400, 'hosts[1].id'],
-      ['guest on a host that does not exist', 'POST', '/v1/fleet', { body: { guests: [guest('vm-orphan', 'host-nowhere')] } }, 404, 'guests[0].host'],
-      ['guest via API on a missing host', 'POST', '/v1/guests', { body: guest('vm-orphan', 'host-nowhere') }, 404, 'host'],
-      ['vfio device the host does not have', 'POST', '/v1/guests', { body: guest('vm-nodev', 'host-a', { devices: [{ id: 'hba', kind: 'vfio', hostDevice: '0000:99:00.0' }] }) }, 404, 'devices[0].hostDevice'],
-      ['defining a guest twice', 'POST', '/v1/guests', { body: guest('vm-1', 'host-a', { machine: 'virt-8.2', cpuVendor: 'arm' }) }, 409, 'id'],
-      ['unknown field', 'POST', '/v1/hosts', { body: host('host-bad', { iommu: { model: 'intel-vtd', interuptRemapping: true } }) }, 400, 'iommu.interuptRemapping'],
-      ['prototype pollution key', 'POST', '/v1/hosts', { body: '{"id":"host-bad","__proto__":{"polluted":true}}' }, 400, '__proto__'],
+      [
+        'address ≥ 2^64',
+        'POST',
+        '/v1/hosts',
+        { body: host('host-bad', { bridgeWindows: [{ start: '0x0', end: '0x10000000000000000' }] }) },
+        400,
+        'bridgeWindows[0].end',
+      ],
+      [
+        'address not hex',
+        'POST',
+        '/v1/hosts',
+        { body: host('host-bad', { bridgeWindows: [{ start: '4276092928', end: '0xfeefffff' }] }) },
+        400,
+        'bridgeWindows[0].start',
+      ],
+      [
+        'end below start',
+        'POST',
+        '/v1/hosts',
+        { body: host('host-bad', { bridgeWindows: [{ start: '0x2000', end: '0x1fff' }] }) },
+        400,
+        'bridgeWindows[0].end',
+      ],
+      [
+        'duplicate ids in a fleet file',
+        'POST',
+        '/v1/fleet',
+        { body: { hosts: [host('host-dup'), host('host-dup')] } },
+        400,
+        'hosts[1].id',
+      ],
+      [
+        'guest on a host that does not exist',
+        'POST',
+        '/v1/fleet',
+        { body: { guests: [guest('vm-orphan', 'host-nowhere')] } },
+        404,
+        'guests[0].host',
+      ],
+      [
+        'guest via API on a missing host',
+        'POST',
+        '/v1/guests',
+        { body: guest('vm-orphan', 'host-nowhere') },
+        404,
+        'host',
+      ],
+      [
+        'vfio device the host does not have',
+        'POST',
+        '/v1/guests',
+        { body: guest('vm-nodev', 'host-a', { devices: [{ id: 'hba', kind: 'vfio', hostDevice: '0000:99:00.0' }] }) },
+        404,
+        'devices[0].hostDevice',
+      ],
+      [
+        'defining a guest twice',
+        'POST',
+        '/v1/guests',
+        { body: guest('vm-1', 'host-a', { machine: 'virt-8.2', cpuVendor: 'arm' }) },
+        409,
+        'id',
+      ],
+      [
+        'unknown field',
+        'POST',
+        '/v1/hosts',
+        { body: host('host-bad', { iommu: { model: 'intel-vtd', interuptRemapping: true } }) },
+        400,
+        'iommu.interuptRemapping',
+      ],
+      [
+        'prototype pollution key',
+        'POST',
+        '/v1/hosts',
+        { body: '{"id":"host-bad","__proto__":{"polluted":true}}' },
+        400,
+        '__proto__',
+      ],
     ];
 
     it.each(cases)('%s → %i naming the field, log untouched', async (_label, method, path, options, status, field) => {
@@ -130,7 +221,9 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
 
     it('rejects a half-bad fleet file whole: the good host in it is not registered', async () => {
       const before = await logSnapshot();
-      const response = await api.request('POST', '/v1/fleet', { body: { hosts: [host('host-good')], guests: [guest('vm-bad', 'host-missing')] } });
+      const response = await api.request('POST', '/v1/fleet', {
+        body: { hosts: [host('host-good')], guests: [guest('vm-bad', 'host-missing')] },
+      });
       expect(response.status).toBe(404);
       expect((await api.request('GET', '/v1/hosts/host-good')).status).toBe(404);
       expect(await logSnapshot()).toBe(before);
@@ -143,10 +236,16 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
       const read = await api.request('GET', '/v1/hosts/host-etag');
       const etag = read.headers.get('etag')!;
       expect(etag).toBe('"1"');
-      const ok = await api.request('PATCH', '/v1/hosts/host-etag', { body: { kernel: '6.9.0' }, headers: { 'if-match': etag } });
+      const ok = await api.request('PATCH', '/v1/hosts/host-etag', {
+        body: { kernel: '6.9.0' },
+        headers: { 'if-match': etag },
+      });
       expect(ok.status).toBe(200);
       expect(ok.headers.get('etag')).toBe('"2"');
-      const stale = await api.request('PATCH', '/v1/hosts/host-etag', { body: { kernel: '6.10.0' }, headers: { 'if-match': etag } });
+      const stale = await api.request('PATCH', '/v1/hosts/host-etag', {
+        body: { kernel: '6.10.0' },
+        headers: { 'if-match': etag },
+      });
       expect(stale.status).toBe(412);
       expect((await api.request('GET', '/v1/hosts/host-etag')).body.kernel).toBe('6.9.0');
     });
@@ -154,7 +253,9 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
     it('lets one of 20 concurrent PATCHes with the same If-Match win', async () => {
       await api.request('POST', '/v1/hosts', { body: host('host-race') });
       const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => api.request('PATCH', '/v1/hosts/host-race', { body: { kernel: `6.${i}.1` }, headers: { 'if-match': '"1"' } })),
+        Array.from({ length: 20 }, (_, i) =>
+          api.request('PATCH', '/v1/hosts/host-race', { body: { kernel: `6.${i}.1` }, headers: { 'if-match': '"1"' } }),
+        ),
       );
       expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
       expect(answers.filter((a) => a.status === 412)).toHaveLength(19);
@@ -167,7 +268,9 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
       const first = await api.request('POST', '/v1/guests', { body: guest('vm-idem', 'host-etag'), headers });
       expect(first.status).toBe(201);
       const before = await logSnapshot();
-      const retries = await Promise.all([1, 2, 3].map(() => api.request('POST', '/v1/guests', { body: guest('vm-idem', 'host-etag'), headers })));
+      const retries = await Promise.all(
+        [1, 2, 3].map(() => api.request('POST', '/v1/guests', { body: guest('vm-idem', 'host-etag'), headers })),
+      );
       for (const retry of retries) {
         expect(retry.status).toBe(201);
         expect(retry.headers.get('idempotent-replayed')).toBe('true');
@@ -180,29 +283,47 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
     });
 
     it('records actor, correlation id and idempotency key in event metadata', async () => {
-      await api.request('POST', '/v1/hosts/host-etag/cordon', { body: { reason: 'firmware update' }, headers: { 'x-correlation-id': 'change-4711', 'idempotency-key': 'cordon-1' } });
+      await api.request('POST', '/v1/hosts/host-etag/cordon', {
+        body: { reason: 'firmware update' },
+        headers: { 'x-correlation-id': 'change-4711', 'idempotency-key': 'cordon-1' },
+      });
       const stream = await api.request('GET', '/v1/streams/host-host-etag');
       const cordoned = stream.body.events.at(-1);
       expect(cordoned.type).toBe('HostCordoned');
-      expect(cordoned.metadata).toMatchObject({ actor: 'token:admin-from-env', correlationId: 'change-4711', idempotencyKey: 'cordon-1' });
-      expect((await api.request('GET', '/v1/hosts/host-etag')).body).toMatchObject({ cordoned: true, cordonReason: 'firmware update' });
+      expect(cordoned.metadata).toMatchObject({
+        actor: 'token:admin-from-env',
+        correlationId: 'change-4711',
+        idempotencyKey: 'cordon-1',
+      });
+      expect((await api.request('GET', '/v1/hosts/host-etag')).body).toMatchObject({
+        cordoned: true,
+        cordonReason: 'firmware update',
+      });
     });
   });
 
   describe('devices, policies, reservations, history', () => {
     it('attaches, sets a device policy, reserves, detaches — and shows the guest as of any event', async () => {
       await api.request('POST', '/v1/guests', { body: guest('vm-life', 'host-etag') });
-      const attached = await api.request('POST', '/v1/guests/vm-life/devices', { body: { id: 'net9', kind: 'virtio-net' } });
+      const attached = await api.request('POST', '/v1/guests/vm-life/devices', {
+        body: { id: 'net9', kind: 'virtio-net' },
+      });
       expect(attached.status).toBe(201);
       const positionAfterAttach = (await api.request('GET', '/v1/streams/guest-vm-life')).body.events.at(-1).position;
-      const policy = await api.request('PUT', '/v1/guests/vm-life/devices/net9/iommu-policy', { body: { iommuPlatform: true } });
+      const policy = await api.request('PUT', '/v1/guests/vm-life/devices/net9/iommu-policy', {
+        body: { iommuPlatform: true },
+      });
       expect(policy.body.devices[0].effectiveIommuPlatform).toEqual({ value: true, source: 'device' });
-      const reserved = await api.request('POST', '/v1/guests/vm-life/hotplug-reservations', { body: { kind: 'vfio', deviceClass: 'gpu' } });
+      const reserved = await api.request('POST', '/v1/guests/vm-life/hotplug-reservations', {
+        body: { kind: 'vfio', deviceClass: 'gpu' },
+      });
       expect(reserved.body.hotplugReservations).toEqual([{ id: 'vfio-gpu-1', kind: 'vfio', deviceClass: 'gpu' }]);
       expect((await api.request('DELETE', '/v1/guests/vm-life/hotplug-reservations/vfio-gpu-1')).status).toBe(200);
       expect((await api.request('DELETE', '/v1/guests/vm-life/devices/net9')).body.devices).toEqual([]);
       const past = await api.request('GET', `/v1/guests/vm-life?asOf=${positionAfterAttach}`);
-      expect(past.body.devices.map((d: { id: string; iommuPlatform?: boolean }) => [d.id, d.iommuPlatform])).toEqual([['net9', undefined]]);
+      expect(past.body.devices.map((d: { id: string; iommuPlatform?: boolean }) => [d.id, d.iommuPlatform])).toEqual([
+        ['net9', undefined],
+      ]);
       expect((await api.request('GET', '/v1/guests/vm-life?asOf=abc')).status).toBe(400);
     });
 
@@ -216,7 +337,9 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
     it('returns 404 for unknown hosts, guests and routes', async () => {
       expect((await api.request('GET', '/v1/hosts/nope')).status).toBe(404);
       expect((await api.request('GET', '/v1/guests/nope')).status).toBe(404);
-      expect((await api.request('POST', '/v1/guests/nope/devices', { body: { id: 'x', kind: 'virtio-net' } })).status).toBe(404);
+      expect(
+        (await api.request('POST', '/v1/guests/nope/devices', { body: { id: 'x', kind: 'virtio-net' } })).status,
+      ).toBe(404);
       expect((await api.request('GET', '/v1/nothing-here')).status).toBe(404);
     });
   });
@@ -250,7 +373,10 @@ describe('live event stream', () => {
     const backend = backends[0]!();
     const api = await startApp(backend);
     const controller = new AbortController();
-    const response = await fetch(`${api.url}/v1/stream?streams=host-`, { signal: controller.signal, headers: { authorization: `Bearer ${api.token}` } });
+    const response = await fetch(`${api.url}/v1/stream?streams=host-`, {
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${api.token}` },
+    });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const reader = response.body!.getReader();
     const received: string[] = [];
@@ -261,7 +387,8 @@ describe('live event stream', () => {
         const { value, done } = await reader.read();
         if (done) break;
         buffer += decoder.decode(value, { stream: true });
-        for (const match of buffer.matchAll(/event: (\w+)\ndata: (.*)\n/g)) received.push(`${match[1]}:${JSON.parse(match[2]!).streamId}`);
+        for (const match of buffer.matchAll(/event: (\w+)\ndata: (.*)\n/g))
+          received.push(`${match[1]}:${JSON.parse(match[2]!).streamId}`);
         buffer = buffer.slice(buffer.lastIndexOf('\n\n') + 2);
       }
     })();
@@ -271,7 +398,9 @@ describe('live event stream', () => {
     await reading;
     controller.abort();
     expect(received).toEqual(['HostRegistered:host-host-live', 'HostCordoned:host-host-live']);
-    const resumed = await fetch(`${api.url}/v1/stream?after=0&access_token=${api.token}`, { signal: AbortSignal.timeout(500) }).then(async (r) => {
+    const resumed = await fetch(`${api.url}/v1/stream?after=0&access_token=${api.token}`, {
+      signal: AbortSignal.timeout(500),
+    }).then(async (r) => {
       const text = await r.body!.getReader().read();
       return new TextDecoder().decode(text.value);
     });

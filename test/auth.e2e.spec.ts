@@ -8,20 +8,45 @@ type Role = 'public' | 'viewer' | 'operator' | 'admin';
 /** What each route needs. A route missing here fails the test: new routes must decide. */
 const EXPECTED: Record<string, Role> = {
   'POST /v1/fleet': 'admin',
-  'POST /v1/hosts': 'admin', 'GET /v1/hosts': 'viewer', 'GET /v1/hosts/:id': 'viewer', 'PATCH /v1/hosts/:id': 'admin',
-  'POST /v1/hosts/:id/cordon': 'admin', 'POST /v1/hosts/:id/uncordon': 'admin', 'POST /v1/hosts/:id/evacuate': 'operator',
-  'POST /v1/guests': 'admin', 'GET /v1/guests': 'viewer', 'GET /v1/guests/:id': 'viewer', 'GET /v1/guests/:id/destinations': 'viewer',
-  'POST /v1/guests/:id/devices': 'admin', 'DELETE /v1/guests/:id/devices/:deviceId': 'admin', 'PUT /v1/guests/:id/devices/:deviceId/iommu-policy': 'admin',
-  'POST /v1/guests/:id/hotplug-reservations': 'admin', 'DELETE /v1/guests/:id/hotplug-reservations/:reservationId': 'admin',
-  'GET /v1/machine-defaults': 'viewer', 'PUT /v1/machine-defaults': 'admin',
-  'GET /v1/events': 'viewer', 'GET /v1/streams/:streamId': 'viewer', 'GET /v1/stream': 'viewer',
-  'POST /v1/plans/hotplug': 'operator', 'POST /v1/plans/migration': 'operator', 'POST /v1/pools/:pool/memory-layout': 'operator',
-  'GET /v1/conflicts': 'viewer', 'GET /v1/conflicts/cell': 'viewer',
-  'POST /v1/migrations': 'operator', 'GET /v1/migrations': 'viewer', 'GET /v1/migrations/:id': 'viewer', 'POST /v1/migrations/:id/cancel': 'operator',
-  'POST /v1/hotplugs': 'operator', 'GET /v1/hotplugs': 'viewer', 'GET /v1/hotplugs/:id': 'viewer',
+  'POST /v1/hosts': 'admin',
+  'GET /v1/hosts': 'viewer',
+  'GET /v1/hosts/:id': 'viewer',
+  'PATCH /v1/hosts/:id': 'admin',
+  'POST /v1/hosts/:id/cordon': 'admin',
+  'POST /v1/hosts/:id/uncordon': 'admin',
+  'POST /v1/hosts/:id/evacuate': 'operator',
+  'POST /v1/guests': 'admin',
+  'GET /v1/guests': 'viewer',
+  'GET /v1/guests/:id': 'viewer',
+  'GET /v1/guests/:id/destinations': 'viewer',
+  'POST /v1/guests/:id/devices': 'admin',
+  'DELETE /v1/guests/:id/devices/:deviceId': 'admin',
+  'PUT /v1/guests/:id/devices/:deviceId/iommu-policy': 'admin',
+  'POST /v1/guests/:id/hotplug-reservations': 'admin',
+  'DELETE /v1/guests/:id/hotplug-reservations/:reservationId': 'admin',
+  'GET /v1/machine-defaults': 'viewer',
+  'PUT /v1/machine-defaults': 'admin',
+  'GET /v1/events': 'viewer',
+  'GET /v1/streams/:streamId': 'viewer',
+  'GET /v1/stream': 'viewer',
+  'POST /v1/plans/hotplug': 'operator',
+  'POST /v1/plans/migration': 'operator',
+  'POST /v1/pools/:pool/memory-layout': 'operator',
+  'GET /v1/conflicts': 'viewer',
+  'GET /v1/conflicts/cell': 'viewer',
+  'POST /v1/migrations': 'operator',
+  'GET /v1/migrations': 'viewer',
+  'GET /v1/migrations/:id': 'viewer',
+  'POST /v1/migrations/:id/cancel': 'operator',
+  'POST /v1/hotplugs': 'operator',
+  'GET /v1/hotplugs': 'viewer',
+  'GET /v1/hotplugs/:id': 'viewer',
   'GET /v1/evacuations/:id': 'viewer',
-  'GET /v1/pools/:pool/migration-policy': 'viewer', 'PUT /v1/pools/:pool/migration-policy': 'operator',
-  'POST /v1/tokens': 'admin', 'GET /v1/tokens': 'admin', 'DELETE /v1/tokens/:id': 'admin',
+  'GET /v1/pools/:pool/migration-policy': 'viewer',
+  'PUT /v1/pools/:pool/migration-policy': 'operator',
+  'POST /v1/tokens': 'admin',
+  'GET /v1/tokens': 'admin',
+  'DELETE /v1/tokens/:id': 'admin',
   'GET /metrics': 'viewer',
   'GET /health': 'public',
 };
@@ -30,10 +55,18 @@ const RANK: Record<Role, number> = { public: -1, viewer: 0, operator: 1, admin: 
 /** Every method + path the HTTP server routes, read from express's own router. */
 function routeTable(api: RunningApp): string[] {
   const express = api.app.getHttpAdapter().getInstance();
-  const stack = (express.router ?? express._router).stack as Array<{ route?: { path: string; methods: Record<string, boolean> } }>;
+  const stack = (express.router ?? express._router).stack as Array<{
+    route?: { path: string; methods: Record<string, boolean> };
+  }>;
   return stack
-    .filter((layer) => layer.route && !layer.route.path.startsWith('/docs') && !layer.route.path.startsWith('/dashboard'))
-    .flatMap((layer) => Object.keys(layer.route!.methods).filter((m) => m !== '_all').map((m) => `${m.toUpperCase()} ${layer.route!.path}`));
+    .filter(
+      (layer) => layer.route && !layer.route.path.startsWith('/docs') && !layer.route.path.startsWith('/dashboard'),
+    )
+    .flatMap((layer) =>
+      Object.keys(layer.route!.methods)
+        .filter((m) => m !== '_all')
+        .map((m) => `${m.toUpperCase()} ${layer.route!.path}`),
+    );
 }
 
 describe('authentication and roles', () => {
@@ -66,10 +99,14 @@ describe('authentication and roles', () => {
       const path = pattern.replace(/:[a-zA-Z]+/g, 'x1');
       const needed = EXPECTED[route]!;
       const call = async (token: string | null) => {
-        if (route !== 'GET /v1/stream') return api.request(method, path, { token, body: method === 'GET' ? undefined : {} });
+        if (route !== 'GET /v1/stream')
+          return api.request(method, path, { token, body: method === 'GET' ? undefined : {} });
         // Server-Sent Events never end: read the status, then hang up.
         const controller = new AbortController();
-        const response = await fetch(api.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: controller.signal });
+        const response = await fetch(api.url + path, {
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+          signal: controller.signal,
+        });
         controller.abort();
         return { status: response.status, headers: response.headers, body: undefined };
       };
@@ -92,10 +129,22 @@ describe('authentication and roles', () => {
   });
 
   it('records the token’s name as the actor of every event it writes', async () => {
-    await api.request('POST', '/v1/hosts', { body: { id: 'h-actor', arch: 'x86_64', cpuVendor: 'intel', memory: '64GiB', kernel: '6.8.0', iommu: { model: 'intel-vtd' } } });
+    await api.request('POST', '/v1/hosts', {
+      body: {
+        id: 'h-actor',
+        arch: 'x86_64',
+        cpuVendor: 'intel',
+        memory: '64GiB',
+        kernel: '6.8.0',
+        iommu: { model: 'intel-vtd' },
+      },
+    });
     const stream = await api.request('GET', '/v1/streams/host-h-actor', { token: tokens.viewer });
     expect(stream.body.events[0].metadata.actor).toBe('token:admin-from-env');
-    const plan = await api.request('POST', '/v1/plans/migration', { token: tokens.operator, body: { guestId: 'nobody', destinationHostId: 'h-actor' } });
+    const plan = await api.request('POST', '/v1/plans/migration', {
+      token: tokens.operator,
+      body: { guestId: 'nobody', destinationHostId: 'h-actor' },
+    });
     expect(plan.status).toBe(404);
   });
 

@@ -24,8 +24,13 @@ function ferry(args: string[], options: { url?: string; stdin?: string } = {}): 
     const child = execFile(
       process.execPath,
       ['--conditions=ferry-source', '--import', 'tsx', 'apps/cli/src/main.ts', ...args],
-      { cwd: repo, env: { ...process.env, FERRY_URL: options.url ?? '', NO_COLOR: '1', FERRY_TOKEN: TEST_ADMIN_TOKEN }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      {
+        cwd: repo,
+        env: { ...process.env, FERRY_URL: options.url ?? '', NO_COLOR: '1', FERRY_TOKEN: TEST_ADMIN_TOKEN },
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
     child.stdin?.end(options.stdin ?? '');
   });
@@ -110,12 +115,17 @@ describe('ferry CLI against a running server', () => {
     const byFlags = await run('plan', 'hotplug', 'vm-1', '--kind', 'vfio', '--host-device', '0000:81:00.0', '--json');
     expect(byDevice.code).toBe(byFlags.code);
     expect(JSON.parse(byDevice.stdout).conflicts).toEqual(JSON.parse(byFlags.stdout).conflicts);
-    expect(JSON.parse(byDevice.stdout).conflicts.map((c: { code: string }) => c.code)).not.toContain('MSI_WINDOW_OVERLAPS_GUEST_RAM');
+    expect(JSON.parse(byDevice.stdout).conflicts.map((c: { code: string }) => c.code)).not.toContain(
+      'MSI_WINDOW_OVERLAPS_GUEST_RAM',
+    );
   });
 
   it('usage errors exit 64 with a usage line; API errors exit 1 with their field problems', async () => {
     const bad = join(scratch, 'bad.yaml');
-    writeFileSync(bad, 'hosts:\n  - { id: host-x, arch: sparc, cpuVendor: arm, memory: 1GiB, kernel: "6.8", iommu: { model: none } }\n');
+    writeFileSync(
+      bad,
+      'hosts:\n  - { id: host-x, arch: sparc, cpuVendor: arm, memory: 1GiB, kernel: "6.8", iommu: { model: none } }\n',
+    );
     const [noTo, unknown, badFlag, badDevice, help, topHelp, missing, rejected, down] = await Promise.all([
       run('plan', 'migrate', 'vm-1'),
       run('frobnicate'),
@@ -145,10 +155,24 @@ describe('ferry CLI against a running server', () => {
   });
 
   it('import host turns a host tree into YAML that apply accepts', async () => {
-    const imported = await run('import', 'host', '--root', 'test/fixtures/hosts/arm64-smmuv3-altra', '--id', 'altra', '--pool', 'rack-7');
+    const imported = await run(
+      'import',
+      'host',
+      '--root',
+      'test/fixtures/hosts/arm64-smmuv3-altra',
+      '--id',
+      'altra',
+      '--pool',
+      'rack-7',
+    );
     expect(imported.code).toBe(0);
     const file = parseYaml(imported.stdout);
-    expect(file.hosts[0]).toMatchObject({ id: 'altra', pool: 'rack-7', arch: 'aarch64', iommu: { model: 'arm-smmuv3' } });
+    expect(file.hosts[0]).toMatchObject({
+      id: 'altra',
+      pool: 'rack-7',
+      arch: 'aarch64',
+      iommu: { model: 'arm-smmuv3' },
+    });
     expect(imported.stderr).toContain('assuming 48 bits');
     const applied = await ferry(['apply', '-f', '-'], { url: api.url, stdin: imported.stdout });
     expect(applied.code).toBe(0);
@@ -178,7 +202,12 @@ describe('ferry CLI against a running server', () => {
       run('import', 'guest', 'test/fixtures/libvirt/host-passthrough.xml', '--host', 'xeon'),
     ]);
     expect(imported.code).toBe(0);
-    expect(parseYaml(imported.stdout).guests[0]).toMatchObject({ id: 'web-01', host: 'xeon', machine: 'pc-q35-7.2', memory: { ram: '8GiB' } });
+    expect(parseYaml(imported.stdout).guests[0]).toMatchObject({
+      id: 'web-01',
+      host: 'xeon',
+      machine: 'pc-q35-7.2',
+      memory: { ram: '8GiB' },
+    });
     const applied = await ferry(['apply', '-f', '-'], { url: api.url, stdin: host.stdout + imported.stdout });
     expect(applied.code).toBe(0);
     expect(applied.stdout).toMatch(/guest\s+web-01\s+GuestDefined/);

@@ -7,17 +7,42 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from './support/app.js';
 import { appBackend, type TestBackend } from './support/backends.js';
-import { CHROMIUM_PATH, hasChromium, launchBrowser, screenshotPath, seededFleet, type TestBrowser } from './support/browser.js';
+import {
+  CHROMIUM_PATH,
+  hasChromium,
+  launchBrowser,
+  screenshotPath,
+  seededFleet,
+  type TestBrowser,
+} from './support/browser.js';
 
 const armExample = readFileSync(new URL('../examples/fleet-arm-migrate-then-hotplug.yaml', import.meta.url), 'utf8');
 
 // Two plain aarch64 hosts and a guest that can move between them: a migration that is allowed to run.
 const armHost = (id: string) => ({
-  id, pool: 'rack-9', arch: 'aarch64', cpuVendor: 'arm', memory: '512GiB', kernel: '6.8.0',
+  id,
+  pool: 'rack-9',
+  arch: 'aarch64',
+  cpuVendor: 'arm',
+  memory: '512GiB',
+  kernel: '6.8.0',
   iommu: { model: 'arm-smmuv3', addressWidthBits: 48, interruptRemapping: true, vfioBackends: ['type1v2'] },
-  groups: [{ id: 12, reservedRegions: [{ start: '0x08000000', end: '0x080fffff', type: 'msi' }], devices: [{ address: '0000:81:00.0', class: 'network', driver: 'vfio-pci' }] }],
+  groups: [
+    {
+      id: 12,
+      reservedRegions: [{ start: '0x08000000', end: '0x080fffff', type: 'msi' }],
+      devices: [{ address: '0000:81:00.0', class: 'network', driver: 'vfio-pci' }],
+    },
+  ],
 });
-const movable = { id: 'vm-mover', host: 'arm-1', machine: 'virt-8.2', cpuVendor: 'arm', memory: { ram: '4GiB' }, migration: { dirtyRate: '30000/s', workingSet: '2GiB' } };
+const movable = {
+  id: 'vm-mover',
+  host: 'arm-1',
+  machine: 'virt-8.2',
+  cpuVendor: 'arm',
+  memory: { ram: '4GiB' },
+  migration: { dirtyRate: '30000/s', workingSet: '2GiB' },
+};
 
 // Virtual seconds per wall second: slow enough that a few progress events arrive while we watch.
 const EMULATOR_SPEED = 0.5;
@@ -34,7 +59,8 @@ async function authorize(api: RunningApp, browser: TestBrowser): Promise<void> {
   }, token);
 }
 
-if (!hasChromium) console.warn(`dashboard browser tests skipped: ${CHROMIUM_PATH} is missing (apt-get install -y chromium)`);
+if (!hasChromium)
+  console.warn(`dashboard browser tests skipped: ${CHROMIUM_PATH} is missing (apt-get install -y chromium)`);
 
 describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 60_000 }, () => {
   let backend: TestBackend;
@@ -47,7 +73,13 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 60_000 }, () =
     backend = appBackend();
     api = await startApp(backend, { emulatorSpeed: EMULATOR_SPEED });
     expect((await api.request('POST', '/v1/fleet', { yaml: armExample })).status).toBe(200);
-    expect((await api.request('POST', '/v1/fleet', { body: { hosts: [armHost('arm-1'), armHost('arm-2')], guests: [movable] } })).status).toBe(200);
+    expect(
+      (
+        await api.request('POST', '/v1/fleet', {
+          body: { hosts: [armHost('arm-1'), armHost('arm-2')], guests: [movable] },
+        })
+      ).status,
+    ).toBe(200);
     browser = await launchBrowser();
     await authorize(api, browser);
     page = await browser.context.newPage();
@@ -152,7 +184,10 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 60_000 }, () =
     await page.goBack();
     await page.waitForSelector('#detail table.destinations');
     // Right after GuestDefined the devices were not attached yet.
-    await page.locator('#detail ol.history li', { hasText: 'GuestDefined' }).getByRole('link', { name: /as of event/ }).click();
+    await page
+      .locator('#detail ol.history li', { hasText: 'GuestDefined' })
+      .getByRole('link', { name: /as of event/ })
+      .click();
     await page.waitForSelector('#detail .banner');
     expect(await page.locator('#detail .banner').innerText()).toContain('GuestDefined');
     expect(await page.locator('#detail').innerText()).toContain('No devices.');
@@ -169,17 +204,29 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', { timeout: 60_000 }, () =
     expect(await cell.getAttribute('data-verdict')).toBe('blocked');
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
     // host-b's firmware update moves the ITS doorbell out of guest RAM.
-    const fixed = armExample.replace('{ start: "0x202110000", end: "0x20211ffff", type: msi }', '{ start: "0x9000000000", end: "0x900000ffff", type: msi }');
+    const fixed = armExample.replace(
+      '{ start: "0x202110000", end: "0x20211ffff", type: msi }',
+      '{ start: "0x9000000000", end: "0x900000ffff", type: msi }',
+    );
     expect((await api.request('POST', '/v1/fleet', { yaml: fixed })).status).toBe(200);
     await page.waitForSelector('#recent-events li[data-type="ReservedRegionsReported"]');
-    await page.waitForFunction(() => document.querySelector('#matrix-grid button.cell[data-guest="vm-1"][data-host="host-b"]')?.getAttribute('data-verdict') !== 'blocked', undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('#matrix-grid button.cell[data-guest="vm-1"][data-host="host-b"]')
+          ?.getAttribute('data-verdict') !== 'blocked',
+      undefined,
+      { timeout: 10_000 },
+    );
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1); // same page, no reload
   });
 
   it('moves a running migration’s progress bar', async () => {
     await page.goto(`${api.url}/dashboard/`);
     await page.waitForSelector('#live-status[data-state="live"]');
-    const submitted = await api.request('POST', '/v1/migrations', { body: { guestId: 'vm-mover', destinationHostId: 'arm-2' } });
+    const submitted = await api.request('POST', '/v1/migrations', {
+      body: { guestId: 'vm-mover', destinationHostId: 'arm-2' },
+    });
     expect(submitted.status).toBe(202);
     const fill = page.locator(`#migrations .progress[data-migration="${submitted.body.id}"] .fill`);
     await fill.waitFor({ state: 'attached', timeout: 15_000 }); // at 0 % it is not "visible" yet
@@ -239,7 +286,9 @@ describe.skipIf(!hasChromium)(`dashboard with ${GUESTS} guests × ${HOSTS} hosts
     const started = performance.now();
     expect((await api.request('POST', '/v1/fleet', { body: { hosts: fleet.hosts } })).status).toBe(200);
     for (let i = 0; i < fleet.guests.length; i += CHUNK) {
-      expect((await api.request('POST', '/v1/fleet', { body: { guests: fleet.guests.slice(i, i + CHUNK) } })).status).toBe(200);
+      expect(
+        (await api.request('POST', '/v1/fleet', { body: { guests: fleet.guests.slice(i, i + CHUNK) } })).status,
+      ).toBe(200);
     }
     report.push(`fleet applied through POST /v1/fleet in ${ms(performance.now() - started)}`);
     browser = await launchBrowser();
@@ -263,11 +312,20 @@ describe.skipIf(!hasChromium)(`dashboard with ${GUESTS} guests × ${HOSTS} hosts
   }
 
   /** The page's second-priority reads (code breakdown, recent events) are done: the API is idle. */
-  const settled = () => page.waitForFunction(() => !!document.querySelector('#recent-events li') && ![...document.querySelectorAll('#codes-table td[data-col]')].some((td) => td.textContent === '…'), undefined, { timeout: 60_000 });
+  const settled = () =>
+    page.waitForFunction(
+      () =>
+        !!document.querySelector('#recent-events li') &&
+        ![...document.querySelectorAll('#codes-table td[data-col]')].some((td) => td.textContent === '…'),
+      undefined,
+      { timeout: 60_000 },
+    );
 
   it('loads the overview and the first matrix screen (cold, then warm)', async () => {
     const cold = await load();
-    report.push(`cold load (first load after the fleet is applied): ${ms(cold.wall)} wall, ${ms(cold.page)} by the page's clock`);
+    report.push(
+      `cold load (first load after the fleet is applied): ${ms(cold.wall)} wall, ${ms(cold.page)} by the page's clock`,
+    );
     expect(await page.locator('#overview-cards .card').first().innerText()).toContain(GUESTS.toLocaleString('en-US'));
     expect(await page.locator('#matrix-grid button.cell').count()).toBeGreaterThan(100);
     await settled();
@@ -285,11 +343,17 @@ describe.skipIf(!hasChromium)(`dashboard with ${GUESTS} guests × ${HOSTS} hosts
       el.scrollTop = el.scrollHeight / 2;
       el.scrollLeft = el.scrollWidth / 2;
     });
-    await page.waitForFunction(() => {
-      const grid = document.querySelector('#matrix-grid') as HTMLElement;
-      return grid.dataset.pending === '0' && !!grid.querySelector('button.cell');
-    }, undefined, { timeout: 30_000 });
-    report.push(`jump to the middle of the grid (row ${GUESTS / 2}, column ${HOSTS / 2}) filled in ${ms(performance.now() - started)}`);
+    await page.waitForFunction(
+      () => {
+        const grid = document.querySelector('#matrix-grid') as HTMLElement;
+        return grid.dataset.pending === '0' && !!grid.querySelector('button.cell');
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    report.push(
+      `jump to the middle of the grid (row ${GUESTS / 2}, column ${HOSTS / 2}) filled in ${ms(performance.now() - started)}`,
+    );
     const elements = await page.locator('#matrix-grid .grid-layer .cell, #matrix-grid .grid-layer .strip').count();
     report.push(`DOM elements in the cell layer: ${elements} (of ${(GUESTS * HOSTS).toLocaleString('en-US')} cells)`);
     expect(elements).toBeLessThan(10_000);
@@ -306,11 +370,19 @@ describe.skipIf(!hasChromium)(`dashboard with ${GUESTS} guests × ${HOSTS} hosts
     const started = performance.now();
     await page.getByRole('radio', { name: 'List' }).check();
     await page.getByLabel('Rule code', { exact: true }).selectOption('RESV_OVERLAPS_GUEST_RAM');
-    await page.waitForFunction(() => /of [\d,]+$/.test(document.querySelector('#matrix-list .pager-info')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => /of [\d,]+$/.test(document.querySelector('#matrix-list .pager-info')?.textContent ?? ''),
+      undefined,
+      { timeout: 30_000 },
+    );
     const info = await page.locator('#matrix-list .pager-info').innerText();
     report.push(`list view filtered by RESV_OVERLAPS_GUEST_RAM: ${info} in ${ms(performance.now() - started)}`);
     await page.getByRole('button', { name: 'Next →' }).click();
-    await page.waitForFunction(() => (document.querySelector('#matrix-list .pager-info')?.textContent ?? '').startsWith('cells 101–'), undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => (document.querySelector('#matrix-list .pager-info')?.textContent ?? '').startsWith('cells 101–'),
+      undefined,
+      { timeout: 30_000 },
+    );
   });
 });
 

@@ -21,10 +21,22 @@ describe('operations', () => {
   });
 
   it('serves Prometheus metrics: migrations by state, durations, downtime, queue depth, conflicts, append latency', async () => {
-    await api.request('POST', '/v1/fleet', { yaml: armExample.replace('hotplugReservations:\n      - { kind: vfio, deviceClass: network }', 'hotplugReservations: []') });
-    const submitted = await api.request('POST', '/v1/migrations', { body: { guestId: 'vm-1', destinationHostId: 'host-b' } });
+    await api.request('POST', '/v1/fleet', {
+      yaml: armExample.replace(
+        'hotplugReservations:\n      - { kind: vfio, deviceClass: network }',
+        'hotplugReservations: []',
+      ),
+    });
+    const submitted = await api.request('POST', '/v1/migrations', {
+      body: { guestId: 'vm-1', destinationHostId: 'host-b' },
+    });
     expect(submitted.status).toBe(202);
-    for (let i = 0; i < 200 && (await api.request('GET', `/v1/migrations/${submitted.body.id}`)).body.state !== 'completed'; i++) await new Promise((r) => setTimeout(r, 50));
+    for (
+      let i = 0;
+      i < 200 && (await api.request('GET', `/v1/migrations/${submitted.body.id}`)).body.state !== 'completed';
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 50));
     const response = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${api.token}` } });
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
@@ -39,7 +51,10 @@ describe('operations', () => {
   });
 
   it('echoes or issues a correlation id and records it in the events the request writes', async () => {
-    const given = await api.request('POST', '/v1/hosts/host-a/cordon', { body: {}, headers: { 'x-correlation-id': 'ticket-123' } });
+    const given = await api.request('POST', '/v1/hosts/host-a/cordon', {
+      body: {},
+      headers: { 'x-correlation-id': 'ticket-123' },
+    });
     expect(given.headers.get('x-correlation-id')).toBe('ticket-123');
     const stream = await api.request('GET', '/v1/streams/host-host-a');
     expect(stream.body.events.at(-1).metadata.correlationId).toBe('ticket-123');

@@ -9,9 +9,20 @@ type Conflict = { code: string; severity: string; evidence: Record<string, any> 
 const codes = (plan: { conflicts: Conflict[] }) => plan.conflicts.map((c) => c.code);
 
 const intelHost = (id: string, extra: Record<string, unknown> = {}) => ({
-  id, pool: 'x86', arch: 'x86_64', cpuVendor: 'intel', memory: '512GiB', kernel: '6.8.0',
+  id,
+  pool: 'x86',
+  arch: 'x86_64',
+  cpuVendor: 'intel',
+  memory: '512GiB',
+  kernel: '6.8.0',
   iommu: { model: 'intel-vtd', addressWidthBits: 48, interruptRemapping: true, vfioBackends: ['type1v2', 'type1'] },
-  groups: [{ id: 20, reservedRegions: [{ start: '0xfee00000', end: '0xfeefffff', type: 'msi' }], devices: [{ address: '0000:17:00.0', class: 'network', driver: 'vfio-pci' }] }],
+  groups: [
+    {
+      id: 20,
+      reservedRegions: [{ start: '0xfee00000', end: '0xfeefffff', type: 'msi' }],
+      devices: [{ address: '0000:17:00.0', class: 'network', driver: 'vfio-pci' }],
+    },
+  ],
   ...extra,
 });
 
@@ -34,7 +45,9 @@ describe('planner scenarios through the API', () => {
   });
 
   it('(a) aarch64: migrate-then-hot-plug is caught when the migration is planned, naming region and guest range', async () => {
-    expect((await api.request('POST', '/v1/fleet', { yaml: example('fleet-arm-migrate-then-hotplug.yaml') })).status).toBe(200);
+    expect(
+      (await api.request('POST', '/v1/fleet', { yaml: example('fleet-arm-migrate-then-hotplug.yaml') })).status,
+    ).toBe(200);
     const answer = await plan('/v1/plans/migration', { guestId: 'vm-1', destinationHostId: 'host-b' });
     expect(answer.verdict).toBe('blocked');
     const overlap = answer.conflicts.find((c: Conflict) => c.code === 'MSI_WINDOW_OVERLAPS_GUEST_RAM');
@@ -46,7 +59,10 @@ describe('planner scenarios through the API', () => {
     });
     expect(answer.inputs.guest).toEqual({ id: 'vm-1', version: 5 });
     // The same guest today, on its own host, can take the NIC: the problem is the destination.
-    const here = await plan('/v1/plans/hotplug', { guestId: 'vm-1', device: { kind: 'vfio', hostDevice: '0000:81:00.0' } });
+    const here = await plan('/v1/plans/hotplug', {
+      guestId: 'vm-1',
+      device: { kind: 'vfio', hostDevice: '0000:81:00.0' },
+    });
     expect(codes(here)).not.toContain('MSI_WINDOW_OVERLAPS_GUEST_RAM');
   });
 
@@ -57,23 +73,56 @@ describe('planner scenarios through the API', () => {
     const ht = answer.conflicts.find((c: Conflict) => c.code === 'AMD_HT_HOLE_OVERLAP');
     expect(ht.severity).toBe('error');
     expect(JSON.stringify(ht.evidence)).toContain('0xfd00000000');
-    const back = await plan('/v1/plans/migration', { guestId: 'vm-big', destinationHostId: 'host-intel' }).catch(() => undefined);
+    const back = await plan('/v1/plans/migration', { guestId: 'vm-big', destinationHostId: 'host-intel' }).catch(
+      () => undefined,
+    );
     expect(back).toBeUndefined(); // it is already there: planning a migration to its own host is refused
   });
 
   it('(b) POWER: a KVM-PR host advertising spapr-tce-v2 falls back to v1, and RAM does not fit the 32-bit window', async () => {
     await api.request('POST', '/v1/fleet', {
       body: {
-        hosts: [{
-          id: 'p9-pr', pool: 'power', arch: 'ppc64le', cpuVendor: 'ibm', memory: '256GiB', kernel: '6.8.0',
-          iommu: { model: 'spapr-tce', addressWidthBits: 64, interruptRemapping: true, vfioBackends: ['spapr-tce-v2', 'spapr-tce-v1'], kvm: 'pr' },
-          spapr: { dma32Window: { start: '0x0', size: '1GiB' }, dma64WindowAddr: '0x800000000000000', pageSizes: ['4KiB', '64KiB', '16MiB'], ddw: true },
-          groups: [{ id: 3, devices: [{ address: '0001:01:00.0', class: 'network', driver: 'vfio-pci' }] }],
-        }],
-        guests: [{ id: 'lpar-1', host: 'p9-pr', machine: 'pseries-8.0', cpuVendor: 'ibm', memory: { ram: '16GiB' }, viommu: 'spapr', hotplugReservations: [{ kind: 'vfio', deviceClass: 'network' }] }],
+        hosts: [
+          {
+            id: 'p9-pr',
+            pool: 'power',
+            arch: 'ppc64le',
+            cpuVendor: 'ibm',
+            memory: '256GiB',
+            kernel: '6.8.0',
+            iommu: {
+              model: 'spapr-tce',
+              addressWidthBits: 64,
+              interruptRemapping: true,
+              vfioBackends: ['spapr-tce-v2', 'spapr-tce-v1'],
+              kvm: 'pr',
+            },
+            spapr: {
+              dma32Window: { start: '0x0', size: '1GiB' },
+              dma64WindowAddr: '0x800000000000000',
+              pageSizes: ['4KiB', '64KiB', '16MiB'],
+              ddw: true,
+            },
+            groups: [{ id: 3, devices: [{ address: '0001:01:00.0', class: 'network', driver: 'vfio-pci' }] }],
+          },
+        ],
+        guests: [
+          {
+            id: 'lpar-1',
+            host: 'p9-pr',
+            machine: 'pseries-8.0',
+            cpuVendor: 'ibm',
+            memory: { ram: '16GiB' },
+            viommu: 'spapr',
+            hotplugReservations: [{ kind: 'vfio', deviceClass: 'network' }],
+          },
+        ],
       },
     });
-    const answer = await plan('/v1/plans/hotplug', { guestId: 'lpar-1', device: { kind: 'vfio', hostDevice: '0001:01:00.0' } });
+    const answer = await plan('/v1/plans/hotplug', {
+      guestId: 'lpar-1',
+      device: { kind: 'vfio', hostDevice: '0001:01:00.0' },
+    });
     expect(codes(answer)).toEqual(expect.arrayContaining(['SPAPR_V2_FALLBACK_V1', 'SPAPR_WINDOW_TOO_SMALL']));
     expect(answer.verdict).toBe('blocked');
   });
@@ -82,17 +131,26 @@ describe('planner scenarios through the API', () => {
     await api.request('POST', '/v1/fleet', {
       body: {
         hosts: [intelHost('x-a'), intelHost('x-b')],
-        guests: [{
-          id: 'nested', host: 'x-a', machine: 'pc-q35-8.2', cpuVendor: 'intel', memory: { ram: '8GiB' },
-          viommu: 'intel-iommu', viommuAddressWidthBits: 39,
-          guestOs: { nestedDriversInGuest: true },
-          devices: [{ id: 'net0', kind: 'virtio-net', iommuPlatform: false }],
-        }],
+        guests: [
+          {
+            id: 'nested',
+            host: 'x-a',
+            machine: 'pc-q35-8.2',
+            cpuVendor: 'intel',
+            memory: { ram: '8GiB' },
+            viommu: 'intel-iommu',
+            viommuAddressWidthBits: 39,
+            guestOs: { nestedDriversInGuest: true },
+            devices: [{ id: 'net0', kind: 'virtio-net', iommuPlatform: false }],
+          },
+        ],
       },
     });
     const answer = await plan('/v1/plans/migration', { guestId: 'nested', destinationHostId: 'x-b' });
     expect(answer.verdict).toBe('blocked');
-    expect(answer.conflicts.filter((c: Conflict) => c.severity === 'corruption').map((c: Conflict) => c.code)).toContain('VIRTIO_PASSTHROUGH_TO_NESTED');
+    expect(
+      answer.conflicts.filter((c: Conflict) => c.severity === 'corruption').map((c: Conflict) => c.code),
+    ).toContain('VIRTIO_PASSTHROUGH_TO_NESTED');
     // Near miss: the same guest with the device honouring the IOMMU has no corruption.
     await api.request('PUT', '/v1/guests/nested/devices/net0/iommu-policy', { body: { iommuPlatform: true } });
     const fixed = await plan('/v1/plans/migration', { guestId: 'nested', destinationHostId: 'x-b' });
@@ -101,24 +159,52 @@ describe('planner scenarios through the API', () => {
 
   it('(d) a group whose second device is still bound to a native driver is not viable', async () => {
     const shared = intelHost('x-shared', {
-      groups: [{ id: 31, devices: [
-        { address: '0000:3b:00.0', class: 'network', driver: 'vfio-pci' },
-        { address: '0000:3b:00.1', class: 'network', driver: 'ixgbe' },
-      ] }],
+      groups: [
+        {
+          id: 31,
+          devices: [
+            { address: '0000:3b:00.0', class: 'network', driver: 'vfio-pci' },
+            { address: '0000:3b:00.1', class: 'network', driver: 'ixgbe' },
+          ],
+        },
+      ],
     });
-    await api.request('POST', '/v1/fleet', { body: { hosts: [shared], guests: [{ id: 'vm-d', host: 'x-shared', machine: 'pc-q35-8.2', cpuVendor: 'intel', memory: { ram: '4GiB' } }] } });
-    const answer = await plan('/v1/plans/hotplug', { guestId: 'vm-d', device: { kind: 'vfio', hostDevice: '0000:3b:00.0' } });
+    await api.request('POST', '/v1/fleet', {
+      body: {
+        hosts: [shared],
+        guests: [{ id: 'vm-d', host: 'x-shared', machine: 'pc-q35-8.2', cpuVendor: 'intel', memory: { ram: '4GiB' } }],
+      },
+    });
+    const answer = await plan('/v1/plans/hotplug', {
+      guestId: 'vm-d',
+      device: { kind: 'vfio', hostDevice: '0000:3b:00.0' },
+    });
     const notViable = answer.conflicts.find((c: Conflict) => c.code === 'GROUP_NOT_VIABLE');
     expect(notViable.severity).toBe('error');
     expect(JSON.stringify(notViable.evidence)).toContain('0000:3b:00.1');
     // Bind the sibling to vfio-pci and the group becomes viable.
     shared.groups[0]!.devices[1]!.driver = 'vfio-pci';
     await api.request('POST', '/v1/fleet', { body: { hosts: [shared] } });
-    expect(codes(await plan('/v1/plans/hotplug', { guestId: 'vm-d', device: { kind: 'vfio', hostDevice: '0000:3b:00.0' } }))).not.toContain('GROUP_NOT_VIABLE');
+    expect(
+      codes(await plan('/v1/plans/hotplug', { guestId: 'vm-d', device: { kind: 'vfio', hostDevice: '0000:3b:00.0' } })),
+    ).not.toContain('GROUP_NOT_VIABLE');
   });
 
   it('(e) a clean migration passes with verdict ok and echoes the stream versions it used', async () => {
-    await api.request('POST', '/v1/fleet', { body: { guests: [{ id: 'vm-clean', host: 'x-a', machine: 'pc-q35-8.2', cpuVendor: 'intel', memory: { ram: '4GiB' }, devices: [{ id: 'net0', kind: 'virtio-net', iommuPlatform: true }] }] } });
+    await api.request('POST', '/v1/fleet', {
+      body: {
+        guests: [
+          {
+            id: 'vm-clean',
+            host: 'x-a',
+            machine: 'pc-q35-8.2',
+            cpuVendor: 'intel',
+            memory: { ram: '4GiB' },
+            devices: [{ id: 'net0', kind: 'virtio-net', iommuPlatform: true }],
+          },
+        ],
+      },
+    });
     const answer = await plan('/v1/plans/migration', { guestId: 'vm-clean', destinationHostId: 'x-b' });
     expect(answer).toMatchObject({ verdict: 'ok', conflicts: [] });
     expect(answer.inputs).toMatchObject({ guest: { id: 'vm-clean', version: 3 }, host: { id: 'x-b', version: 1 } });
@@ -132,17 +218,23 @@ describe('planner scenarios through the API', () => {
     expect(ranking.destinations.map((d: { host: { id: string } }) => d.host.id)).not.toContain('x-b');
     await api.request('POST', '/v1/hosts/x-b/uncordon');
     const again = (await api.request('GET', '/v1/guests/vm-clean/destinations')).body;
-    expect(again.destinations.find((d: { host: { id: string } }) => d.host.id === 'x-b')).toMatchObject({ verdict: 'ok' });
+    expect(again.destinations.find((d: { host: { id: string } }) => d.host.id === 'x-b')).toMatchObject({
+      verdict: 'ok',
+    });
     // Best first: every ok destination ranks above every blocked one, ties by free memory.
     const verdicts = again.destinations.map((d: { verdict: string }) => d.verdict);
     expect(verdicts.indexOf('blocked')).toBeGreaterThan(verdicts.lastIndexOf('ok'));
   });
 
   it('keeps the conflict matrix current after a host reports new reserved regions', async () => {
-    const cell = async () => (await api.request('GET', '/v1/conflicts?guest=vm-1&host=host-b&kind=migration')).body.cells[0];
+    const cell = async () =>
+      (await api.request('GET', '/v1/conflicts?guest=vm-1&host=host-b&kind=migration')).body.cells[0];
     expect((await cell()).verdict).toBe('blocked');
     // host-b's firmware update moves the ITS doorbell out of guest RAM.
-    const fixed = example('fleet-arm-migrate-then-hotplug.yaml').replace('{ start: "0x202110000", end: "0x20211ffff", type: msi }', '{ start: "0x9000000000", end: "0x900000ffff", type: msi }');
+    const fixed = example('fleet-arm-migrate-then-hotplug.yaml').replace(
+      '{ start: "0x202110000", end: "0x20211ffff", type: msi }',
+      '{ start: "0x9000000000", end: "0x900000ffff", type: msi }',
+    );
     const applied = await api.request('POST', '/v1/fleet', { yaml: fixed });
     expect(applied.body.changed).toEqual([{ kind: 'host', id: 'host-b', events: ['ReservedRegionsReported'] }]);
     expect((await cell()).verdict).not.toBe('blocked');
@@ -159,13 +251,25 @@ describe('planner scenarios through the API', () => {
   });
 
   it('warns MIGRATION_WILL_NOT_CONVERGE from the emulator’s forecast, and stays silent for a light dirtier', async () => {
-    const dirtier = (id: string, dirtyRate: string) => ({ id, host: 'x-a', machine: 'pc-q35-8.2', cpuVendor: 'intel', memory: { ram: '8GiB' }, migration: { dirtyRate, workingSet: '4GiB' } });
-    await api.request('POST', '/v1/fleet', { body: { guests: [dirtier('vm-hot', '2000000/s'), dirtier('vm-calm', '2000/s')] } });
+    const dirtier = (id: string, dirtyRate: string) => ({
+      id,
+      host: 'x-a',
+      machine: 'pc-q35-8.2',
+      cpuVendor: 'intel',
+      memory: { ram: '8GiB' },
+      migration: { dirtyRate, workingSet: '4GiB' },
+    });
+    await api.request('POST', '/v1/fleet', {
+      body: { guests: [dirtier('vm-hot', '2000000/s'), dirtier('vm-calm', '2000/s')] },
+    });
     const noHelp = { autoConverge: false, completionTimeoutPerGiB: 30 };
     const hot = await plan('/v1/plans/migration', { guestId: 'vm-hot', destinationHostId: 'x-b', policy: noHelp });
     expect(hot.verdict).toBe('warnings');
     const forecast = hot.conflicts.find((c: Conflict) => c.code === 'MIGRATION_WILL_NOT_CONVERGE');
-    expect(forecast).toMatchObject({ severity: 'warning', evidence: { dirtyPagesPerSecond: 2000000, guestId: 'vm-hot' } });
+    expect(forecast).toMatchObject({
+      severity: 'warning',
+      evidence: { dirtyPagesPerSecond: 2000000, guestId: 'vm-hot' },
+    });
     const calm = await plan('/v1/plans/migration', { guestId: 'vm-calm', destinationHostId: 'x-b', policy: noHelp });
     // The same hot guest with auto-converge (the default) is throttled until it converges.
     const helped = await plan('/v1/plans/migration', { guestId: 'vm-hot', destinationHostId: 'x-b' });
@@ -177,7 +281,10 @@ describe('planner scenarios through the API', () => {
     const bad = await api.request('POST', '/v1/plans/hotplug', { body: { guestId: 'vm-1', device: { kind: 'gpu' } } });
     expect(bad.status).toBe(400);
     expect(bad.body.problems[0].field).toBe('device.kind');
-    expect((await api.request('POST', '/v1/plans/migration', { body: { guestId: 'vm-1', destinationHostId: 'nowhere' } })).status).toBe(404);
+    expect(
+      (await api.request('POST', '/v1/plans/migration', { body: { guestId: 'vm-1', destinationHostId: 'nowhere' } }))
+        .status,
+    ).toBe(404);
     expect((await api.request('GET', '/v1/conflicts?severity=fatal')).status).toBe(400);
   });
 });

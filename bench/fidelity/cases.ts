@@ -55,7 +55,10 @@ export function fidelitySpec(c: FidelityCase, timeLimitMs: number): MigrationSpe
     ramBlocks: [{ name: 'pc.ram', gpa: 0n, size: GUEST_RAM }, ...FIRMWARE_BLOCKS],
     // The QEMU backend sweeps the working set once before migrating, as this says.
     initialContent: { written: c.pagesPerSecond > 0 ? [...FIRMWARE_WRITTEN, WORKING_SET] : FIRMWARE_WRITTEN },
-    workload: c.pagesPerSecond > 0 ? { kind: 'sweep', pagesPerSecond: c.pagesPerSecond, region: WORKING_SET } : { kind: 'idle' },
+    workload:
+      c.pagesPerSecond > 0
+        ? { kind: 'sweep', pagesPerSecond: c.pagesPerSecond, region: WORKING_SET }
+        : { kind: 'idle' },
     parameters: {
       maxBandwidth: MAX_BANDWIDTH,
       linkBandwidth: LOCAL_SOCKET_BYTES_PER_SECOND,

@@ -38,6 +38,10 @@ export function runEmulated(spec: MigrationSpec): Outcome {
 export async function runOnQemu(backend: QemuExecutionBackend, spec: MigrationSpec): Promise<Outcome> {
   const result = await backend.startMigration(spec).result;
   const outcome = outcomeOf(result);
-  const notes = [result.error, result.qemu.fillMs !== null ? `fill ${(result.qemu.fillMs / 1000).toFixed(1)} s` : null, result.qemu.measuredDirtyRate !== null ? `guest ${result.qemu.measuredDirtyRate} p/s` : null];
+  const notes = [
+    result.error,
+    result.qemu.fillMs !== null ? `fill ${(result.qemu.fillMs / 1000).toFixed(1)} s` : null,
+    result.qemu.measuredDirtyRate !== null ? `guest ${result.qemu.measuredDirtyRate} p/s` : null,
+  ];
   return { ...outcome, note: notes.filter(Boolean).join('; ') };
 }

@@ -45,6 +45,8 @@ export function printTable(rows: Row[]): void {
   );
   for (const row of rows) {
     const detail = (o: Outcome) => `normal ${o.normalPages}, zero ${o.zeroPages}`;
-    console.log(`  ${row.case.name}: QEMU ${detail(row.qemu)}${row.qemu.note ? ` (${row.qemu.note})` : ''}; emulator ${detail(row.emulator)}`);
+    console.log(
+      `  ${row.case.name}: QEMU ${detail(row.qemu)}${row.qemu.note ? ` (${row.qemu.note})` : ''}; emulator ${detail(row.emulator)}`,
+    );
   }
 }

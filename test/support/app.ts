@@ -16,7 +16,11 @@ export interface RunningApp {
   app: INestApplication;
   close(): Promise<void>;
   /** `token: null` sends no Authorization header; a string sends that token instead of the admin's. */
-  request(method: string, path: string, options?: { body?: unknown; yaml?: string; headers?: Record<string, string>; token?: string | null }): Promise<{ status: number; headers: Headers; body: any }>;
+  request(
+    method: string,
+    path: string,
+    options?: { body?: unknown; yaml?: string; headers?: Record<string, string>; token?: string | null },
+  ): Promise<{ status: number; headers: Headers; body: any }>;
 }
 
 process.env.FERRY_LOG ??= 'silent';

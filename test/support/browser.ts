@@ -12,8 +12,14 @@ export const SCREENSHOT_DIR = resolve('artifacts/screenshots');
 
 // Without the background-networking flags Chromium floods the closed network with refused connections.
 const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 export interface TestBrowser {
@@ -50,7 +56,6 @@ export function screenshotPath(name: string): string {
 
 // ---- a seeded fleet ------------------------------------------------------------------------------
 
-
 const hex = (n: bigint) => `0x${n.toString(16)}`;
 const GiB = 1n << 30n;
 
@@ -67,17 +72,30 @@ export function seededFleet(hostCount: number, guestCount: number, seed = 20_240
     const flavour = flavours[i % flavours.length]!;
     const groups = Array.from({ length: int(2, 4) }, (_, g) => {
       const reservedRegions: { start: string; end: string; type: string }[] = [
-        flavour === 'arm' ? { start: '0x8000000', end: '0x80fffff', type: 'msi' } : { start: '0xfee00000', end: '0xfeefffff', type: 'msi' },
+        flavour === 'arm'
+          ? { start: '0x8000000', end: '0x80fffff', type: 'msi' }
+          : { start: '0xfee00000', end: '0xfeefffff', type: 'msi' },
       ];
       if (flavour === 'amd') reservedRegions.push({ start: '0xfd00000000', end: '0xffffffffff', type: 'reserved' });
       if (random() < 0.05) {
         const start = BigInt(int(8, 40)) * GiB + BigInt(int(0, 15)) * 0x1000_0000n;
-        reservedRegions.push({ start: hex(start), end: hex(start + 0xffffn), type: flavour === 'arm' ? 'msi' : 'reserved' });
+        reservedRegions.push({
+          start: hex(start),
+          end: hex(start + 0xffffn),
+          type: flavour === 'arm' ? 'msi' : 'reserved',
+        });
       }
       return {
         id: g,
         reservedRegions,
-        devices: [{ address: `0000:${(0x10 + g).toString(16)}:00.0`, class: g % 2 === 0 ? 'network' : 'storage', driver: 'vfio-pci', migratable: random() < 0.5 }],
+        devices: [
+          {
+            address: `0000:${(0x10 + g).toString(16)}:00.0`,
+            class: g % 2 === 0 ? 'network' : 'storage',
+            driver: 'vfio-pci',
+            migratable: random() < 0.5,
+          },
+        ],
       };
     });
     return {

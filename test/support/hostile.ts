@@ -8,7 +8,20 @@ export type Path = (string | number)[];
 const INVALID: Record<FieldKind, unknown[]> = {
   id: ['', 'UPPER', '-lead', 'trail-', 'a'.repeat(64), 'a b', 'ümlaut', 5, null, {}, [], true],
   enum: ['sparc', '', 'X86_64', 1, null, {}, [], false],
-  address: ['0x10000000000000000', '0xffffffffffffffffff', '0xfeeg0000', '4276092928', '', '0x', '-0x1', ' 0x1', 4276092928, null, {}, true],
+  address: [
+    '0x10000000000000000',
+    '0xffffffffffffffffff',
+    '0xfeeg0000',
+    '4276092928',
+    '',
+    '0x',
+    '-0x1',
+    ' 0x1',
+    4276092928,
+    null,
+    {},
+    true,
+  ],
   size: ['-1', '1.5GiB', '16GB', '', 'lots', '0x10000000000000000', -5, 1.5, 1e20, true, {}, null],
   int: [-1, 1.5, '12', null, 1e20, true, {}, []],
   bool: ['true', 1, 0, null, {}, []],
@@ -30,11 +43,20 @@ export type Mutation =
 
 export function mutations(targets: Target[], objects: Path[], ranges: Path[]): fc.Arbitrary<Mutation> {
   const options: fc.Arbitrary<Mutation>[] = [
-    fc.constantFrom(...targets).chain((target) => fc.constantFrom(...INVALID[target.kind]).map((value) => ({ type: 'value' as const, target, value }))),
-    fc.record({ at: fc.constantFrom(...objects), key: fc.string({ minLength: 1, maxLength: 12 }).map((s) => `x_${s}`) }).map((m) => ({ type: 'unknown-key' as const, ...m })),
-    fc.constantFrom('__proto__' as const, 'constructor' as const, 'prototype' as const).map((key) => ({ type: 'proto-key' as const, key })),
+    fc
+      .constantFrom(...targets)
+      .chain((target) =>
+        fc.constantFrom(...INVALID[target.kind]).map((value) => ({ type: 'value' as const, target, value })),
+      ),
+    fc
+      .record({ at: fc.constantFrom(...objects), key: fc.string({ minLength: 1, maxLength: 12 }).map((s) => `x_${s}`) })
+      .map((m) => ({ type: 'unknown-key' as const, ...m })),
+    fc
+      .constantFrom('__proto__' as const, 'constructor' as const, 'prototype' as const)
+      .map((key) => ({ type: 'proto-key' as const, key })),
   ];
-  if (ranges.length > 0) options.push(fc.constantFrom(...ranges).map((at) => ({ type: 'inverted-range' as const, at })));
+  if (ranges.length > 0)
+    options.push(fc.constantFrom(...ranges).map((at) => ({ type: 'inverted-range' as const, at })));
   return fc.oneof(...options);
 }
 
@@ -43,7 +65,11 @@ const get = (root: any, path: Path) => path.reduce((node, key) => node[key], roo
 /** The JSON text of the base with the mutation applied, and the field path a good answer names. */
 export function apply(base: unknown, mutation: Mutation, prefix = ''): { text: string; field: string } {
   const body = structuredClone(base) as any;
-  const name = (path: Path) => path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${key}` : key), prefix);
+  const name = (path: Path) =>
+    path.reduce<string>(
+      (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${key}` : key),
+      prefix,
+    );
   switch (mutation.type) {
     case 'value': {
       const parent = get(body, mutation.target.path.slice(0, -1));

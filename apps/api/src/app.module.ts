@@ -32,7 +32,22 @@ export class AppModule implements NestModule {
     return {
       module: AppModule,
       imports: [PersistenceModule.forRoot(config), AuthModule.forRoot(config), OrchestrationModule.forRoot(config)],
-      controllers: [FleetController, HostsController, GuestsController, MachineDefaultsController, EventsController, StreamController, PlansController, MigrationsController, HotplugsController, EvacuationsController, PoolsController, HealthController, MetricsController, DashboardController],
+      controllers: [
+        FleetController,
+        HostsController,
+        GuestsController,
+        MachineDefaultsController,
+        EventsController,
+        StreamController,
+        PlansController,
+        MigrationsController,
+        HotplugsController,
+        EvacuationsController,
+        PoolsController,
+        HealthController,
+        MetricsController,
+        DashboardController,
+      ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, EventFeed, Metrics, RequestLog],
     };
   }

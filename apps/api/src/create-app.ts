@@ -15,7 +15,10 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   });
   app.useBodyParser('json', { limit: config.bodyLimit });
   // Fleet files may be sent as YAML; the controller parses the text.
-  app.useBodyParser('text', { limit: config.bodyLimit, type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'] });
+  app.useBodyParser('text', {
+    limit: config.bodyLimit,
+    type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
+  });
   app.disable('x-powered-by');
   app.use(securityHeaders);
   app.enableShutdownHooks();

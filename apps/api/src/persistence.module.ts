@@ -25,10 +25,19 @@ export class PersistenceModule {
         { provide: APP_CONFIG, useValue: config },
         {
           provide: OPENED_STORE,
-          useFactory: () => openEventStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, schema: config.databaseSchema }),
+          useFactory: () =>
+            openEventStore({
+              databaseUrl: config.databaseUrl,
+              sqlitePath: config.sqlitePath,
+              schema: config.databaseSchema,
+            }),
         },
         { provide: EventStore, useFactory: (opened: OpenedStore) => opened.store, inject: [OPENED_STORE] },
-        { provide: ProjectionRunner, useFactory: (store: EventStore) => new ProjectionRunner(store), inject: [EventStore] },
+        {
+          provide: ProjectionRunner,
+          useFactory: (store: EventStore) => new ProjectionRunner(store),
+          inject: [EventStore],
+        },
         { provide: FleetCommands, useFactory: (store: EventStore) => new FleetCommands(store), inject: [EventStore] },
         { provide: FleetView, useFactory: (store: EventStore) => new FleetView(store), inject: [EventStore] },
         StoreCloser,

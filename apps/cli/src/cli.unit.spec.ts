@@ -9,15 +9,39 @@ import { run } from './run.js';
 import { parseDevice } from './commands/plan.js';
 
 const progress = (iteration: number, remaining: number): Progress => ({
-  iteration, status: 'active', elapsedMs: iteration * 1000, transferredBytes: `0x${((16 - remaining) * 2 ** 30).toString(16)}`,
-  remainingBytes: `0x${(remaining * 2 ** 30).toString(16)}`, totalBytes: '0x400000000', dirtyPagesRate: 5000,
-  expectedDowntimeMs: 120, downtimeLimitMs: 300, cpuThrottlePercentage: 20, mbps: 9400,
+  iteration,
+  status: 'active',
+  elapsedMs: iteration * 1000,
+  transferredBytes: `0x${((16 - remaining) * 2 ** 30).toString(16)}`,
+  remainingBytes: `0x${(remaining * 2 ** 30).toString(16)}`,
+  totalBytes: '0x400000000',
+  dirtyPagesRate: 5000,
+  expectedDowntimeMs: 120,
+  downtimeLimitMs: 300,
+  cpuThrottlePercentage: 20,
+  mbps: 9400,
 });
 
 /** Events of migration m-<name>: what GET /v1/streams returns, then what the live stream sends. */
 const SCRIPTS: Record<string, { stored: string[]; live: Array<[string, object]> }> = {
-  ok: { stored: ['MigrationRequested', 'MigrationStarted'], live: [['MigrationProgressed', progress(1, 12)], ['MigrationProgressed', progress(2, 4)], ['MigrationCompleted', { totalTimeMs: 2500, downtimeMs: 80, transferredBytes: '0x480000000', iterations: 3, mode: 'precopy' }]] },
-  bad: { stored: ['MigrationRequested'], live: [['MigrationStarted', {}], ['MigrationFailed', { reason: 'destination QEMU exited' }]] },
+  ok: {
+    stored: ['MigrationRequested', 'MigrationStarted'],
+    live: [
+      ['MigrationProgressed', progress(1, 12)],
+      ['MigrationProgressed', progress(2, 4)],
+      [
+        'MigrationCompleted',
+        { totalTimeMs: 2500, downtimeMs: 80, transferredBytes: '0x480000000', iterations: 3, mode: 'precopy' },
+      ],
+    ],
+  },
+  bad: {
+    stored: ['MigrationRequested'],
+    live: [
+      ['MigrationStarted', {}],
+      ['MigrationFailed', { reason: 'destination QEMU exited' }],
+    ],
+  },
   late: { stored: ['MigrationRequested', 'MigrationStarted', 'MigrationCompleted'], live: [] },
 };
 
@@ -34,13 +58,35 @@ function handler(request: IncomingMessage, response: ServerResponse): void {
     request.on('data', (c) => (text += c));
     request.on('end', () => {
       const { guestId } = JSON.parse(text);
-      if (guestId === 'blocked') return json(409, { statusCode: 409, error: 'migration_blocked', message: 'the plan is blocked', problems: [], conflicts: [{ code: 'MSI_WINDOW_OVERLAPS_GUEST_RAM', severity: 'error', message: 'overlap', remedy: 'choose another host' }] });
+      if (guestId === 'blocked')
+        return json(409, {
+          statusCode: 409,
+          error: 'migration_blocked',
+          message: 'the plan is blocked',
+          problems: [],
+          conflicts: [
+            {
+              code: 'MSI_WINDOW_OVERLAPS_GUEST_RAM',
+              severity: 'error',
+              message: 'overlap',
+              remedy: 'choose another host',
+            },
+          ],
+        });
       json(202, { id: `m-${guestId}`, state: 'requested' });
     });
     return;
   }
   const stored = /^\/v1\/streams\/migration-m-(\w+)$/.exec(url.pathname);
-  if (stored) return json(200, { events: SCRIPTS[stored[1]!]!.stored.map((type, i) => ({ position: i + 1, streamId: `migration-m-${stored[1]}`, type, data: { guestId: stored[1], sourceHostId: 'a', destinationHostId: 'b' } })) });
+  if (stored)
+    return json(200, {
+      events: SCRIPTS[stored[1]!]!.stored.map((type, i) => ({
+        position: i + 1,
+        streamId: `migration-m-${stored[1]}`,
+        type,
+        data: { guestId: stored[1], sourceHostId: 'a', destinationHostId: 'b' },
+      })),
+    });
   if (url.pathname === '/v1/stream') {
     const streamId = url.searchParams.get('streams')!;
     const script = SCRIPTS[streamId.replace('migration-m-', '')]!;
@@ -48,13 +94,36 @@ function handler(request: IncomingMessage, response: ServerResponse): void {
     response.writeHead(200, { 'content-type': 'text/event-stream' });
     response.write(': connected\n\n');
     // Another migration's event on the way must be ignored.
-    response.write(`id: 99\nevent: MigrationStarted\ndata: ${JSON.stringify({ position: 99, streamId: 'migration-other', type: 'MigrationStarted', data: {} })}\n\n`);
-    for (const [type, data] of script.live) response.write(`id: ${++position}\nevent: ${type}\ndata: ${JSON.stringify({ position, streamId, type, data })}\n\n`);
+    response.write(
+      `id: 99\nevent: MigrationStarted\ndata: ${JSON.stringify({ position: 99, streamId: 'migration-other', type: 'MigrationStarted', data: {} })}\n\n`,
+    );
+    for (const [type, data] of script.live)
+      response.write(
+        `id: ${++position}\nevent: ${type}\ndata: ${JSON.stringify({ position, streamId, type, data })}\n\n`,
+      );
     return; // stays open, as the real stream does: the client must hang up
   }
-  if (url.pathname === '/v1/hosts/full/evacuate') return json(202, { id: 'e-1', hostId: 'full', moves: [], unplaceable: [{ guestId: 'vm-9', conflicts: [{ code: 'INSUFFICIENT_MEMORY', severity: 'error', message: 'no room', remedy: 'add a host' }] }] });
-  if (url.pathname === '/v1/evacuations/e-1') return json(200, { id: 'e-1', hostId: 'full', moves: [], total: 0, done: true });
-  if (url.pathname === '/v1/hosts') return json(200, { items: [{ id: 'h-1', arch: 'x86_64', memory: '64GiB', groups: [] }], total: 1, offset: 0, limit: 1000 });
+  if (url.pathname === '/v1/hosts/full/evacuate')
+    return json(202, {
+      id: 'e-1',
+      hostId: 'full',
+      moves: [],
+      unplaceable: [
+        {
+          guestId: 'vm-9',
+          conflicts: [{ code: 'INSUFFICIENT_MEMORY', severity: 'error', message: 'no room', remedy: 'add a host' }],
+        },
+      ],
+    });
+  if (url.pathname === '/v1/evacuations/e-1')
+    return json(200, { id: 'e-1', hostId: 'full', moves: [], total: 0, done: true });
+  if (url.pathname === '/v1/hosts')
+    return json(200, {
+      items: [{ id: 'h-1', arch: 'x86_64', memory: '64GiB', groups: [] }],
+      total: 1,
+      offset: 0,
+      limit: 1000,
+    });
   const migration = /^\/v1\/migrations\/(m-\w+)$/.exec(url.pathname);
   if (migration) return json(200, { id: migration[1], state: 'completed', lastProgress: null });
   json(404, { statusCode: 404, error: 'not_found', message: `Cannot ${request.method} ${url.pathname}`, problems: [] });
@@ -123,7 +192,9 @@ describe('ferry in-process', () => {
   it('a blocked migration (409 migration_blocked) prints the conflicts and exits 2', async () => {
     const blocked = await ferry(['migrate', 'blocked', '--to', 'b'], url);
     expect(blocked.code).toBe(2);
-    expect(blocked.stdout).toMatch(/BLOCKED \(1 error\)\n\nerror {2}MSI_WINDOW_OVERLAPS_GUEST_RAM\n {4}overlap\n {4}remedy: choose another host/);
+    expect(blocked.stdout).toMatch(
+      /BLOCKED \(1 error\)\n\nerror {2}MSI_WINDOW_OVERLAPS_GUEST_RAM\n {4}overlap\n {4}remedy: choose another host/,
+    );
     const json = await ferry(['migrate', 'blocked', '--to', 'b', '--json'], url);
     expect(json.code).toBe(2);
     expect(JSON.parse(json.stdout).error).toBe('migration_blocked');
@@ -158,14 +229,24 @@ describe('argument parsing and formatting', () => {
     expect((await ferry(['plan'], 'http://unused')).code).toBe(64);
     expect((await ferry(['plan', 'frob'], 'http://unused')).code).toBe(64);
     expect((await ferry(['hosts', 'show'], 'http://unused')).stderr).toContain('missing HOST');
-    expect((await ferry(['events', '--after', 'x'], 'http://unused')).stderr).toContain('--after must be a whole number');
+    expect((await ferry(['events', '--after', 'x'], 'http://unused')).stderr).toContain(
+      '--after must be a whole number',
+    );
     expect((await ferry(['help', 'migrate'], 'http://unused')).stdout).toMatch(/^usage: ferry migrate GUEST --to HOST/);
     expect((await ferry(['plan', '--help'], 'http://unused')).code).toBe(0);
   });
 
   it('devices from --device pairs or flags', () => {
-    expect(parseDevice({ device: 'kind=vfio,hostDevice=0000:81:00.0,iommuPlatform=off' })).toEqual({ kind: 'vfio', hostDevice: '0000:81:00.0', iommuPlatform: false });
-    expect(parseDevice({ kind: 'virtio-net', 'iommu-platform': true, transitional: true })).toEqual({ kind: 'virtio-net', iommuPlatform: true, transitional: true });
+    expect(parseDevice({ device: 'kind=vfio,hostDevice=0000:81:00.0,iommuPlatform=off' })).toEqual({
+      kind: 'vfio',
+      hostDevice: '0000:81:00.0',
+      iommuPlatform: false,
+    });
+    expect(parseDevice({ kind: 'virtio-net', 'iommu-platform': true, transitional: true })).toEqual({
+      kind: 'virtio-net',
+      iommuPlatform: true,
+      transitional: true,
+    });
     expect(() => parseDevice({ device: 'hostDevice=0000:81:00.0' })).toThrow(/device kind/);
   });
 
@@ -175,6 +256,14 @@ describe('argument parsing and formatting', () => {
     expect(size('263644028KiB')).toBe('251 GiB');
     expect(size('16GiB')).toBe('16 GiB');
     expect(percentDone(progress(1, 4))).toBe(75);
-    expect(table(['A', 'LONG'], [['xyz', 1], [null, '']])).toEqual(['A    LONG', 'xyz  1', '-']);
+    expect(
+      table(
+        ['A', 'LONG'],
+        [
+          ['xyz', 1],
+          [null, ''],
+        ],
+      ),
+    ).toEqual(['A    LONG', 'xyz  1', '-']);
   });
 });

@@ -44,11 +44,18 @@ export interface RequestOptions {
 export class Client {
   readonly baseUrl: string;
 
-  constructor(url: string, private readonly token?: string) {
+  constructor(
+    url: string,
+    private readonly token?: string,
+  ) {
     this.baseUrl = (/^https?:\/\//.test(url) ? url : `http://${url}`).replace(/\/+$/, '');
   }
 
-  async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<{ status: number; body: T }> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     let body: string | undefined;
     if (options.yaml !== undefined) {
@@ -69,10 +76,18 @@ export class Client {
     if (!response.ok) {
       const problem = isProblem(parsed)
         ? parsed
-        : { statusCode: response.status, error: response.statusText || 'http_error', message: text.trim().slice(0, 300) || `HTTP ${response.status}`, problems: [] };
+        : {
+            statusCode: response.status,
+            error: response.statusText || 'http_error',
+            message: text.trim().slice(0, 300) || `HTTP ${response.status}`,
+            problems: [],
+          };
       throw new ApiError(method, path, response.status, problem);
     }
-    if (text && parsed === undefined) throw new NetworkError(`${method} ${path}: the server at ${this.baseUrl} did not answer with JSON; is FERRY_URL right?`);
+    if (text && parsed === undefined)
+      throw new NetworkError(
+        `${method} ${path}: the server at ${this.baseUrl} did not answer with JSON; is FERRY_URL right?`,
+      );
     return { status: response.status, body: parsed as T };
   }
 
@@ -87,7 +102,14 @@ export class Client {
       } catch {
         parsed = undefined;
       }
-      throw new ApiError('GET', path, response.status, isProblem(parsed) ? parsed : { statusCode: response.status, error: 'http_error', message: text.slice(0, 300), problems: [] });
+      throw new ApiError(
+        'GET',
+        path,
+        response.status,
+        isProblem(parsed)
+          ? parsed
+          : { statusCode: response.status, error: 'http_error', message: text.slice(0, 300), problems: [] },
+      );
     }
     const decoder = new TextDecoder();
     let buffer = '';
@@ -140,5 +162,10 @@ export class Client {
 }
 
 function isProblem(value: unknown): value is ProblemBody {
-  return typeof value === 'object' && value !== null && typeof (value as ProblemBody).message === 'string' && typeof (value as ProblemBody).statusCode === 'number';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ProblemBody).message === 'string' &&
+    typeof (value as ProblemBody).statusCode === 'number'
+  );
 }

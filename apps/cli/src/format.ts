@@ -10,7 +10,8 @@ export interface Style {
 }
 
 export function style(enabled: boolean): Style {
-  const sgr = (open: number, close: number) => (text: string) => (enabled ? `\x1b[${open}m${text}\x1b[${close}m` : text);
+  const sgr = (open: number, close: number) => (text: string) =>
+    enabled ? `\x1b[${open}m${text}\x1b[${close}m` : text;
   return { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), yellow: sgr(33, 39), green: sgr(32, 39) };
 }
 
@@ -28,7 +29,12 @@ const cellText = (cell: Cell) => (cell === null || cell === undefined ? '-' : St
 export function table(headers: string[], rows: Cell[][]): string[] {
   const cells = [headers, ...rows.map((row) => row.map(cellText))];
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => width(row[i] ?? ''))));
-  return cells.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i]!))).join('  ').trimEnd());
+  return cells.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** "key:   value" lines with the values aligned. */
@@ -76,7 +82,13 @@ export function duration(ms: number | null | undefined): string {
 
 export function verdict(s: Style, value: string): string {
   const label = value.toUpperCase();
-  return value === 'blocked' ? s.red(label) : value === 'warnings' ? s.yellow(label) : value === 'ok' ? s.green(label) : label;
+  return value === 'blocked'
+    ? s.red(label)
+    : value === 'warnings'
+      ? s.yellow(label)
+      : value === 'ok'
+        ? s.green(label)
+        : label;
 }
 
 export interface Conflict {
@@ -91,7 +103,11 @@ export interface Conflict {
 const SEVERITY_ORDER = ['corruption', 'error', 'warning', 'info'];
 
 function severityText(s: Style, severity: string): string {
-  return severity === 'corruption' || severity === 'error' ? s.red(severity) : severity === 'warning' ? s.yellow(severity) : s.dim(severity);
+  return severity === 'corruption' || severity === 'error'
+    ? s.red(severity)
+    : severity === 'warning'
+      ? s.yellow(severity)
+      : s.dim(severity);
 }
 
 /** "1 error, 2 warnings" */
@@ -99,7 +115,9 @@ export function severityCounts(conflicts: Conflict[]): string {
   const counts = new Map<string, number>();
   for (const c of conflicts) counts.set(c.severity, (counts.get(c.severity) ?? 0) + 1);
   const order = [...SEVERITY_ORDER, ...[...counts.keys()].filter((k) => !SEVERITY_ORDER.includes(k))];
-  const parts = order.filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${k}${counts.get(k)! > 1 && k !== 'corruption' && k !== 'info' ? 's' : ''}`);
+  const parts = order
+    .filter((k) => counts.has(k))
+    .map((k) => `${counts.get(k)} ${k}${counts.get(k)! > 1 && k !== 'corruption' && k !== 'info' ? 's' : ''}`);
   return parts.length ? parts.join(', ') : 'no conflicts';
 }
 

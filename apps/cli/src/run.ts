@@ -12,7 +12,15 @@ import { importCommands } from './commands/import.js';
 import { migrateCommands } from './commands/migrate.js';
 import { planCommands } from './commands/plan.js';
 
-export const COMMANDS: Command[] = [...importCommands, ...applyCommands, ...fleetCommands, ...planCommands, ...migrateCommands, ...evacuateCommands, ...eventsCommands];
+export const COMMANDS: Command[] = [
+  ...importCommands,
+  ...applyCommands,
+  ...fleetCommands,
+  ...planCommands,
+  ...migrateCommands,
+  ...evacuateCommands,
+  ...eventsCommands,
+];
 
 const GLOBAL: Options = {
   json: { type: 'boolean' },
@@ -27,14 +35,22 @@ Environment: FERRY_URL, FERRY_TOKEN (sent as "Authorization: Bearer <token>"), N
 Exit codes: 0 ok, 1 failed (API or network error, failed migration), 2 blocked by conflicts, 64 usage.
 `;
 
-const GROUP_ALIASES: Record<string, string> = { host: 'hosts', guest: 'guests', migrations: 'migration', dest: 'destinations' };
+const GROUP_ALIASES: Record<string, string> = {
+  host: 'hosts',
+  guest: 'guests',
+  migrations: 'migration',
+  dest: 'destinations',
+};
 const SUB_ALIASES: Record<string, string> = { list: 'ls', get: 'show', describe: 'show', migration: 'migrate' };
 const DEFAULT_SUB: Record<string, string> = { hosts: 'ls', guests: 'ls' };
 
 type Resolved = { kind: 'help'; text: string; code: number } | { kind: 'command'; command: Command; rest: string[] };
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const write = (stream: 'stdout' | 'stderr') => (line = '') => io[stream].write(`${line}\n`);
+  const write =
+    (stream: 'stdout' | 'stderr') =>
+    (line = '') =>
+      io[stream].write(`${line}\n`);
   const err = write('stderr');
   let command: Command | undefined;
   try {
@@ -73,7 +89,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (argv.includes('--json')) io.stdout.write(`${JSON.stringify(error.body, null, 2)}\n`);
       err(`ferry: ${error.body.message} (${error.status} ${error.body.error}, ${error.method} ${error.path})`);
       for (const line of problemLines(error.body.problems)) err(line);
-      if (error.status === 401) err(io.env.FERRY_TOKEN ? '  FERRY_TOKEN was sent and refused' : '  set FERRY_TOKEN to an API token');
+      if (error.status === 401)
+        err(io.env.FERRY_TOKEN ? '  FERRY_TOKEN was sent and refused' : '  set FERRY_TOKEN to an API token');
       return EXIT.failed;
     }
     if (error instanceof NetworkError) {
@@ -98,7 +115,11 @@ function resolve(argv: string[]): Resolved {
   }
   if (words.length === 0) {
     if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help', text: generalHelp(), code: EXIT.ok };
-    return { kind: 'help', text: `usage: ferry <command> [options]\n${summaries(COMMANDS)}\nRun 'ferry --help' for more.\n`, code: EXIT.usage };
+    return {
+      kind: 'help',
+      text: `usage: ferry <command> [options]\n${summaries(COMMANDS)}\nRun 'ferry --help' for more.\n`,
+      code: EXIT.usage,
+    };
   }
   let groupAt = words[0]!;
   let asHelp = false;
@@ -111,19 +132,27 @@ function resolve(argv: string[]): Resolved {
   const single = COMMANDS.find((c) => c.name === group);
   const subs = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
   const without = (...indices: number[]) => argv.filter((_, i) => !indices.includes(i) && !(asHelp && i === words[0]));
-  if (single) return asHelp ? { kind: 'help', text: commandHelp(single), code: EXIT.ok } : { kind: 'command', command: single, rest: without(groupAt) };
+  if (single)
+    return asHelp
+      ? { kind: 'help', text: commandHelp(single), code: EXIT.ok }
+      : { kind: 'command', command: single, rest: without(groupAt) };
   if (subs.length === 0) throw new UsageError(`unknown command "${argv[groupAt]}"`);
   const next = argv[groupAt + 1];
   const subName = next !== undefined && !next.startsWith('-') ? (SUB_ALIASES[next] ?? next) : undefined;
   const sub = subName !== undefined ? subs.find((c) => c.name === `${group} ${subName}`) : undefined;
-  if (sub) return asHelp ? { kind: 'help', text: commandHelp(sub), code: EXIT.ok } : { kind: 'command', command: sub, rest: without(groupAt, groupAt + 1) };
+  if (sub)
+    return asHelp
+      ? { kind: 'help', text: commandHelp(sub), code: EXIT.ok }
+      : { kind: 'command', command: sub, rest: without(groupAt, groupAt + 1) };
   const groupHelp = `usage: ferry ${group} <${subs.map((c) => c.name.split(' ')[1]).join('|')}> …\n${summaries(subs)}`;
-  if (asHelp || (subName === undefined && (argv.includes('--help') || argv.includes('-h')))) return { kind: 'help', text: groupHelp, code: EXIT.ok };
+  if (asHelp || (subName === undefined && (argv.includes('--help') || argv.includes('-h'))))
+    return { kind: 'help', text: groupHelp, code: EXIT.ok };
   if (subName === undefined && DEFAULT_SUB[group]) {
     const command = subs.find((c) => c.name === `${group} ${DEFAULT_SUB[group]}`)!;
     return { kind: 'command', command, rest: without(groupAt) };
   }
-  const problem = subName === undefined ? `"ferry ${group}" needs a subcommand` : `unknown subcommand "${next}" for "ferry ${group}"`;
+  const problem =
+    subName === undefined ? `"ferry ${group}" needs a subcommand` : `unknown subcommand "${next}" for "ferry ${group}"`;
   return { kind: 'help', text: `ferry: ${problem}\n${groupHelp}`, code: EXIT.usage };
 }
 
@@ -154,6 +183,8 @@ function generalHelp(): string {
 }
 
 function commandHelp(command: Command): string {
-  const options = Object.entries(command.options ?? {}).map(([name, o]) => `--${name}${o.type === 'string' ? ' VALUE' : ''}`);
+  const options = Object.entries(command.options ?? {}).map(
+    ([name, o]) => `--${name}${o.type === 'string' ? ' VALUE' : ''}`,
+  );
   return `usage: ${usageLine(command)}\n\n${command.summary}\n${command.help ? `\n${command.help.trimEnd()}\n` : ''}${options.length ? `\nOptions: ${options.join(', ')}\n` : ''}\n${GLOBAL_HELP}`;
 }

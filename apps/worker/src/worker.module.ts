@@ -7,6 +7,12 @@ import type { AppConfig } from '@ferry/api/config';
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: WorkerModule, imports: [PersistenceModule.forRoot(config), OrchestrationModule.forRoot({ ...config, runWorkers: true, warmFleetView: false })] };
+    return {
+      module: WorkerModule,
+      imports: [
+        PersistenceModule.forRoot(config),
+        OrchestrationModule.forRoot({ ...config, runWorkers: true, warmFleetView: false }),
+      ],
+    };
   }
 }

@@ -19,4 +19,9 @@ export class DomainError extends Error {
 }
 
 export const notFound = (what: string, id: string, field?: string) =>
-  new DomainError('not-found', `${what.toUpperCase()}_NOT_FOUND`, `${what} "${id}" does not exist`, field ? [{ field, message: `${what} "${id}" does not exist` }] : []);
+  new DomainError(
+    'not-found',
+    `${what.toUpperCase()}_NOT_FOUND`,
+    `${what} "${id}" does not exist`,
+    field ? [{ field, message: `${what} "${id}" does not exist` }] : [],
+  );

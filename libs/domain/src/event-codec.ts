@@ -1,7 +1,21 @@
 import { z } from 'zod';
 import { addressRange } from './fleet/primitives.js';
-import { guestDefinitionSchema, guestDeviceSchema, guestOsSchema, hotplugReservationSchema, memoryMapEntrySchema, migrationHintsSchema } from './fleet/guest-schema.js';
-import { hostAttributesSchema, hostIommuSchema, hostSchema, iommuGroupSchema, reservedRegionSchema, spaprSchema } from './fleet/host-schema.js';
+import {
+  guestDefinitionSchema,
+  guestDeviceSchema,
+  guestOsSchema,
+  hotplugReservationSchema,
+  memoryMapEntrySchema,
+  migrationHintsSchema,
+} from './fleet/guest-schema.js';
+import {
+  hostAttributesSchema,
+  hostIommuSchema,
+  hostSchema,
+  iommuGroupSchema,
+  reservedRegionSchema,
+  spaprSchema,
+} from './fleet/host-schema.js';
 import { machineDefaultSchema } from './fleet/fleet-file-schema.js';
 import type { DomainEvent } from './events.js';
 

@@ -44,7 +44,16 @@ const hostInput = (): HostInput => ({
         { start: '0x20000000000001', end: '0x20000000000001', type: 'direct-relaxable' },
         { start: '0xfffffffffffff000', end: '0xffffffffffffffff', type: 'reserved' },
       ],
-      devices: [{ address: '0000:81:00.0', vendor: '0x15b3', device: '0x101b', class: 'network', driver: 'vfio-pci', migratable: true }],
+      devices: [
+        {
+          address: '0000:81:00.0',
+          vendor: '0x15b3',
+          device: '0x101b',
+          class: 'network',
+          driver: 'vfio-pci',
+          migratable: true,
+        },
+      ],
     },
   ],
 });
@@ -56,7 +65,8 @@ describe('HostRegistered', () => {
     const event: HostEvent = { type: 'HostRegistered', data: { host: host() } };
     const back = roundTrip(event);
     expect(back).toEqual(event);
-    const regions = (back.data as { host: { groups: { reservedRegions: { start: bigint; end: bigint }[] }[] } }).host.groups[0]!.reservedRegions;
+    const regions = (back.data as { host: { groups: { reservedRegions: { start: bigint; end: bigint }[] }[] } }).host
+      .groups[0]!.reservedRegions;
     expect(regions.map((r) => [r.start, r.end])).toEqual([
       [0xfee0_0000n, 0xfeef_ffffn],
       [0xfd_0000_0000n, 0xff_ffff_ffffn],
@@ -87,7 +97,10 @@ describe('GuestDefined', () => {
           physBits: 48,
           migration: { dirtyRate: '20MiB/s', workingSet: '2GiB' },
           devices: [{ id: 'hba0', kind: 'vfio', hostDevice: '0000:81:00.0' }],
-          hotplugReservations: [{ kind: 'vfio', deviceClass: 'gpu' }, { kind: 'memory', size: '64GiB' }],
+          hotplugReservations: [
+            { kind: 'vfio', deviceClass: 'gpu' },
+            { kind: 'memory', size: '64GiB' },
+          ],
           ...input,
         }),
       },
@@ -99,18 +112,32 @@ describe('GuestDefined', () => {
     const back = roundTrip(defined!);
     expect(back).toEqual(defined);
     // On pc-q35-7.1 with an AMD vCPU, 998 GiB above 4G moves to 1 TiB (DOMAIN.md §2.1); check it survived exactly.
-    expect((back.data as GuestDefinedData).memoryMap).toContainEqual(expect.objectContaining({ start: 0x100_0000_0000n, end: 0x100_0000_0000n + 998n * GiB - 1n, kind: 'ram' }));
+    expect((back.data as GuestDefinedData).memoryMap).toContainEqual(
+      expect.objectContaining({ start: 0x100_0000_0000n, end: 0x100_0000_0000n + 998n * GiB - 1n, kind: 'ram' }),
+    );
   });
 
   it('round-trips an explicit memory map', () => {
-    const [defined] = defineEvents({ memoryMap: [{ start: '0x0', end: '0x7fffffff', kind: 'ram' }, { start: '0xfd00000000', end: '0xffffffffff', kind: 'reserved' }] });
+    const [defined] = defineEvents({
+      memoryMap: [
+        { start: '0x0', end: '0x7fffffff', kind: 'ram' },
+        { start: '0xfd00000000', end: '0xffffffffff', kind: 'reserved' },
+      ],
+    });
     expect((defined!.data as GuestDefinedData).memoryMapSource).toBe('explicit');
     expect(roundTrip(defined!)).toEqual(defined);
   });
 
   it('round-trips every event a guest definition produces', () => {
     const events = defineEvents();
-    expect(events.map((e) => e.type)).toEqual(['GuestDefined', 'MigrationHintsSet', 'DeviceAttached', 'HotplugReservationAdded', 'HotplugReservationAdded', 'GuestPlaced']);
+    expect(events.map((e) => e.type)).toEqual([
+      'GuestDefined',
+      'MigrationHintsSet',
+      'DeviceAttached',
+      'HotplugReservationAdded',
+      'HotplugReservationAdded',
+      'GuestPlaced',
+    ]);
     for (const event of events) expect(roundTrip(event)).toEqual(event);
   });
 });
@@ -118,13 +145,23 @@ describe('GuestDefined', () => {
 describe('the other events that carry bigints', () => {
   const h = host();
   it.each<DomainEvent>([
-    { type: 'ReservedRegionsReported', data: { groupId: 12, reservedRegions: [{ start: 0xffff_ffff_ffff_f000n, end: MAX_ADDRESS, type: 'reserved' }] } },
+    {
+      type: 'ReservedRegionsReported',
+      data: { groupId: 12, reservedRegions: [{ start: 0xffff_ffff_ffff_f000n, end: MAX_ADDRESS, type: 'reserved' }] },
+    },
     { type: 'BridgeWindowsReported', data: { bridgeWindows: [{ start: 0x40_0000_0000n, end: 0x7f_ffff_ffffn }] } },
     { type: 'IommuGroupsReported', data: { groups: h.groups } },
     { type: 'HostIommuReported', data: { iommu: h.iommu } },
     {
       type: 'SpaprWindowsReported',
-      data: { spapr: { dma32Window: { start: 0n, size: 1n * GiB }, dma64WindowAddr: 0x0800_0000_0000_0000n, pageSizes: [4096n, 65536n, 16n << 20n], ddw: true } },
+      data: {
+        spapr: {
+          dma32Window: { start: 0n, size: 1n * GiB },
+          dma64WindowAddr: 0x0800_0000_0000_0000n,
+          pageSizes: [4096n, 65536n, 16n << 20n],
+          ddw: true,
+        },
+      },
     },
     { type: 'SpaprWindowsReported', data: { spapr: null } },
     { type: 'MigrationHintsSet', data: { migration: { dirtyRate: '5000/s', workingSet: 3n * GiB } } },
@@ -136,7 +173,14 @@ describe('the other events that carry bigints', () => {
 });
 
 describe('HostAttributesChanged', () => {
-  const attributes = { pool: 'rack-7', arch: 'x86_64', cpuVendor: 'amd', memory: 2n << 40n, kernel: '6.11.0', qemuVersion: '9.0' } as const;
+  const attributes = {
+    pool: 'rack-7',
+    arch: 'x86_64',
+    cpuVendor: 'amd',
+    memory: 2n << 40n,
+    kernel: '6.11.0',
+    qemuVersion: '9.0',
+  } as const;
 
   it('keeps its attribute values exact through the store', () => {
     const back = roundTrip<HostEvent>({ type: 'HostAttributesChanged', data: { attributes } });
@@ -147,7 +191,10 @@ describe('HostAttributesChanged', () => {
     // Regression (fixed): event-codec decodes HostAttributesChanged with hostPatchSchema, whose partial() still applies the
     // `.default([])` of `groups` and `bridgeWindows`, so the decoded attributes gain `groups: []` and `bridgeWindows: []`.
     // (parseHostPatch strips these for PATCH bodies; decodeEvent does not.) See the replay test below for the effect.
-    expect(roundTrip<HostEvent>({ type: 'HostAttributesChanged', data: { attributes } })).toEqual({ type: 'HostAttributesChanged', data: { attributes } });
+    expect(roundTrip<HostEvent>({ type: 'HostAttributesChanged', data: { attributes } })).toEqual({
+      type: 'HostAttributesChanged',
+      data: { attributes },
+    });
   });
 });
 
@@ -164,7 +211,9 @@ describe('replaying stored events gives the state the live events gave', () => {
     expect(changes.map((e) => e.type)).toEqual(['HostAttributesChanged']);
 
     const liveAfter = changes.reduce<HostState | undefined>(evolveHost, live);
-    const replayed = [registered, ...changes].map((e) => roundTrip(e)).reduce<HostState | undefined>(evolveHost, undefined);
+    const replayed = [registered, ...changes]
+      .map((e) => roundTrip(e))
+      .reduce<HostState | undefined>(evolveHost, undefined);
     expect(liveAfter!.host.groups).toHaveLength(1);
     expect(replayed!.host.groups).toEqual(liveAfter!.host.groups);
     expect(replayed!.host.bridgeWindows).toEqual([{ start: 0x40_0000_0000n, end: 0x7f_ffff_ffffn }]);
@@ -181,7 +230,9 @@ describe('replaying stored events gives the state the live events gave', () => {
     const changes = decideHost({ type: 'ApplyHost', host: withoutPool }, live);
     expect(changes.map((e) => e.type)).toEqual(['HostAttributesChanged']);
 
-    const replayed = [registered, ...changes].map((e) => roundTrip(e)).reduce<HostState | undefined>(evolveHost, undefined);
+    const replayed = [registered, ...changes]
+      .map((e) => roundTrip(e))
+      .reduce<HostState | undefined>(evolveHost, undefined);
     expect(replayed!.host.pool).toBeUndefined();
     expect(decideHost({ type: 'ApplyHost', host: withoutPool }, replayed)).toEqual([]);
   });
@@ -189,7 +240,16 @@ describe('replaying stored events gives the state the live events gave', () => {
   it('rebuilds the same guest state from stored events as from live ones', async () => {
     const { evolveGuest } = await import('@ferry/domain');
     const events: GuestEvent[] = decideGuest(
-      { type: 'DefineGuest', guest: guestSchema.parse({ id: 'vm-1', host: 'host-a', machine: 'virt-8.2', cpuVendor: 'arm', memory: { ram: '300GiB', max: '600GiB', slots: 8 } }) },
+      {
+        type: 'DefineGuest',
+        guest: guestSchema.parse({
+          id: 'vm-1',
+          host: 'host-a',
+          machine: 'virt-8.2',
+          cpuVendor: 'arm',
+          memory: { ram: '300GiB', max: '600GiB', slots: 8 },
+        }),
+      },
       undefined,
     );
     const live = events.reduce(evolveGuest, undefined);

@@ -32,7 +32,12 @@ export type {
   DestinationVmState,
 } from './migration/migration-report.js';
 export { MigrationSimulation, type CancelOutcome, type LiveParameters } from './migration/migration-simulation.js';
-export { runMigration, predictMigration, type MigrationPrediction, type PredictionReason } from './migration/run-migration.js';
+export {
+  runMigration,
+  predictMigration,
+  type MigrationPrediction,
+  type PredictionReason,
+} from './migration/run-migration.js';
 
 // Hot-plug
 export type { IovaRange, ReservedRegion, ReservedRegionType } from './hotplug/iova-ranges.js';

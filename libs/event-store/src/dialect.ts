@@ -1,4 +1,12 @@
-import type { AppendRequest, AppendResult, IdempotencyOptions, IdempotencyRecord, ReadAllOptions, ReadStreamOptions, StoredEvent } from './types.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  IdempotencyOptions,
+  IdempotencyRecord,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+} from './types.js';
 
 export interface ProjectionDocument {
   id: string;
@@ -20,7 +28,11 @@ export interface ProjectionBatch {
  */
 export interface StoreDialect {
   readonly kind: 'sqlite' | 'postgres';
-  append(requests: AppendRequest[], recordedAt: string, idempotency?: IdempotencyOptions): Promise<AppendResult | IdempotencyRecord>;
+  append(
+    requests: AppendRequest[],
+    recordedAt: string,
+    idempotency?: IdempotencyOptions,
+  ): Promise<AppendResult | IdempotencyRecord>;
   readStream(streamId: string, options: ReadStreamOptions): Promise<StoredEvent[]>;
   readAll(options: Required<ReadAllOptions>): Promise<StoredEvent[]>;
   streamVersion(streamId: string): Promise<number>;

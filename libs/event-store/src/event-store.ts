@@ -1,10 +1,19 @@
 import type { StoreDialect } from './dialect.js';
 import { IdempotencyKeyReusedError } from './errors.js';
 import type {
-  AppendRequest, AppendResult, ExpectedVersion, IdempotencyOptions, IdempotencyRecord, NewEvent, ReadAllOptions, ReadStreamOptions, StoredEvent,
+  AppendRequest,
+  AppendResult,
+  ExpectedVersion,
+  IdempotencyOptions,
+  IdempotencyRecord,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
 } from './types.js';
 
-export type AppendOutcome = { kind: 'appended'; result: AppendResult } | { kind: 'replayed'; record: IdempotencyRecord };
+export type AppendOutcome =
+  { kind: 'appended'; result: AppendResult } | { kind: 'replayed'; record: IdempotencyRecord };
 
 type Listener = (events: StoredEvent[]) => void;
 

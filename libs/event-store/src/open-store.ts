@@ -23,7 +23,9 @@ export interface OpenedStore {
 
 /** Opens the database, runs pending schema migrations, and returns the event store on it. */
 export async function openEventStore(config: StoreConfig): Promise<OpenedStore> {
-  const dataSource = config.databaseUrl ? postgresDataSource(config) : sqliteDataSource(config.sqlitePath ?? './data/ferry.sqlite');
+  const dataSource = config.databaseUrl
+    ? postgresDataSource(config)
+    : sqliteDataSource(config.sqlitePath ?? './data/ferry.sqlite');
   if (config.databaseUrl && config.schema) await createSchema(config.databaseUrl, config.schema);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });

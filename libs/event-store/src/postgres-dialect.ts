@@ -1,7 +1,15 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { ProjectionBatch, ProjectionDocument, StoreDialect } from './dialect.js';
 import { checkExpectedVersion } from './errors.js';
-import type { AppendRequest, AppendResult, IdempotencyOptions, IdempotencyRecord, ReadAllOptions, ReadStreamOptions, StoredEvent } from './types.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  IdempotencyOptions,
+  IdempotencyRecord,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+} from './types.js';
 
 interface EventRow {
   position: string;
@@ -53,7 +61,11 @@ export class PostgresDialect implements StoreDialect {
     }
   }
 
-  async append(requests: AppendRequest[], recordedAt: string, idempotency?: IdempotencyOptions): Promise<AppendResult | IdempotencyRecord> {
+  async append(
+    requests: AppendRequest[],
+    recordedAt: string,
+    idempotency?: IdempotencyOptions,
+  ): Promise<AppendResult | IdempotencyRecord> {
     return this.inTransaction(async (runner) => {
       await runner.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
       if (idempotency) {
@@ -62,13 +74,22 @@ export class PostgresDialect implements StoreDialect {
       }
       const result: AppendResult = { versions: {}, lastPosition: 0, events: [] };
       for (const request of requests) {
-        const rows: { version: number }[] = await runner.query('SELECT version FROM streams WHERE stream_id = $1', [request.streamId]);
+        const rows: { version: number }[] = await runner.query('SELECT version FROM streams WHERE stream_id = $1', [
+          request.streamId,
+        ]);
         const current = rows[0]?.version ?? 0;
         checkExpectedVersion(request.streamId, request.expectedVersion, current);
         if (request.events.length > 0) {
           const params: unknown[] = [];
           const tuples = request.events.map((event, index) => {
-            params.push(request.streamId, current + index + 1, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata ?? {}), recordedAt);
+            params.push(
+              request.streamId,
+              current + index + 1,
+              event.type,
+              JSON.stringify(event.data),
+              JSON.stringify(event.metadata ?? {}),
+              recordedAt,
+            );
             const b = index * 6;
             return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::jsonb, $${b + 5}::jsonb, $${b + 6})`;
           });
@@ -78,7 +99,15 @@ export class PostgresDialect implements StoreDialect {
           );
           request.events.forEach((event, index) => {
             const position = Number(inserted[index]!.position);
-            result.events.push({ position, streamId: request.streamId, streamVersion: current + index + 1, type: event.type, data: event.data, metadata: event.metadata ?? {}, recordedAt });
+            result.events.push({
+              position,
+              streamId: request.streamId,
+              streamVersion: current + index + 1,
+              type: event.type,
+              data: event.data,
+              metadata: event.metadata ?? {},
+              recordedAt,
+            });
             result.lastPosition = position;
           });
           await runner.query(
@@ -108,17 +137,25 @@ export class PostgresDialect implements StoreDialect {
   }
 
   async readAll(options: Required<ReadAllOptions>): Promise<StoredEvent[]> {
-    const rows: EventRow[] = await this.dataSource.query('SELECT * FROM events WHERE position > $1 ORDER BY position LIMIT $2', [options.after, options.limit]);
+    const rows: EventRow[] = await this.dataSource.query(
+      'SELECT * FROM events WHERE position > $1 ORDER BY position LIMIT $2',
+      [options.after, options.limit],
+    );
     return rows.map(toStoredEvent);
   }
 
   async streamVersion(streamId: string): Promise<number> {
-    const rows: { version: number }[] = await this.dataSource.query('SELECT version FROM streams WHERE stream_id = $1', [streamId]);
+    const rows: { version: number }[] = await this.dataSource.query(
+      'SELECT version FROM streams WHERE stream_id = $1',
+      [streamId],
+    );
     return rows[0]?.version ?? 0;
   }
 
   async lastPosition(): Promise<number> {
-    const rows: { position: string }[] = await this.dataSource.query('SELECT COALESCE(MAX(position), 0) AS position FROM events');
+    const rows: { position: string }[] = await this.dataSource.query(
+      'SELECT COALESCE(MAX(position), 0) AS position FROM events',
+    );
     return Number(rows[0]!.position);
   }
 
@@ -141,7 +178,10 @@ export class PostgresDialect implements StoreDialect {
   }
 
   async checkpoint(projection: string): Promise<number> {
-    const rows: { position: string }[] = await this.dataSource.query('SELECT position FROM projection_checkpoints WHERE name = $1', [projection]);
+    const rows: { position: string }[] = await this.dataSource.query(
+      'SELECT position FROM projection_checkpoints WHERE name = $1',
+      [projection],
+    );
     return Number(rows[0]?.position ?? 0);
   }
 
@@ -165,8 +205,14 @@ export class PostgresDialect implements StoreDialect {
   async writeProjectionBatch(batch: ProjectionBatch): Promise<boolean> {
     return this.inTransaction(async (runner) => {
       // Row lock on the checkpoint: two runners catching up the same projection serialise here.
-      await runner.query('INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING', [batch.projection]);
-      const rows: { position: string }[] = await runner.query('SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE', [batch.projection]);
+      await runner.query(
+        'INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING',
+        [batch.projection],
+      );
+      const rows: { position: string }[] = await runner.query(
+        'SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE',
+        [batch.projection],
+      );
       if (Number(rows[0]!.position) !== batch.fromPosition) return false;
       for (const { id, doc } of batch.upserts) {
         await runner.query(
@@ -175,9 +221,15 @@ export class PostgresDialect implements StoreDialect {
         );
       }
       if (batch.deletes.length > 0) {
-        await runner.query('DELETE FROM projection_documents WHERE projection = $1 AND doc_id = ANY($2)', [batch.projection, batch.deletes]);
+        await runner.query('DELETE FROM projection_documents WHERE projection = $1 AND doc_id = ANY($2)', [
+          batch.projection,
+          batch.deletes,
+        ]);
       }
-      await runner.query('UPDATE projection_checkpoints SET position = $2 WHERE name = $1', [batch.projection, batch.toPosition]);
+      await runner.query('UPDATE projection_checkpoints SET position = $2 WHERE name = $1', [
+        batch.projection,
+        batch.toPosition,
+      ]);
       return true;
     });
   }

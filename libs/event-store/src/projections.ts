@@ -22,14 +22,15 @@ export class ProjectionRunner {
   /** Applies every event after the checkpoint. Returns the checkpoint reached. */
   async catchUp<Doc>(projection: Projection<Doc>): Promise<number> {
     const dialect = this.store.dialect;
-    for (let attempt = 0; ; ) {
+    for (let attempt = 0; ;) {
       const from = await dialect.checkpoint(projection.name);
       const events = await this.store.readAll({ after: from, limit: this.batchSize });
       if (events.length === 0) return from;
       const written = await this.applyBatch(projection, from, events);
       if (!written) {
         // Another runner moved the checkpoint first; its documents include these events. Re-read.
-        if (++attempt > 50) throw new Error(`projection ${projection.name}: could not catch up, checkpoint keeps moving`);
+        if (++attempt > 50)
+          throw new Error(`projection ${projection.name}: could not catch up, checkpoint keeps moving`);
         continue;
       }
       if (events.length < this.batchSize) return events[events.length - 1]!.position;
@@ -40,7 +41,8 @@ export class ProjectionRunner {
     const touched = new Set<string>();
     for (const event of events) for (const id of projection.documentIds(event)) touched.add(id);
     const docs = new Map<string, Doc | undefined>();
-    for (const { id, doc } of await this.store.dialect.readDocuments(projection.name, [...touched])) docs.set(id, doc as Doc);
+    for (const { id, doc } of await this.store.dialect.readDocuments(projection.name, [...touched]))
+      docs.set(id, doc as Doc);
     for (const event of events) {
       for (const id of projection.documentIds(event)) docs.set(id, projection.apply(docs.get(id), event));
     }
@@ -61,12 +63,19 @@ export class ProjectionRunner {
     return this.catchUp(projection);
   }
 
-  async documents<Doc>(projection: Projection<Doc>, options: { catchUp?: boolean } = { catchUp: true }): Promise<Doc[]> {
+  async documents<Doc>(
+    projection: Projection<Doc>,
+    options: { catchUp?: boolean } = { catchUp: true },
+  ): Promise<Doc[]> {
     if (options.catchUp !== false) await this.catchUp(projection);
     return (await this.store.dialect.listDocuments(projection.name)).map((d) => d.doc as Doc);
   }
 
-  async document<Doc>(projection: Projection<Doc>, id: string, options: { catchUp?: boolean } = { catchUp: true }): Promise<Doc | undefined> {
+  async document<Doc>(
+    projection: Projection<Doc>,
+    id: string,
+    options: { catchUp?: boolean } = { catchUp: true },
+  ): Promise<Doc | undefined> {
     if (options.catchUp !== false) await this.catchUp(projection);
     return (await this.store.dialect.readDocuments(projection.name, [id]))[0]?.doc as Doc | undefined;
   }

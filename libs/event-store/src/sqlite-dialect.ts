@@ -1,7 +1,15 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { ProjectionBatch, ProjectionDocument, StoreDialect } from './dialect.js';
 import { checkExpectedVersion } from './errors.js';
-import type { AppendRequest, AppendResult, IdempotencyOptions, IdempotencyRecord, ReadAllOptions, ReadStreamOptions, StoredEvent } from './types.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  IdempotencyOptions,
+  IdempotencyRecord,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+} from './types.js';
 
 interface EventRow {
   position: number;
@@ -35,16 +43,21 @@ export class SqliteDialect implements StoreDialect {
   constructor(private readonly db: Database) {
     const sql = {
       streamVersion: 'SELECT version FROM streams WHERE stream_id = ?',
-      upsertStream: 'INSERT INTO streams (stream_id, version) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version',
-      insertEvent: 'INSERT INTO events (stream_id, stream_version, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?)',
+      upsertStream:
+        'INSERT INTO streams (stream_id, version) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version',
+      insertEvent:
+        'INSERT INTO events (stream_id, stream_version, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?)',
       readStream: 'SELECT * FROM events WHERE stream_id = ? AND position <= ? ORDER BY stream_version',
       readAll: 'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
       lastPosition: 'SELECT COALESCE(MAX(position), 0) AS position FROM events',
       findKey: 'SELECT * FROM idempotency_keys WHERE idempotency_key = ?',
-      insertKey: 'INSERT INTO idempotency_keys (idempotency_key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?)',
+      insertKey:
+        'INSERT INTO idempotency_keys (idempotency_key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?)',
       checkpoint: 'SELECT position FROM projection_checkpoints WHERE name = ?',
-      upsertCheckpoint: 'INSERT INTO projection_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
-      upsertDoc: 'INSERT INTO projection_documents (projection, doc_id, doc) VALUES (?, ?, ?) ON CONFLICT (projection, doc_id) DO UPDATE SET doc = excluded.doc',
+      upsertCheckpoint:
+        'INSERT INTO projection_checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+      upsertDoc:
+        'INSERT INTO projection_documents (projection, doc_id, doc) VALUES (?, ?, ?) ON CONFLICT (projection, doc_id) DO UPDATE SET doc = excluded.doc',
       deleteDoc: 'DELETE FROM projection_documents WHERE projection = ? AND doc_id = ?',
       listDocs: 'SELECT doc_id, doc FROM projection_documents WHERE projection = ? ORDER BY doc_id',
       readDoc: 'SELECT doc_id, doc FROM projection_documents WHERE projection = ? AND doc_id = ?',
@@ -54,7 +67,11 @@ export class SqliteDialect implements StoreDialect {
     this.statements = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]));
   }
 
-  async append(requests: AppendRequest[], recordedAt: string, idempotency?: IdempotencyOptions): Promise<AppendResult | IdempotencyRecord> {
+  async append(
+    requests: AppendRequest[],
+    recordedAt: string,
+    idempotency?: IdempotencyOptions,
+  ): Promise<AppendResult | IdempotencyRecord> {
     const s = this.statements;
     const run = this.db.transaction((): AppendResult | IdempotencyRecord => {
       if (idempotency) {
@@ -69,9 +86,24 @@ export class SqliteDialect implements StoreDialect {
         for (const event of request.events) {
           version++;
           const metadata = event.metadata ?? {};
-          const info = s.insertEvent!.run(request.streamId, version, event.type, JSON.stringify(event.data), JSON.stringify(metadata), recordedAt);
+          const info = s.insertEvent!.run(
+            request.streamId,
+            version,
+            event.type,
+            JSON.stringify(event.data),
+            JSON.stringify(metadata),
+            recordedAt,
+          );
           const position = Number(info.lastInsertRowid);
-          result.events.push({ position, streamId: request.streamId, streamVersion: version, type: event.type, data: event.data, metadata, recordedAt });
+          result.events.push({
+            position,
+            streamId: request.streamId,
+            streamVersion: version,
+            type: event.type,
+            data: event.data,
+            metadata,
+            recordedAt,
+          });
           result.lastPosition = position;
         }
         if (version !== current) s.upsertStream!.run(request.streamId, version);
@@ -79,7 +111,13 @@ export class SqliteDialect implements StoreDialect {
       }
       if (idempotency) {
         const response = idempotency.respond(result);
-        s.insertKey!.run(idempotency.key, idempotency.fingerprint, response.status, JSON.stringify(response.body), recordedAt);
+        s.insertKey!.run(
+          idempotency.key,
+          idempotency.fingerprint,
+          response.status,
+          JSON.stringify(response.body),
+          recordedAt,
+        );
       }
       return result;
     });
@@ -88,7 +126,10 @@ export class SqliteDialect implements StoreDialect {
   }
 
   async readStream(streamId: string, options: ReadStreamOptions): Promise<StoredEvent[]> {
-    const rows = this.statements.readStream!.all(streamId, options.upToPosition ?? Number.MAX_SAFE_INTEGER) as EventRow[];
+    const rows = this.statements.readStream!.all(
+      streamId,
+      options.upToPosition ?? Number.MAX_SAFE_INTEGER,
+    ) as EventRow[];
     return rows.map(toStoredEvent);
   }
 
@@ -109,8 +150,11 @@ export class SqliteDialect implements StoreDialect {
   }
 
   private findKeySync(key: string): IdempotencyRecord | undefined {
-    const row = this.statements.findKey!.get(key) as { idempotency_key: string; fingerprint: string; status: number; body: string } | undefined;
-    return row && { key: row.idempotency_key, fingerprint: row.fingerprint, status: row.status, body: JSON.parse(row.body) };
+    const row = this.statements.findKey!.get(key) as
+      { idempotency_key: string; fingerprint: string; status: number; body: string } | undefined;
+    return (
+      row && { key: row.idempotency_key, fingerprint: row.fingerprint, status: row.status, body: JSON.parse(row.body) }
+    );
   }
 
   async checkpoint(projection: string): Promise<number> {
@@ -145,10 +189,12 @@ export class SqliteDialect implements StoreDialect {
   }
 
   async resetProjection(projection: string): Promise<void> {
-    this.db.transaction(() => {
-      this.statements.deleteDocs!.run(projection);
-      this.statements.deleteCheckpoint!.run(projection);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.statements.deleteDocs!.run(projection);
+        this.statements.deleteCheckpoint!.run(projection);
+      })
+      .immediate();
   }
 
   async ping(): Promise<void> {

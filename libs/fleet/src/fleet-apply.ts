@@ -1,4 +1,12 @@
-import { decideGuest, decideHost, decideMachineDefaults, DomainError, streamOf, type DomainEvent, type FleetFile } from '@ferry/domain';
+import {
+  decideGuest,
+  decideHost,
+  decideMachineDefaults,
+  DomainError,
+  streamOf,
+  type DomainEvent,
+  type FleetFile,
+} from '@ferry/domain';
 import { ConcurrencyError, type AppendRequest } from '@ferry/event-store';
 import { checkHostDevices, type FleetCommands } from './fleet-commands.js';
 import { liveHost } from './fleet-repository.js';
@@ -33,7 +41,13 @@ async function applyOnce(commands: FleetCommands, file: FleetFile, ctx: WriteCon
   const repository = commands.repository;
   const requests: AppendRequest[] = [];
   const changes: AppliedChange[] = [];
-  const record = (kind: AppliedChange['kind'], id: string, streamId: string, events: DomainEvent[], version: number) => {
+  const record = (
+    kind: AppliedChange['kind'],
+    id: string,
+    streamId: string,
+    events: DomainEvent[],
+    version: number,
+  ) => {
     if (events.length === 0) return;
     requests.push(commands.request(streamId, events, ctx, version));
     changes.push({ kind, id, events: events.map((e) => e.type) });
@@ -41,7 +55,13 @@ async function applyOnce(commands: FleetCommands, file: FleetFile, ctx: WriteCon
 
   if (file.machineDefaults) {
     const { state, version } = await repository.loadMachineDefaults();
-    record('machine-defaults', 'machine-defaults', streamOf.machineDefaults(), decideMachineDefaults({ type: 'SetMachineDefaults', defaults: file.machineDefaults }, state), version);
+    record(
+      'machine-defaults',
+      'machine-defaults',
+      streamOf.machineDefaults(),
+      decideMachineDefaults({ type: 'SetMachineDefaults', defaults: file.machineDefaults }, state),
+      version,
+    );
   }
 
   const hostsInFile = new Map(file.hosts.map((host) => [host.id, host]));
@@ -54,11 +74,18 @@ async function applyOnce(commands: FleetCommands, file: FleetFile, ctx: WriteCon
     const hostFromFile = hostsInFile.get(guest.host);
     const stored = hostFromFile ? undefined : (await repository.loadHost(guest.host)).state;
     if (!hostFromFile && !liveHost(stored)) {
-      throw new DomainError('not-found', 'HOST_NOT_FOUND', `guest "${guest.id}" is placed on host "${guest.host}", which does not exist`, [
-        { field: `guests[${index}].host`, message: `host "${guest.host}" does not exist` },
-      ]);
+      throw new DomainError(
+        'not-found',
+        'HOST_NOT_FOUND',
+        `guest "${guest.id}" is placed on host "${guest.host}", which does not exist`,
+        [{ field: `guests[${index}].host`, message: `host "${guest.host}" does not exist` }],
+      );
     }
-    checkHostDevices(guest.devices, hostFromFile ? { host: hostFromFile, cordoned: null, decommissioned: false } : stored!, `guests[${index}].devices`);
+    checkHostDevices(
+      guest.devices,
+      hostFromFile ? { host: hostFromFile, cordoned: null, decommissioned: false } : stored!,
+      `guests[${index}].devices`,
+    );
     const { state, version } = await repository.loadGuest(guest.id);
     record('guest', guest.id, streamOf.guest(guest.id), decideGuest({ type: 'ApplyGuest', guest }, state), version);
   }
@@ -66,6 +93,11 @@ async function applyOnce(commands: FleetCommands, file: FleetFile, ctx: WriteCon
   const unchanged = file.hosts.length + file.guests.length + (file.machineDefaults ? 1 : 0) - changes.length;
   return commands.write(requests, ctx, (result) => ({
     status: 200,
-    body: { changed: changes, unchanged, eventsWritten: result.events.length, lastPosition: result.lastPosition || null },
+    body: {
+      changed: changes,
+      unchanged,
+      eventsWritten: result.events.length,
+      lastPosition: result.lastPosition || null,
+    },
   }));
 }

@@ -1,6 +1,22 @@
 import {
-  decideGuest, decideHost, decideMachineDefaults, DomainError, encodeEventData, evolveGuest, evolveHost, notFound, streamOf,
-  type DomainEvent, type Guest, type GuestCommand, type GuestState, type Host, type HostCommand, type HostPatch, type HostState, type MachineDefault,
+  decideGuest,
+  decideHost,
+  decideMachineDefaults,
+  DomainError,
+  encodeEventData,
+  evolveGuest,
+  evolveHost,
+  notFound,
+  streamOf,
+  type DomainEvent,
+  type Guest,
+  type GuestCommand,
+  type GuestState,
+  type Host,
+  type HostCommand,
+  type HostPatch,
+  type HostState,
+  type MachineDefault,
 } from '@ferry/domain';
 import { IdempotencyKeyReusedError, type AppendRequest, type AppendResult, type EventStore } from '@ferry/event-store';
 import { FleetRepository, liveGuest, liveHost } from './fleet-repository.js';
@@ -27,7 +43,12 @@ export class FleetCommands {
     return this.idempotent(ctx, () => this.runHostCommand(id, command, ctx, status));
   }
 
-  private async runHostCommand(id: string, command: HostCommand, ctx: WriteContext, status: number): Promise<WriteOutcome> {
+  private async runHostCommand(
+    id: string,
+    command: HostCommand,
+    ctx: WriteContext,
+    status: number,
+  ): Promise<WriteOutcome> {
     const { state, version } = await this.repository.loadHost(id);
     if (command.type !== 'RegisterHost' && !liveHost(state)) throw notFound('host', id);
     const events = decideHost(command, state);
@@ -49,7 +70,12 @@ export class FleetCommands {
     return this.idempotent(ctx, () => this.runGuestCommand(id, command, ctx, status));
   }
 
-  private async runGuestCommand(id: string, command: GuestCommand, ctx: WriteContext, status: number): Promise<WriteOutcome> {
+  private async runGuestCommand(
+    id: string,
+    command: GuestCommand,
+    ctx: WriteContext,
+    status: number,
+  ): Promise<WriteOutcome> {
     const { state, version } = await this.repository.loadGuest(id);
     if (command.type !== 'DefineGuest' && !liveGuest(state)) throw notFound('guest', id);
     if (command.type === 'AttachDevice' && state?.hostId) {
@@ -111,24 +137,38 @@ export class FleetCommands {
   }
 
   /** One atomic append of every stream's events, carrying the idempotency record when there is one. */
-  async write(requests: AppendRequest[], ctx: WriteContext, respond: (result: AppendResult) => { status: number; body: unknown }): Promise<WriteOutcome> {
+  async write(
+    requests: AppendRequest[],
+    ctx: WriteContext,
+    respond: (result: AppendResult) => { status: number; body: unknown },
+  ): Promise<WriteOutcome> {
     const writes = requests.filter((r) => r.events.length > 0);
     const idempotency = ctx.idempotency && { ...ctx.idempotency, respond };
-    if (writes.length === 0 && !idempotency) return { ...respond({ versions: {}, lastPosition: 0, events: [] }), replayed: false };
+    if (writes.length === 0 && !idempotency)
+      return { ...respond({ versions: {}, lastPosition: 0, events: [] }), replayed: false };
     const outcome = await this.store.appendMany(writes, idempotency);
-    if (outcome.kind === 'replayed') return { status: outcome.record.status, body: outcome.record.body, replayed: true };
+    if (outcome.kind === 'replayed')
+      return { status: outcome.record.status, body: outcome.record.body, replayed: true };
     return { ...respond(outcome.result), replayed: false };
   }
 }
 
 /** A vfio/vdpa device must name a PCI device the host actually has. */
-export function checkHostDevices(devices: readonly { kind: string; hostDevice?: string }[], host: HostState, field: string, single = false): void {
+export function checkHostDevices(
+  devices: readonly { kind: string; hostDevice?: string }[],
+  host: HostState,
+  field: string,
+  single = false,
+): void {
   const present = new Set(host.host.groups.flatMap((g) => g.devices.map((d) => d.address)));
   devices.forEach((device, index) => {
     if (!device.hostDevice || present.has(device.hostDevice)) return;
     const path = single ? 'hostDevice' : `${field}[${index}].hostDevice`;
-    throw new DomainError('not-found', 'HOST_DEVICE_NOT_FOUND', `host "${host.host.id}" has no PCI device ${device.hostDevice}`, [
-      { field: path, message: `host "${host.host.id}" has no PCI device ${device.hostDevice}` },
-    ]);
+    throw new DomainError(
+      'not-found',
+      'HOST_DEVICE_NOT_FOUND',
+      `host "${host.host.id}" has no PCI device ${device.hostDevice}`,
+      [{ field: path, message: `host "${host.host.id}" has no PCI device ${device.hostDevice}` }],
+    );
   });
 }

@@ -1,4 +1,12 @@
-import { effectiveIommuPlatform, formatSize, toJsonSafe, VIRTIO_KINDS, type GuestState, type HostState, type MachineDefault } from '@ferry/domain';
+import {
+  effectiveIommuPlatform,
+  formatSize,
+  toJsonSafe,
+  VIRTIO_KINDS,
+  type GuestState,
+  type HostState,
+  type MachineDefault,
+} from '@ferry/domain';
 
 // What the API returns: JSON-safe (addresses as "0x…", sizes as "16GiB"), in the fleet file's names,
 // so a view can be edited and applied again.

@@ -41,6 +41,9 @@ describe('a fleet file written from imported hosts and guests', () => {
   it('keeps the addresses the planner compares exact once parsed', () => {
     const parsed = fleetFileSchema.parse(parseYaml(toYaml({ hosts, guests })));
     const amd = parsed.hosts.find((host) => host.id === 'epyc-b04')!;
-    expect(amd.groups[0].reservedRegions.map((region) => [region.start, region.end])).toContainEqual([0xfd00000000n, 0xffffffffffn]);
+    expect(amd.groups[0].reservedRegions.map((region) => [region.start, region.end])).toContainEqual([
+      0xfd00000000n,
+      0xffffffffffn,
+    ]);
   });
 });

@@ -54,7 +54,12 @@ export class BullMqQueue<Data> implements JobQueue<Data> {
 
   async counts(): Promise<JobCounts> {
     const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-    return { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 };
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      failed: counts.failed ?? 0,
+    };
   }
 
   /** Removes the queue's keys (tests use a random queue name and clean up after). */

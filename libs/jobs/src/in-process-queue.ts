@@ -27,7 +27,12 @@ export class InProcessQueue<Data> implements JobQueue<Data> {
     const worker = new InProcessWorker(this, handler, options.concurrency);
     this.workers.add(worker);
     worker.pump();
-    return { close: async () => { this.workers.delete(worker); await worker.stop(); } };
+    return {
+      close: async () => {
+        this.workers.delete(worker);
+        await worker.stop();
+      },
+    };
   }
 
   /** The next job whose delay has passed, or the time until one is due. */
@@ -46,7 +51,8 @@ export class InProcessQueue<Data> implements JobQueue<Data> {
   finish(entry: Entry<Data>, later?: number, failed = false): void {
     this.active.delete(entry.job.id);
     if (failed) this.failed++;
-    if (later !== undefined) this.waiting.push({ job: { ...entry.job, attempt: entry.job.attempt }, notBefore: this.now() + later });
+    if (later !== undefined)
+      this.waiting.push({ job: { ...entry.job, attempt: entry.job.attempt }, notBefore: this.now() + later });
     this.wake();
   }
 

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BullMqQueue, InMemorySlotLimiter, InProcessQueue, RedisSlotLimiter, type JobQueue, type SlotLimiter } from './index.js';
+import {
+  BullMqQueue,
+  InMemorySlotLimiter,
+  InProcessQueue,
+  RedisSlotLimiter,
+  type JobQueue,
+  type SlotLimiter,
+} from './index.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const unique = (stem: string) => `${stem}-${randomBytes(4).toString('hex')}`;
@@ -38,10 +45,13 @@ describe.each(queues)('job queue contract: %s', (_name, makeQueue) => {
     await q.enqueue('a', { n: 1 });
     await q.enqueue('a', { n: 1 });
     await q.enqueue('b', { n: 2 });
-    const worker = q.work(async (job) => {
-      seen.push(`${job.id}:${job.data.n}`);
-      return { kind: 'done' };
-    }, { concurrency: 1 });
+    const worker = q.work(
+      async (job) => {
+        seen.push(`${job.id}:${job.data.n}`);
+        return { kind: 'done' };
+      },
+      { concurrency: 1 },
+    );
     await until(() => seen.length >= 2);
     await new Promise((r) => setTimeout(r, 200));
     await worker.close();
@@ -51,10 +61,13 @@ describe.each(queues)('job queue contract: %s', (_name, makeQueue) => {
   it('runs a job again after a "later" answer, without counting a failure', async () => {
     const q = queue();
     const runs: number[] = [];
-    const worker = q.work(async (job) => {
-      runs.push(Date.now());
-      return runs.length < 3 ? { kind: 'later', delayMs: 100 } : { kind: 'done' };
-    }, { concurrency: 1 });
+    const worker = q.work(
+      async (job) => {
+        runs.push(Date.now());
+        return runs.length < 3 ? { kind: 'later', delayMs: 100 } : { kind: 'done' };
+      },
+      { concurrency: 1 },
+    );
     await q.enqueue('retry', { n: 0 });
     await until(() => runs.length >= 3);
     await worker.close();
@@ -67,13 +80,16 @@ describe.each(queues)('job queue contract: %s', (_name, makeQueue) => {
     let running = 0;
     let peak = 0;
     let done = 0;
-    const worker = q.work(async () => {
-      peak = Math.max(peak, ++running);
-      await new Promise((r) => setTimeout(r, 30));
-      running--;
-      done++;
-      return { kind: 'done' };
-    }, { concurrency: 3 });
+    const worker = q.work(
+      async () => {
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 30));
+        running--;
+        done++;
+        return { kind: 'done' };
+      },
+      { concurrency: 3 },
+    );
     for (let i = 0; i < 12; i++) await q.enqueue(`c${i}`, { n: i });
     await until(() => done === 12);
     await worker.close();
@@ -84,7 +100,16 @@ describe.each(queues)('job queue contract: %s', (_name, makeQueue) => {
 
 const limiters: Array<[string, (leaseMs: number) => SlotLimiter]> = [
   ['in-memory', (leaseMs) => new InMemorySlotLimiter({ outboundPerHost: 2, inboundPerHost: 2, fleet: 3 }, leaseMs)],
-  ['redis', (leaseMs) => new RedisSlotLimiter({ url: REDIS_URL, prefix: unique('ferry-test:slots'), limits: { outboundPerHost: 2, inboundPerHost: 2, fleet: 3 }, leaseMs })],
+  [
+    'redis',
+    (leaseMs) =>
+      new RedisSlotLimiter({
+        url: REDIS_URL,
+        prefix: unique('ferry-test:slots'),
+        limits: { outboundPerHost: 2, inboundPerHost: 2, fleet: 3 },
+        leaseMs,
+      }),
+  ],
 ];
 
 describe.each(limiters)('migration slot limits: %s', (_name, makeLimiter) => {
@@ -93,13 +118,25 @@ describe.each(limiters)('migration slot limits: %s', (_name, makeLimiter) => {
     const m = (id: string, source: string, destination: string) => ({ id, source, destination });
     expect(await limiter.tryAcquire(m('m1', 'a', 'x'))).toEqual({ acquired: true });
     expect(await limiter.tryAcquire(m('m2', 'a', 'y'))).toEqual({ acquired: true });
-    expect(await limiter.tryAcquire(m('m3', 'a', 'z'))).toEqual({ acquired: false, reason: 'waiting for an outbound slot on a (limit 2)' });
+    expect(await limiter.tryAcquire(m('m3', 'a', 'z'))).toEqual({
+      acquired: false,
+      reason: 'waiting for an outbound slot on a (limit 2)',
+    });
     expect(await limiter.tryAcquire(m('m4', 'b', 'x'))).toEqual({ acquired: true });
-    expect(await limiter.tryAcquire(m('m5', 'c', 'x'))).toEqual({ acquired: false, reason: 'waiting for an inbound slot on x (limit 2)' });
-    expect(await limiter.tryAcquire(m('m5', 'c', 'w'))).toEqual({ acquired: false, reason: 'waiting for a fleet-wide migration slot (limit 3)' });
+    expect(await limiter.tryAcquire(m('m5', 'c', 'x'))).toEqual({
+      acquired: false,
+      reason: 'waiting for an inbound slot on x (limit 2)',
+    });
+    expect(await limiter.tryAcquire(m('m5', 'c', 'w'))).toEqual({
+      acquired: false,
+      reason: 'waiting for a fleet-wide migration slot (limit 3)',
+    });
     await limiter.release(m('m4', 'b', 'x'));
     expect(await limiter.tryAcquire(m('m5', 'c', 'w'))).toEqual({ acquired: true });
-    expect(await limiter.tryAcquire(m('m6', 'd', 'v'))).toMatchObject({ acquired: false, reason: expect.stringContaining('fleet-wide') });
+    expect(await limiter.tryAcquire(m('m6', 'd', 'v'))).toMatchObject({
+      acquired: false,
+      reason: expect.stringContaining('fleet-wide'),
+    });
     // A holder renewing its own lease is never refused.
     expect(await limiter.tryAcquire(m('m1', 'a', 'x'))).toEqual({ acquired: true });
     await limiter.close();
@@ -120,7 +157,9 @@ describe.each(limiters)('migration slot limits: %s', (_name, makeLimiter) => {
 
   it('never lets 30 concurrent requests overshoot the limits', async () => {
     const limiter = makeLimiter(60_000);
-    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => limiter.tryAcquire({ id: `r${i}`, source: 'src', destination: `d${i}` })));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => limiter.tryAcquire({ id: `r${i}`, source: 'src', destination: `d${i}` })),
+    );
     expect(answers.filter((a) => a.acquired)).toHaveLength(2);
     await limiter.close();
   });

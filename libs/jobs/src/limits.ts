@@ -50,9 +50,12 @@ export class InMemorySlotLimiter implements SlotLimiter {
     for (const [id, lease] of this.leases) if (lease.expires <= now) this.leases.delete(id);
     const others = [...this.leases.values()].filter((l) => l.id !== request.id);
     if (!this.leases.has(request.id)) {
-      if (others.filter((l) => l.source === request.source).length >= this.limits.outboundPerHost) return { acquired: false, reason: waitingReason('out', request, this.limits) };
-      if (others.filter((l) => l.destination === request.destination).length >= this.limits.inboundPerHost) return { acquired: false, reason: waitingReason('in', request, this.limits) };
-      if (others.length >= this.limits.fleet) return { acquired: false, reason: waitingReason('fleet', request, this.limits) };
+      if (others.filter((l) => l.source === request.source).length >= this.limits.outboundPerHost)
+        return { acquired: false, reason: waitingReason('out', request, this.limits) };
+      if (others.filter((l) => l.destination === request.destination).length >= this.limits.inboundPerHost)
+        return { acquired: false, reason: waitingReason('in', request, this.limits) };
+      if (others.length >= this.limits.fleet)
+        return { acquired: false, reason: waitingReason('fleet', request, this.limits) };
     }
     this.leases.set(request.id, { ...request, expires: now + this.leaseMs });
     return { acquired: true };

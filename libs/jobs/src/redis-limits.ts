@@ -1,5 +1,12 @@
 import { Redis } from 'ioredis';
-import { DEFAULT_LIMITS, waitingReason, type MigrationLimits, type SlotAnswer, type SlotLimiter, type SlotRequest } from './limits.js';
+import {
+  DEFAULT_LIMITS,
+  waitingReason,
+  type MigrationLimits,
+  type SlotAnswer,
+  type SlotLimiter,
+  type SlotRequest,
+} from './limits.js';
 
 // Three sorted sets of lease holders scored by expiry: outbound per source, inbound per destination,
 // and the fleet. One Lua script drops expired leases, checks all three limits and takes all three,
@@ -49,9 +56,18 @@ export class RedisSlotLimiter implements SlotLimiter {
   }
 
   async tryAcquire(request: SlotRequest): Promise<SlotAnswer> {
-    const acquire = (this.redis as unknown as { ferryAcquireSlot: (...args: unknown[]) => Promise<string> }).ferryAcquireSlot;
+    const acquire = (this.redis as unknown as { ferryAcquireSlot: (...args: unknown[]) => Promise<string> })
+      .ferryAcquireSlot;
     const { outboundPerHost, inboundPerHost, fleet } = this.limits;
-    const answer = await acquire.call(this.redis, ...this.keys(request), request.id, this.leaseMs, outboundPerHost, inboundPerHost, fleet);
+    const answer = await acquire.call(
+      this.redis,
+      ...this.keys(request),
+      request.id,
+      this.leaseMs,
+      outboundPerHost,
+      inboundPerHost,
+      fleet,
+    );
     if (answer === 'ok') return { acquired: true };
     return { acquired: false, reason: waitingReason(answer as 'out' | 'in' | 'fleet', request, this.limits) };
   }

@@ -1,6 +1,14 @@
 import {
-  decodeEvent, evolveGuest, evolveHost, evolveMachineDefaults,
-  type GuestEvent, type GuestState, type HostEvent, type HostState, type MachineDefault, type MachineDefaultsEvent,
+  decodeEvent,
+  evolveGuest,
+  evolveHost,
+  evolveMachineDefaults,
+  type GuestEvent,
+  type GuestState,
+  type HostEvent,
+  type HostState,
+  type MachineDefault,
+  type MachineDefaultsEvent,
 } from '@ferry/domain';
 import type { EventStore, StoredEvent } from '@ferry/event-store';
 import { ConflictMatrix, type FleetSnapshot, type MatrixPage, type MatrixQuery } from '@ferry/planner';
@@ -67,7 +75,11 @@ export class FleetView {
       hosts: liveHosts,
       guests: liveGuests,
       machineDefaults: this.machineDefaults,
-      versions: { hosts: new Map(this.hostVersions), guests: new Map(this.guestVersions), machineDefaults: this.machineDefaultsVersion },
+      versions: {
+        hosts: new Map(this.hostVersions),
+        guests: new Map(this.guestVersions),
+        machineDefaults: this.machineDefaultsVersion,
+      },
     };
     return this.snapshotCache;
   }
@@ -102,7 +114,10 @@ export class FleetView {
       this.guestVersions.set(id, event.streamVersion);
       touched.guests.add(id);
     } else if (event.streamId === 'machine-defaults') {
-      this.machineDefaults = evolveMachineDefaults(this.machineDefaults, decodeEvent<MachineDefaultsEvent>(event.type, event.data));
+      this.machineDefaults = evolveMachineDefaults(
+        this.machineDefaults,
+        decodeEvent<MachineDefaultsEvent>(event.type, event.data),
+      );
       this.machineDefaultsVersion = event.streamVersion;
       touched.defaults = true;
     }

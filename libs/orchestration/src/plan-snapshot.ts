@@ -31,6 +31,10 @@ export class PlanBlockedError extends DomainError {
     readonly conflicts: Conflict[],
   ) {
     const blocking = conflicts.filter((c) => c.severity !== 'warning').map((c) => c.code);
-    super('conflict', `${what.toUpperCase()}_BLOCKED`, `the ${what} is blocked by ${blocking.length} conflict(s): ${[...new Set(blocking)].join(', ')}`);
+    super(
+      'conflict',
+      `${what.toUpperCase()}_BLOCKED`,
+      `the ${what} is blocked by ${blocking.length} conflict(s): ${[...new Set(blocking)].join(', ')}`,
+    );
   }
 }

@@ -16,7 +16,14 @@ export const migrationsProjection: Projection<MigrationDocument> = {
   documentIds: (e) => (e.streamId.startsWith('migration-') ? [e.streamId.slice('migration-'.length)] : []),
   apply: (doc, e) => {
     const next = evolveMigration(doc, e as unknown as MigrationEvent);
-    return next && { ...next, version: e.streamVersion, requestedAt: doc?.requestedAt ?? e.recordedAt, updatedAt: e.recordedAt };
+    return (
+      next && {
+        ...next,
+        version: e.streamVersion,
+        requestedAt: doc?.requestedAt ?? e.recordedAt,
+        updatedAt: e.recordedAt,
+      }
+    );
   },
 };
 
@@ -25,7 +32,14 @@ export const hotplugsProjection: Projection<HotplugDocument> = {
   documentIds: (e) => (e.streamId.startsWith('hotplug-') ? [e.streamId.slice('hotplug-'.length)] : []),
   apply: (doc, e) => {
     const next = evolveHotplug(doc, e as unknown as HotplugEvent);
-    return next && { ...next, version: e.streamVersion, requestedAt: doc?.requestedAt ?? e.recordedAt, updatedAt: e.recordedAt };
+    return (
+      next && {
+        ...next,
+        version: e.streamVersion,
+        requestedAt: doc?.requestedAt ?? e.recordedAt,
+        updatedAt: e.recordedAt,
+      }
+    );
   },
 };
 

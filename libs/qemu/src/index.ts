@@ -3,7 +3,13 @@
 // guest that dirties memory at a set rate.
 
 // QMP
-export { QmpClient, ANY_EVENT, type QmpConnectOptions, type QmpExecuteOptions, type QmpEventListener } from './qmp/qmp-client.js';
+export {
+  QmpClient,
+  ANY_EVENT,
+  type QmpConnectOptions,
+  type QmpExecuteOptions,
+  type QmpEventListener,
+} from './qmp/qmp-client.js';
 export type { QmpEvent, QmpGreeting } from './qmp/qmp-messages.js';
 export { QmpCommandError, QmpConnectionClosedError, QmpTimeoutError, QmpProtocolError } from './qmp/qmp-errors.js';
 
@@ -23,13 +29,22 @@ export type { DeviceInventory } from './devices/device-inventory.js';
 // Migration and hot-plug
 export type { MigrationParameters } from './backend/migration-parameters.js';
 export type { MigrationProgress, MigrationStatus, MigrationEndStatus } from './backend/migration-progress.js';
-export { startMigration, type StartMigrationOptions, type MigrationHandle, type MigrationOutcome } from './backend/qemu-migration.js';
+export {
+  startMigration,
+  type StartMigrationOptions,
+  type MigrationHandle,
+  type MigrationOutcome,
+} from './backend/qemu-migration.js';
 export { startMigrationDestination, migrationDestinationConfig } from './backend/migration-destination.js';
 export { hotplugDevice, hotUnplugDevice, type UnplugOptions } from './backend/device-hotplug.js';
 export { hotplugMemory, hotUnplugMemory } from './backend/memory-hotplug.js';
 
 // The emulator's ExecutionBackend on real QEMU (the job queue's `backend: 'qemu'`)
-export { QemuExecutionBackend, type QemuBackendOptions, type QemuRunOptions } from './backend/qemu-execution-backend.js';
+export {
+  QemuExecutionBackend,
+  type QemuBackendOptions,
+  type QemuRunOptions,
+} from './backend/qemu-execution-backend.js';
 export type { QemuMigrationHandle, QemuMigrationResult, QemuMigrationDetails } from './backend/backend-migration.js';
 export type { QemuHotplugResult } from './backend/backend-hotplug.js';
 export { planBackendGuest, isFirmwareBlock, type BackendGuestPlan } from './backend/backend-guest.js';

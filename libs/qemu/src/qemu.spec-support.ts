@@ -10,7 +10,9 @@ export const QEMU_PRESENT = qemuAvailable();
 /** `describe` that is skipped, with the reason in its name and on stderr, without QEMU. */
 export function describeWithQemu(name: string, body: () => void): void {
   if (!QEMU_PRESENT) {
-    console.warn(`${QEMU_X86_64} not found on PATH: skipping "${name}" (Debian: apt-get install qemu-system-x86 qemu-utils nasm)`);
+    console.warn(
+      `${QEMU_X86_64} not found on PATH: skipping "${name}" (Debian: apt-get install qemu-system-x86 qemu-utils nasm)`,
+    );
   }
   describe.skipIf(!QEMU_PRESENT)(QEMU_PRESENT ? name : `${name} [skipped: ${QEMU_X86_64} not installed]`, body);
 }
@@ -42,7 +44,12 @@ export function useVms(): VmTracker {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls until the predicate holds; fails with the message after timeoutMs. */
-export async function eventually<T>(probe: () => T | Promise<T>, accept: (value: T) => boolean, timeoutMs: number, message: string): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs: number,
+  message: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -24,14 +24,17 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<Request & { actor?: string; role?: Role }>();
     const secret = secretOf(request);
-    if (!secret) throw new AuthError(401, 'unauthenticated', 'an API token is required: send "Authorization: Bearer <token>"');
+    if (!secret)
+      throw new AuthError(401, 'unauthenticated', 'an API token is required: send "Authorization: Bearer <token>"');
     const token = await this.tokens.authenticate(secret);
     if (!token) throw new AuthError(401, 'invalid_token', 'the API token is unknown or revoked');
     const wait = this.limiter.take(token.id);
-    if (wait > 0) throw new AuthError(429, 'rate_limited', `too many requests for token "${token.name}"; retry in ${wait} s`, wait);
+    if (wait > 0)
+      throw new AuthError(429, 'rate_limited', `too many requests for token "${token.name}"; retry in ${wait} s`, wait);
     const safe = request.method === 'GET' || request.method === 'HEAD';
     const needed = this.reflector.getAllAndOverride<Role>(ROLE_KEY, targets) ?? (safe ? 'viewer' : 'admin');
-    if (!satisfies(token.role, needed)) throw new AuthError(403, 'forbidden', `this needs the ${needed} role; token "${token.name}" is ${token.role}`);
+    if (!satisfies(token.role, needed))
+      throw new AuthError(403, 'forbidden', `this needs the ${needed} role; token "${token.name}" is ${token.role}`);
     request.actor = `token:${token.name}`;
     request.role = token.role;
     return true;

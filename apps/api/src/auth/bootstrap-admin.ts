@@ -22,13 +22,20 @@ export class BootstrapAdmin implements OnApplicationBootstrap {
     if (given && (await this.tokens.hasSecret(given))) return;
     if (!given && (await this.tokens.list()).length > 0) return;
     try {
-      const issued = await this.tokens.issue(given ? 'admin-from-env' : 'bootstrap-admin', 'admin', { actor: 'system:bootstrap' }, {
-        secret: given,
-        streamId: given ? undefined : 'token-bootstrap',
-      });
+      const issued = await this.tokens.issue(
+        given ? 'admin-from-env' : 'bootstrap-admin',
+        'admin',
+        { actor: 'system:bootstrap' },
+        {
+          secret: given,
+          streamId: given ? undefined : 'token-bootstrap',
+        },
+      );
       if (!given) {
         // Shown once, on the console of the instance that created it; only its hash is stored.
-        process.stdout.write(`\nFerry created an admin API token. It is shown only now; keep it:\n\n  ${issued.token}\n\n`);
+        process.stdout.write(
+          `\nFerry created an admin API token. It is shown only now; keep it:\n\n  ${issued.token}\n\n`,
+        );
         log('info', 'bootstrap admin token issued', { tokenId: issued.id });
       }
     } catch (error) {

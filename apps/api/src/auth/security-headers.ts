@@ -9,7 +9,10 @@ export function securityHeaders(request: Request, response: Response, next: Next
   response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
   if (request.path.startsWith('/v1/') || request.path === '/metrics') response.setHeader('Cache-Control', 'no-store');
   if (request.path.startsWith('/dashboard')) {
-    response.setHeader('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'");
+    response.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+    );
   }
   next();
 }

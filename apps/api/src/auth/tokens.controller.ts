@@ -5,7 +5,10 @@ import { parseBody, writeContext } from '../http/request.js';
 import { Requires, ROLES } from './roles.js';
 import { TokenRegistry } from './tokens.js';
 
-const issueSchema = z.strictObject({ name: z.string().regex(/^[\w.@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-'), role: z.enum(ROLES) });
+const issueSchema = z.strictObject({
+  name: z.string().regex(/^[\w.@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-'),
+  role: z.enum(ROLES),
+});
 
 @Controller('v1/tokens')
 @Requires('admin')

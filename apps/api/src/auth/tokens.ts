@@ -24,11 +24,22 @@ export interface TokenDocument {
 
 export const tokensProjection: Projection<TokenDocument> = {
   name: 'tokens',
-  documentIds: (e) => (e.streamId.startsWith('token-') && (e.type === 'TokenIssued' || e.type === 'TokenRevoked') ? [(e.data as { tokenId: string }).tokenId] : []),
+  documentIds: (e) =>
+    e.streamId.startsWith('token-') && (e.type === 'TokenIssued' || e.type === 'TokenRevoked')
+      ? [(e.data as { tokenId: string }).tokenId]
+      : [],
   apply: (doc, e) => {
     const event = e as unknown as TokenEvent;
     if (event.type === 'TokenIssued') {
-      return { id: event.data.tokenId, name: event.data.name, role: event.data.role, secretHash: event.data.secretHash, revoked: false, issuedAt: e.recordedAt, streamId: e.streamId };
+      return {
+        id: event.data.tokenId,
+        name: event.data.name,
+        role: event.data.role,
+        secretHash: event.data.secretHash,
+        revoked: false,
+        issuedAt: e.recordedAt,
+        streamId: e.streamId,
+      };
     }
     return doc && { ...doc, revoked: true };
   },
@@ -68,15 +79,33 @@ export class TokenRegistry {
   }
 
   async list(): Promise<Omit<TokenDocument, 'secretHash' | 'streamId'>[]> {
-    return (await this.runner.documents(tokensProjection)).map(({ id, name, role, revoked, issuedAt }) => ({ id, name, role, revoked, issuedAt }));
+    return (await this.runner.documents(tokensProjection)).map(({ id, name, role, revoked, issuedAt }) => ({
+      id,
+      name,
+      role,
+      revoked,
+      issuedAt,
+    }));
   }
 
   /** Issues a token; returns the secret, which is never stored and cannot be shown again. */
-  async issue(name: string, role: Role, metadata: EventMetadata, options: { secret?: string; streamId?: string } = {}): Promise<{ id: string; name: string; role: Role; token: string }> {
+  async issue(
+    name: string,
+    role: Role,
+    metadata: EventMetadata,
+    options: { secret?: string; streamId?: string } = {},
+  ): Promise<{ id: string; name: string; role: Role; token: string }> {
     const id = randomUUID();
     const secret = options.secret ?? newSecret();
-    const event: TokenEvent = { type: 'TokenIssued', data: { tokenId: id, name, role, secretHash: hashSecret(secret) } };
-    await this.store.append(options.streamId ?? `token-${id}`, [{ type: event.type, data: event.data, metadata }], 'no-stream');
+    const event: TokenEvent = {
+      type: 'TokenIssued',
+      data: { tokenId: id, name, role, secretHash: hashSecret(secret) },
+    };
+    await this.store.append(
+      options.streamId ?? `token-${id}`,
+      [{ type: event.type, data: event.data, metadata }],
+      'no-stream',
+    );
     await this.refresh(true);
     return { id, name, role, token: secret };
   }

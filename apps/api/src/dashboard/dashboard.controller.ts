@@ -15,8 +15,15 @@ const TYPES: Record<string, string> = {
 
 // The page loads only its own files and talks only to this API: the policy makes that a fact.
 const CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
-  "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'",
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
 ].join('; ');
 
 /**
@@ -51,7 +58,11 @@ export class DashboardController {
       const type = TYPES[extname(name)];
       if (!type || !/^[\w.-]+$/.test(name)) continue;
       const body = readFileSync(join(dir, name));
-      this.assets.set(name, { body, type, etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"` });
+      this.assets.set(name, {
+        body,
+        type,
+        etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`,
+      });
     }
   }
 

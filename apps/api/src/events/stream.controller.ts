@@ -27,9 +27,13 @@ export class StreamController {
   @Get('stream')
   async stream(@Query() query: unknown, @Req() request: Request, @Res() response: Response): Promise<void> {
     const { after, streams } = parseBody(streamQuery, query, 'query');
-    const prefixes = streams?.split(',').map((s) => s.trim()).filter(Boolean);
+    const prefixes = streams
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const lastEventId = Number(request.headers['last-event-id']);
-    let cursor = after ?? (Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : await this.store.lastPosition());
+    let cursor =
+      after ?? (Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : await this.store.lastPosition());
     response.status(200);
     response.setHeader('Content-Type', 'text/event-stream');
     response.setHeader('Cache-Control', 'no-cache, no-transform');

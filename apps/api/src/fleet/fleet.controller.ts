@@ -26,14 +26,21 @@ function parseYamlBody(text: string): unknown {
     // bits as a JavaScript number; hex scalars are kept as the strings the operator wrote.
     return parseYaml(text, {
       schema: 'core',
-      customTags: (tags) => tags.map((tag) => (typeof tag === 'object' && 'format' in tag && tag.format === 'HEX' ? ({ ...tag, resolve: (source: string) => source } as typeof tag) : tag)),
+      customTags: (tags) =>
+        tags.map((tag) =>
+          typeof tag === 'object' && 'format' in tag && tag.format === 'HEX'
+            ? ({ ...tag, resolve: (source: string) => source } as typeof tag)
+            : tag,
+        ),
       maxAliasCount: 100,
       uniqueKeys: true,
     });
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const where = error.linePos?.[0] ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
-      throw new ValidationFailed([{ field: '(body)', message: `malformed YAML${where}: ${error.message.split('\n')[0]}` }]);
+      throw new ValidationFailed([
+        { field: '(body)', message: `malformed YAML${where}: ${error.message.split('\n')[0]}` },
+      ]);
     }
     throw error;
   }

@@ -32,9 +32,13 @@ export class GuestsController {
     const { host, machine, offset, limit } = parseBody(listQuery, query, 'query');
     const snapshot = await this.fleet.snapshot();
     const guests = [...snapshot.guests.values()]
-      .filter((g) => (host === undefined || g.hostId === host) && (machine === undefined || g.definition.machine === machine))
+      .filter(
+        (g) => (host === undefined || g.hostId === host) && (machine === undefined || g.definition.machine === machine),
+      )
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const page = guests.slice(offset, offset + limit).map((g) => guestView(g, snapshot.versions?.guests?.get(g.id) ?? 0, snapshot.machineDefaults));
+    const page = guests
+      .slice(offset, offset + limit)
+      .map((g) => guestView(g, snapshot.versions?.guests?.get(g.id) ?? 0, snapshot.machineDefaults));
     return { items: page, total: guests.length, offset, limit };
   }
 
@@ -51,35 +55,80 @@ export class GuestsController {
 
   @Requires('admin')
   @Post(':id/devices')
-  async attach(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async attach(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const device = parseBody(guestDeviceSchema, body);
-    return send(response, await this.commands.guestCommand(id, { type: 'AttachDevice', device }, writeContext(request), 201));
+    return send(
+      response,
+      await this.commands.guestCommand(id, { type: 'AttachDevice', device }, writeContext(request), 201),
+    );
   }
 
   @Requires('admin')
   @Delete(':id/devices/:deviceId')
-  async detach(@Param('id') id: string, @Param('deviceId') deviceId: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return send(response, await this.commands.guestCommand(id, { type: 'DetachDevice', deviceId }, writeContext(request)));
+  async detach(
+    @Param('id') id: string,
+    @Param('deviceId') deviceId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return send(
+      response,
+      await this.commands.guestCommand(id, { type: 'DetachDevice', deviceId }, writeContext(request)),
+    );
   }
 
   /** Sets a device's iommu_platform; null returns it to the machine family's default. */
   @Requires('admin')
   @Put(':id/devices/:deviceId/iommu-policy')
-  async setPolicy(@Param('id') id: string, @Param('deviceId') deviceId: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async setPolicy(
+    @Param('id') id: string,
+    @Param('deviceId') deviceId: string,
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const { iommuPlatform } = parseBody(policySchema, body);
-    return send(response, await this.commands.guestCommand(id, { type: 'SetDeviceIommuPolicy', deviceId, iommuPlatform }, writeContext(request)));
+    return send(
+      response,
+      await this.commands.guestCommand(
+        id,
+        { type: 'SetDeviceIommuPolicy', deviceId, iommuPlatform },
+        writeContext(request),
+      ),
+    );
   }
 
   @Requires('admin')
   @Post(':id/hotplug-reservations')
-  async reserve(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async reserve(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const reservation = parseBody(hotplugReservationSchema, body);
-    return send(response, await this.commands.guestCommand(id, { type: 'AddHotplugReservation', reservation }, writeContext(request), 201));
+    return send(
+      response,
+      await this.commands.guestCommand(id, { type: 'AddHotplugReservation', reservation }, writeContext(request), 201),
+    );
   }
 
   @Requires('admin')
   @Delete(':id/hotplug-reservations/:reservationId')
-  async unreserve(@Param('id') id: string, @Param('reservationId') reservationId: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return send(response, await this.commands.guestCommand(id, { type: 'RemoveHotplugReservation', reservationId }, writeContext(request)));
+  async unreserve(
+    @Param('id') id: string,
+    @Param('reservationId') reservationId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return send(
+      response,
+      await this.commands.guestCommand(id, { type: 'RemoveHotplugReservation', reservationId }, writeContext(request)),
+    );
   }
 }

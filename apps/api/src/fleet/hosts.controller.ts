@@ -10,7 +10,12 @@ import { paging } from './paging.js';
 import { Requires } from '../auth/roles.js';
 
 const reasonSchema = z.strictObject({ reason: z.string().max(500).default('cordoned by operator') });
-const listQuery = z.strictObject({ pool: z.string().optional(), arch: z.string().optional(), cordoned: z.enum(['true', 'false']).optional(), ...paging });
+const listQuery = z.strictObject({
+  pool: z.string().optional(),
+  arch: z.string().optional(),
+  cordoned: z.enum(['true', 'false']).optional(),
+  ...paging,
+});
 
 @Controller('v1/hosts')
 export class HostsController {
@@ -32,9 +37,16 @@ export class HostsController {
     const { pool, arch, cordoned, offset, limit } = parseBody(listQuery, query, 'query');
     const snapshot = await this.fleet.snapshot();
     const hosts = [...snapshot.hosts.values()]
-      .filter(({ host, cordoned: c }) => (pool === undefined || host.pool === pool) && (arch === undefined || host.arch === arch) && (cordoned === undefined || String(c !== null) === cordoned))
+      .filter(
+        ({ host, cordoned: c }) =>
+          (pool === undefined || host.pool === pool) &&
+          (arch === undefined || host.arch === arch) &&
+          (cordoned === undefined || String(c !== null) === cordoned),
+      )
       .sort((a, b) => (a.host.id < b.host.id ? -1 : a.host.id > b.host.id ? 1 : 0));
-    const page = hosts.slice(offset, offset + limit).map((h) => hostView(h, snapshot.versions?.hosts?.get(h.host.id) ?? 0));
+    const page = hosts
+      .slice(offset, offset + limit)
+      .map((h) => hostView(h, snapshot.versions?.hosts?.get(h.host.id) ?? 0));
     return { items: page, total: hosts.length, offset, limit };
   }
 
@@ -48,7 +60,12 @@ export class HostsController {
 
   @Requires('admin')
   @Patch(':id')
-  async update(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async update(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const parsed = parseHostPatch(body ?? {});
     if (!parsed.success) throw new ValidationFailed(zodProblems(parsed.error));
     const facts = parsed.data;
@@ -57,7 +74,12 @@ export class HostsController {
 
   @Requires('admin')
   @Post(':id/cordon')
-  async cordon(@Param('id') id: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async cordon(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const { reason } = parseBody(reasonSchema, body ?? {});
     return send(response, await this.commands.hostCommand(id, { type: 'CordonHost', reason }, writeContext(request)));
   }

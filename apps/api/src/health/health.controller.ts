@@ -25,7 +25,12 @@ export class HealthController implements OnModuleDestroy {
     const checks: Record<string, Check> = { database };
     if (this.config.redisUrl) {
       if (!this.redis) {
-        this.redis = new Redis(this.config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 1000, enableOfflineQueue: false });
+        this.redis = new Redis(this.config.redisUrl, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 1,
+          connectTimeout: 1000,
+          enableOfflineQueue: false,
+        });
         this.redis.on('error', () => undefined);
       }
       checks.redis = await timed(async () => {
@@ -46,7 +51,10 @@ export class HealthController implements OnModuleDestroy {
 async function timed(check: () => Promise<unknown>): Promise<Check> {
   const started = performance.now();
   try {
-    await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 2 s')), 2000).unref())]);
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 2 s')), 2000).unref()),
+    ]);
     return { status: 'up', latencyMs: Number((performance.now() - started).toFixed(2)) };
   } catch (error) {
     return { status: 'down', error: (error as Error).message };

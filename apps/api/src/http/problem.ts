@@ -25,7 +25,10 @@ export class ValidationFailed extends Error {
 
 /** "hosts[0].groups[2].reservedRegions[1].end" from zod's path array. */
 export function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
-  const joined = path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), prefix);
+  const joined = path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    prefix,
+  );
   return joined || '(body)';
 }
 
@@ -33,7 +36,12 @@ export function zodProblems(error: ZodError, prefix = ''): FieldProblem[] {
   return error.issues.map((issue) => {
     const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : undefined;
     const path = unknownKeys?.length === 1 ? [...issue.path, unknownKeys[0]!] : issue.path;
-    return { field: fieldPath(path, prefix), message: unknownKeys ? `unknown field${unknownKeys.length > 1 ? 's' : ''} ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message };
+    return {
+      field: fieldPath(path, prefix),
+      message: unknownKeys
+        ? `unknown field${unknownKeys.length > 1 ? 's' : ''} ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')}`
+        : issue.message,
+    };
   });
 }
 
@@ -49,11 +57,21 @@ const DOMAIN_STATUS: Record<DomainError['kind'], number> = {
 export class ProblemFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const request = host.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; correlationId?: string; method?: string; originalUrl?: string }>();
+    const request = host.switchToHttp().getRequest<{
+      headers: Record<string, string | undefined>;
+      correlationId?: string;
+      method?: string;
+      originalUrl?: string;
+    }>();
     const problem = this.toProblem(exception, request.headers['if-match'] !== undefined);
     if (problem.statusCode === 503) response.setHeader('Retry-After', '1');
     if (problem.statusCode >= 500) {
-      log('error', 'unhandled error', { correlationId: request.correlationId, method: request.method, path: request.originalUrl, stack: exception instanceof Error ? exception.stack : String(exception) });
+      log('error', 'unhandled error', {
+        correlationId: request.correlationId,
+        method: request.method,
+        path: request.originalUrl,
+        stack: exception instanceof Error ? exception.stack : String(exception),
+      });
     }
     if (exception instanceof AuthError) {
       if (exception.status === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="ferry"');
@@ -63,8 +81,12 @@ export class ProblemFilter implements ExceptionFilter {
   }
 
   private toProblem(exception: unknown, hadIfMatch: boolean): Problem {
-    if (exception instanceof AuthError) return problem(exception.status, exception.code, exception.message, [{ field: 'Authorization', message: exception.message }]);
-    if (exception instanceof ValidationFailed) return problem(400, 'validation_failed', exception.message, exception.problems);
+    if (exception instanceof AuthError)
+      return problem(exception.status, exception.code, exception.message, [
+        { field: 'Authorization', message: exception.message },
+      ]);
+    if (exception instanceof ValidationFailed)
+      return problem(400, 'validation_failed', exception.message, exception.problems);
     if (exception instanceof ZodError) {
       const problems = zodProblems(exception);
       return problem(400, 'validation_failed', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
@@ -72,16 +94,28 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof PlanBlockedError) {
       return { ...problem(409, exception.code.toLowerCase(), exception.message, []), conflicts: exception.conflicts };
     }
-    if (exception instanceof DomainError) return problem(DOMAIN_STATUS[exception.kind], exception.code.toLowerCase(), exception.message, exception.problems);
+    if (exception instanceof DomainError)
+      return problem(
+        DOMAIN_STATUS[exception.kind],
+        exception.code.toLowerCase(),
+        exception.message,
+        exception.problems,
+      );
     if (exception instanceof ConcurrencyError) {
       // With If-Match the client stated a version: 412. Without, two writers raced: 409, retry.
-      return problem(hadIfMatch ? 412 : 409, 'version_conflict', exception.message, [{ field: hadIfMatch ? 'If-Match' : 'stream', message: exception.message }]);
+      return problem(hadIfMatch ? 412 : 409, 'version_conflict', exception.message, [
+        { field: hadIfMatch ? 'If-Match' : 'stream', message: exception.message },
+      ]);
     }
-    if (exception instanceof IdempotencyKeyReusedError) return problem(422, 'idempotency_key_reused', exception.message, [{ field: 'Idempotency-Key', message: exception.message }]);
+    if (exception instanceof IdempotencyKeyReusedError)
+      return problem(422, 'idempotency_key_reused', exception.message, [
+        { field: 'Idempotency-Key', message: exception.message },
+      ]);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
-      const message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
+      const message =
+        typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
       // Our own errors never arrive as HttpException: a 400 here is the body parser's (malformed JSON).
       if (status === 400) return problem(400, 'malformed_body', message, [{ field: '(body)', message }]);
       return problem(status, status === 404 ? 'not_found' : 'http_error', message, []);
@@ -90,9 +124,17 @@ export class ProblemFilter implements ExceptionFilter {
     const status = (exception as { status?: unknown })?.status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const message = (exception as Error).message;
-      return problem(status, status === 413 ? 'payload_too_large' : 'malformed_body', message, [{ field: '(body)', message }]);
+      return problem(status, status === 413 ? 'payload_too_large' : 'malformed_body', message, [
+        { field: '(body)', message },
+      ]);
     }
-    if (isDatabaseUnavailable(exception)) return problem(503, 'database_unavailable', 'the database is not reachable right now; retry (with the same Idempotency-Key)', []);
+    if (isDatabaseUnavailable(exception))
+      return problem(
+        503,
+        'database_unavailable',
+        'the database is not reachable right now; retry (with the same Idempotency-Key)',
+        [],
+      );
     return problem(500, 'internal_error', 'internal error; see the server log', []);
   }
 }
@@ -103,9 +145,28 @@ function isDatabaseUnavailable(exception: unknown): boolean {
   const code = String(error?.code ?? error?.driverError?.code ?? '');
   const message = String(error?.message ?? '');
   return (
-    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006', 'SQLITE_BUSY'].includes(code) ||
-    /Connection terminated|connection is closed|Client has encountered a connection error|terminating connection/i.test(message)
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'EPIPE',
+      'ETIMEDOUT',
+      '57P01',
+      '57P02',
+      '57P03',
+      '08000',
+      '08003',
+      '08006',
+      'SQLITE_BUSY',
+    ].includes(code) ||
+    /Connection terminated|connection is closed|Client has encountered a connection error|terminating connection/i.test(
+      message,
+    )
   );
 }
 
-const problem = (statusCode: number, error: string, message: string, problems: FieldProblem[]): Problem => ({ statusCode, error, message, problems });
+const problem = (statusCode: number, error: string, message: string, problems: FieldProblem[]): Problem => ({
+  statusCode,
+  error,
+  message,
+  problems,
+});

@@ -6,7 +6,8 @@ import type { ExpectedVersion } from '@ferry/event-store';
 import { ValidationFailed, zodProblems } from './problem.js';
 
 export function parseBody<T>(schema: ZodType<T>, body: unknown, prefix = ''): T {
-  if (body === undefined || body === null) throw new ValidationFailed([{ field: '(body)', message: 'a JSON body is required' }]);
+  if (body === undefined || body === null)
+    throw new ValidationFailed([{ field: '(body)', message: 'a JSON body is required' }]);
   const result = schema.safeParse(body);
   if (!result.success) throw new ValidationFailed(zodProblems(result.error, prefix));
   return result.data;
@@ -18,7 +19,8 @@ export function expectedVersionFrom(request: Request): ExpectedVersion | undefin
   if (header === undefined) return undefined;
   if (header.trim() === '*') return 'exists';
   const match = /^(?:W\/)?"?(\d+)"?$/.exec(header.trim());
-  if (!match) throw new ValidationFailed([{ field: 'If-Match', message: 'must be an ETag this API returned, like "3"' }]);
+  if (!match)
+    throw new ValidationFailed([{ field: 'If-Match', message: 'must be an ETag this API returned, like "3"' }]);
   return Number(match[1]);
 }
 
@@ -45,7 +47,9 @@ export function writeContext(request: Request): WriteContext {
 /** The same key with a different method, path or body is a different request. */
 function fingerprint(request: Request): string {
   const body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body ?? null);
-  return createHash('sha256').update(`${request.method} ${request.originalUrl.split('?')[0]}\n${body}`).digest('hex');
+  return createHash('sha256')
+    .update(`${request.method} ${request.originalUrl.split('?')[0]}\n${body}`)
+    .digest('hex');
 }
 
 export function etagOf(version: number): string {

@@ -10,14 +10,55 @@ const DOWNTIME = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
 @Injectable()
 export class Metrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({ name: 'ferry_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
-  readonly httpDuration = new Histogram({ name: 'ferry_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });
-  private readonly appendLatency = new Histogram({ name: 'ferry_event_store_append_seconds', help: 'Event-store append latency (one transaction)', buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [this.registry] });
-  private readonly migrationsByState = new Gauge({ name: 'ferry_migrations', help: 'Migrations by state', labelNames: ['state'], registers: [this.registry] });
-  private readonly migrationDuration = new Histogram({ name: 'ferry_migration_duration_seconds', help: 'Total time of completed migrations', buckets: SECONDS, registers: [this.registry] });
-  private readonly migrationDowntime = new Histogram({ name: 'ferry_migration_downtime_seconds', help: 'Guest pause at switchover of completed migrations', buckets: DOWNTIME, registers: [this.registry] });
-  private readonly queueDepth = new Gauge({ name: 'ferry_queue_jobs', help: 'Jobs in the queue by queue and state', labelNames: ['queue', 'state'], registers: [this.registry] });
-  private readonly conflicts = new Gauge({ name: 'ferry_conflicts', help: 'Conflict-matrix cells with a finding, by code', labelNames: ['code'], registers: [this.registry] });
+  readonly httpRequests = new Counter({
+    name: 'ferry_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'ferry_http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  private readonly appendLatency = new Histogram({
+    name: 'ferry_event_store_append_seconds',
+    help: 'Event-store append latency (one transaction)',
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
+  private readonly migrationsByState = new Gauge({
+    name: 'ferry_migrations',
+    help: 'Migrations by state',
+    labelNames: ['state'],
+    registers: [this.registry],
+  });
+  private readonly migrationDuration = new Histogram({
+    name: 'ferry_migration_duration_seconds',
+    help: 'Total time of completed migrations',
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  private readonly migrationDowntime = new Histogram({
+    name: 'ferry_migration_downtime_seconds',
+    help: 'Guest pause at switchover of completed migrations',
+    buckets: DOWNTIME,
+    registers: [this.registry],
+  });
+  private readonly queueDepth = new Gauge({
+    name: 'ferry_queue_jobs',
+    help: 'Jobs in the queue by queue and state',
+    labelNames: ['queue', 'state'],
+    registers: [this.registry],
+  });
+  private readonly conflicts = new Gauge({
+    name: 'ferry_conflicts',
+    help: 'Conflict-matrix cells with a finding, by code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
 
   constructor(
     @Inject(EventStore) store: EventStore,
@@ -34,7 +75,8 @@ export class Metrics {
     this.migrationsByState.reset();
     this.migrationDuration.reset();
     this.migrationDowntime.reset();
-    for (const state of ['requested', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'rejected']) this.migrationsByState.set({ state }, 0);
+    for (const state of ['requested', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'rejected'])
+      this.migrationsByState.set({ state }, 0);
     for (const m of migrations) {
       this.migrationsByState.inc({ state: m.state });
       if (m.result) {
@@ -43,7 +85,10 @@ export class Metrics {
       }
     }
     this.queueDepth.reset();
-    for (const [name, queue] of [['migrations', this.runtime.migrations], ['hotplugs', this.runtime.hotplugs]] as const) {
+    for (const [name, queue] of [
+      ['migrations', this.runtime.migrations],
+      ['hotplugs', this.runtime.hotplugs],
+    ] as const) {
       const counts = await queue.counts().catch(() => undefined);
       if (counts) for (const [state, n] of Object.entries(counts)) this.queueDepth.set({ queue: name, state }, n);
     }

@@ -20,7 +20,9 @@ export class RequestLog implements NestMiddleware {
     response.on('finish', () => {
       const seconds = (performance.now() - started) / 1000;
       // The route pattern, not the path: /v1/hosts/:id, so label values stay few.
-      const route = (request.route?.path as string | undefined) ? `${request.baseUrl}${request.route.path}` : 'unmatched';
+      const route = (request.route?.path as string | undefined)
+        ? `${request.baseUrl}${request.route.path}`
+        : 'unmatched';
       this.metrics.httpRequests.inc({ method: request.method, route, status: String(response.statusCode) });
       this.metrics.httpDuration.observe({ method: request.method, route }, seconds);
       log('info', 'request', {

@@ -3,13 +3,23 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { notFound } from '@ferry/domain';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
-import { convergencePolicySchema, evacuationsProjection, FleetView, migrationsProjection, OrchestrationRuntime, requestEvacuation } from '@ferry/orchestration';
+import {
+  convergencePolicySchema,
+  evacuationsProjection,
+  FleetView,
+  migrationsProjection,
+  OrchestrationRuntime,
+  requestEvacuation,
+} from '@ferry/orchestration';
 import { parseBody, send, writeContext } from '../http/request.js';
 import type { AppConfig } from '../config.js';
 import { APP_CONFIG } from '../persistence.module.js';
 import { Requires } from '../auth/roles.js';
 
-const evacuateSchema = z.strictObject({ reason: z.string().max(500).optional(), policy: convergencePolicySchema.optional() });
+const evacuateSchema = z.strictObject({
+  reason: z.string().max(500).optional(),
+  policy: convergencePolicySchema.optional(),
+});
 
 @Controller('v1')
 export class EvacuationsController {
@@ -24,10 +34,25 @@ export class EvacuationsController {
   /** Cordons the host and queues a migration for every guest that has a safe destination. */
   @Requires('operator')
   @Post('hosts/:id/evacuate')
-  async evacuate(@Param('id') hostId: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async evacuate(
+    @Param('id') hostId: string,
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const options = parseBody(evacuateSchema, body ?? {});
-    const link = { bandwidth: this.config.linkBandwidth, perStreamCap: this.config.streamBandwidth, maxConcurrent: this.config.limits.outboundPerHost };
-    const outcome = await requestEvacuation(this.store, await this.fleet.snapshot(), hostId, { ...options, link }, writeContext(request));
+    const link = {
+      bandwidth: this.config.linkBandwidth,
+      perStreamCap: this.config.streamBandwidth,
+      maxConcurrent: this.config.limits.outboundPerHost,
+    };
+    const outcome = await requestEvacuation(
+      this.store,
+      await this.fleet.snapshot(),
+      hostId,
+      { ...options, link },
+      writeContext(request),
+    );
     for (const id of outcome.migrationIds) await this.runtime.enqueueMigration(id);
     response.setHeader('Location', `/v1/evacuations/${outcome.id}`);
     return send(response, outcome);
@@ -42,7 +67,13 @@ export class EvacuationsController {
     const byId = new Map(migrations.map((m) => [m.id, m]));
     const moves = evacuation.moves.map((move) => {
       const m = byId.get(move.migrationId);
-      return { ...move, state: m?.state ?? 'unknown', waitingReason: m?.waitingReason ?? null, outcome: m?.outcome ?? null, lastProgress: m?.lastProgress ?? null };
+      return {
+        ...move,
+        state: m?.state ?? 'unknown',
+        waitingReason: m?.waitingReason ?? null,
+        outcome: m?.outcome ?? null,
+        lastProgress: m?.lastProgress ?? null,
+      };
     });
     const count = (...states: string[]) => moves.filter((m) => states.includes(m.state)).length;
     return {

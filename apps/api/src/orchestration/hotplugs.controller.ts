@@ -15,7 +15,11 @@ const requestSchema = z.strictObject({
   /** Run even if the plan is blocked: a rehearsal that records the hypervisor's own error. */
   force: z.boolean().default(false),
 });
-const listQuery = z.strictObject({ state: z.enum(['requested', 'running', 'completed', 'failed', 'rejected']).optional(), guest: z.string().optional(), ...paging });
+const listQuery = z.strictObject({
+  state: z.enum(['requested', 'running', 'completed', 'failed', 'rejected']).optional(),
+  guest: z.string().optional(),
+  ...paging,
+});
 
 @Controller('v1/hotplugs')
 export class HotplugsController {
@@ -40,7 +44,9 @@ export class HotplugsController {
   async list(@Query() query: unknown) {
     const { state, guest, offset, limit } = parseBody(listQuery, query, 'query');
     const docs = await this.projections.documents(hotplugsProjection);
-    const items = docs.filter((h) => (!state || h.state === state) && (!guest || h.guestId === guest)).sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
+    const items = docs
+      .filter((h) => (!state || h.state === state) && (!guest || h.guestId === guest))
+      .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
     return pageOf(items, offset, limit);
   }
 

@@ -4,7 +4,14 @@ import { z } from 'zod';
 import { entityId, notFound } from '@ferry/domain';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import {
-  convergencePolicySchema, FleetView, migrationsProjection, MigrationRepository, migrationView, OrchestrationRuntime, requestMigration, TERMINAL_STATES,
+  convergencePolicySchema,
+  FleetView,
+  migrationsProjection,
+  MigrationRepository,
+  migrationView,
+  OrchestrationRuntime,
+  requestMigration,
+  TERMINAL_STATES,
 } from '@ferry/orchestration';
 import { pageOf, paging } from '../fleet/paging.js';
 import { parseBody, send, writeContext } from '../http/request.js';
@@ -22,7 +29,11 @@ const requestSchema = z.strictObject({
 });
 
 const listQuery = z.strictObject({
-  state: z.string().optional().transform((s) => s?.split(',')).pipe(z.array(z.enum(MIGRATION_STATES)).optional()),
+  state: z
+    .string()
+    .optional()
+    .transform((s) => s?.split(','))
+    .pipe(z.array(z.enum(MIGRATION_STATES)).optional()),
   guest: z.string().optional(),
   host: z.string().optional(),
   evacuation: z.string().optional(),
@@ -80,7 +91,11 @@ export class MigrationsController {
     const ctx = writeContext(request);
     const { state } = await this.repository.load(id);
     if (!state) throw notFound('migration', id);
-    const result = await this.repository.execute(id, { type: 'RequestCancel', by: ctx.metadata.actor ?? 'anonymous' }, ctx.metadata);
+    const result = await this.repository.execute(
+      id,
+      { type: 'RequestCancel', by: ctx.metadata.actor ?? 'anonymous' },
+      ctx.metadata,
+    );
     response.status(TERMINAL_STATES.includes(result.state.state) ? 200 : 202);
     return migrationView(result.state, (await this.repository.load(id)).version);
   }

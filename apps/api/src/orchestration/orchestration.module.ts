@@ -1,4 +1,11 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { EventStore } from '@ferry/event-store';
 import { FleetView, OrchestrationRuntime } from '@ferry/orchestration';
 import { QemuExecutionBackend } from '@ferry/qemu';

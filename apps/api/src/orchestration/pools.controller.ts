@@ -21,16 +21,28 @@ export class PoolsController {
 
   @Put(':pool/migration-policy')
   @Requires('operator')
-  async set(@Param('pool') pool: string, @Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async set(
+    @Param('pool') pool: string,
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     parseBody(poolPolicySchema, body); // validate; the operator's own form is what is stored
     const expected = expectedVersionFrom(request);
-    const { value, version } = await setPoolPolicy(this.store, checkPool(pool), body, writeContext(request).metadata, typeof expected === 'number' ? expected : undefined);
+    const { value, version } = await setPoolPolicy(
+      this.store,
+      checkPool(pool),
+      body,
+      writeContext(request).metadata,
+      typeof expected === 'number' ? expected : undefined,
+    );
     response.setHeader('ETag', etagOf(version));
     return { pool, ...value, version };
   }
 }
 
 function checkPool(pool: string): string {
-  if (!entityId.safeParse(pool).success) throw new ValidationFailed([{ field: 'pool', message: 'must be a pool id of [a-z0-9-]' }]);
+  if (!entityId.safeParse(pool).success)
+    throw new ValidationFailed([{ field: 'pool', message: 'must be a pool id of [a-z0-9-]' }]);
   return pool;
 }

@@ -2,7 +2,14 @@ import { Body, Controller, Get, Inject, Param, Post, Query } from '@nestjs/commo
 import { z } from 'zod';
 import { DEVICE_CLASSES, entityId, pciAddress, RESERVATION_KINDS } from '@ferry/domain';
 import { convergencePolicySchema, effectivePolicy, FleetView, withForecast } from '@ferry/orchestration';
-import { CONFLICT_CODES, planHotplug, planMigration, poolMemoryLayout, rankDestinations, SEVERITIES } from '@ferry/planner';
+import {
+  CONFLICT_CODES,
+  planHotplug,
+  planMigration,
+  poolMemoryLayout,
+  rankDestinations,
+  SEVERITIES,
+} from '@ferry/planner';
 import { parseBody } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
 
@@ -15,10 +22,17 @@ export const hotplugDeviceSchema = z.strictObject({
   transitional: z.boolean().optional(),
 });
 
-export const migrationOptionsSchema = z.strictObject({ postcopy: z.boolean().default(false) }).default({ postcopy: false });
+export const migrationOptionsSchema = z
+  .strictObject({ postcopy: z.boolean().default(false) })
+  .default({ postcopy: false });
 
 const hotplugPlanSchema = z.strictObject({ guestId: entityId, device: hotplugDeviceSchema });
-const migrationPlanSchema = z.strictObject({ guestId: entityId, destinationHostId: entityId, options: migrationOptionsSchema, policy: convergencePolicySchema.optional() });
+const migrationPlanSchema = z.strictObject({
+  guestId: entityId,
+  destinationHostId: entityId,
+  options: migrationOptionsSchema,
+  policy: convergencePolicySchema.optional(),
+});
 const destinationsQuery = z.strictObject({ postcopy: z.enum(['true', 'false']).optional() });
 
 const conflictsQuery = z.strictObject({
@@ -33,10 +47,12 @@ const conflictsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-const cellQuery = z.strictObject({ guest: entityId, host: entityId.optional(), reservation: z.string().max(63).optional() }).refine((q) => !!q.host !== !!q.reservation, {
-  message: 'give either host (a migration cell) or reservation (a hot-plug cell)',
-  path: ['host'],
-});
+const cellQuery = z
+  .strictObject({ guest: entityId, host: entityId.optional(), reservation: z.string().max(63).optional() })
+  .refine((q) => !!q.host !== !!q.reservation, {
+    message: 'give either host (a migration cell) or reservation (a hot-plug cell)',
+    path: ['host'],
+  });
 
 /** Dry runs: no side effects, every conflict at once, and the stream versions they were computed from. */
 @Controller('v1')
@@ -55,7 +71,10 @@ export class PlansController {
   async migration(@Body() body: unknown) {
     const { guestId, destinationHostId, options, policy: own } = parseBody(migrationPlanSchema, body);
     const snapshot = await this.fleet.snapshot();
-    const policy = effectivePolicy(undefined, { ...(options.postcopy ? { onTimeout: 'postcopy' as const } : {}), ...own });
+    const policy = effectivePolicy(undefined, {
+      ...(options.postcopy ? { onTimeout: 'postcopy' as const } : {}),
+      ...own,
+    });
     return withForecast(snapshot, planMigration(snapshot, guestId, destinationHostId, options), policy);
   }
 

@@ -28,16 +28,26 @@ const apply: Command = {
     const file = need(values, 'file', 'FILE', '-f');
     const text = await readInput(ctx, file);
     // YAML is a superset of JSON, and the API keeps YAML's unquoted hex exact: only *.json goes as JSON.
-    const { body } = await ctx.client.request<ApplyAnswer>('POST', '/v1/fleet', file.endsWith('.json') ? { json: parseJson(file, text) } : { yaml: text });
+    const { body } = await ctx.client.request<ApplyAnswer>(
+      'POST',
+      '/v1/fleet',
+      file.endsWith('.json') ? { json: parseJson(file, text) } : { yaml: text },
+    );
     if (ctx.json) {
       ctx.out(JSON.stringify(body, null, 2));
       return EXIT.ok;
     }
     if (body.changed.length) {
-      for (const line of table(['KIND', 'ID', 'EVENTS'], body.changed.map((c) => [c.kind, c.id, summarise(c.events)]))) ctx.out(line);
+      for (const line of table(
+        ['KIND', 'ID', 'EVENTS'],
+        body.changed.map((c) => [c.kind, c.id, summarise(c.events)]),
+      ))
+        ctx.out(line);
       ctx.out();
     }
-    ctx.out(`${body.changed.length} changed, ${body.unchanged} unchanged, ${body.eventsWritten} event${body.eventsWritten === 1 ? '' : 's'} written${typeof body.lastPosition === 'number' ? ` (log at ${body.lastPosition})` : ''}`);
+    ctx.out(
+      `${body.changed.length} changed, ${body.unchanged} unchanged, ${body.eventsWritten} event${body.eventsWritten === 1 ? '' : 's'} written${typeof body.lastPosition === 'number' ? ` (log at ${body.lastPosition})` : ''}`,
+    );
     return EXIT.ok;
   },
 };

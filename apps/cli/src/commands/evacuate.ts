@@ -25,7 +25,11 @@ const evacuate: Command = {
   help: 'With --watch: exit 1 if any move failed, else 2 if some guest was unplaceable, else 0.',
   options: { watch: { type: 'boolean', short: 'w' }, reason: { type: 'string' } },
   async run(ctx, values, [hostId]) {
-    const { body: evacuation } = await ctx.client.request<Evacuation>('POST', `/v1/hosts/${encodeURIComponent(hostId!)}/evacuate`, { json: { reason: str(values, 'reason') } });
+    const { body: evacuation } = await ctx.client.request<Evacuation>(
+      'POST',
+      `/v1/hosts/${encodeURIComponent(hostId!)}/evacuate`,
+      { json: { reason: str(values, 'reason') } },
+    );
     const blocked = evacuation.unplaceable.length > 0 ? EXIT.blocked : EXIT.ok;
     if (!ctx.json) printEvacuation(ctx, evacuation);
     if (values.watch !== true) return ctx.json ? printJson(ctx, evacuation, blocked) : blocked;
@@ -38,15 +42,22 @@ const evacuate: Command = {
 };
 
 function printEvacuation(ctx: Ctx, e: Evacuation): void {
-  ctx.out(`evacuation ${e.id} of ${e.hostId}: ${e.moves.length} move${e.moves.length === 1 ? '' : 's'}, ${e.unplaceable.length} unplaceable`);
+  ctx.out(
+    `evacuation ${e.id} of ${e.hostId}: ${e.moves.length} move${e.moves.length === 1 ? '' : 's'}, ${e.unplaceable.length} unplaceable`,
+  );
   if (e.moves.length) {
     ctx.out();
-    for (const line of table(['GUEST', 'DESTINATION', 'MIGRATION'], e.moves.map((m): Cell[] => [m.guestId, m.destinationHostId, m.migrationId]))) ctx.out(line);
+    for (const line of table(
+      ['GUEST', 'DESTINATION', 'MIGRATION'],
+      e.moves.map((m): Cell[] => [m.guestId, m.destinationHostId, m.migrationId]),
+    ))
+      ctx.out(line);
   }
   for (const u of e.unplaceable) {
     ctx.out();
     ctx.out(`${ctx.style.red('unplaceable')}: ${u.guestId}`);
-    for (const line of conflictLines(ctx.style, u.conflicts ?? [], ctx.io.tty ? ctx.io.columns : undefined)) ctx.out(`  ${line}`);
+    for (const line of conflictLines(ctx.style, u.conflicts ?? [], ctx.io.tty ? ctx.io.columns : undefined))
+      ctx.out(`  ${line}`);
   }
 }
 
@@ -56,7 +67,10 @@ async function watchEvacuation(ctx: Ctx, evacuation: Evacuation): Promise<Evacua
   const seen = new Map<string, string>();
   const signal = ctx.io.interrupt;
   for (;;) {
-    const { body } = await ctx.client.request<Evacuation>('GET', `/v1/evacuations/${encodeURIComponent(evacuation.id)}`);
+    const { body } = await ctx.client.request<Evacuation>(
+      'GET',
+      `/v1/evacuations/${encodeURIComponent(evacuation.id)}`,
+    );
     for (const m of body.moves) {
       if (m.state && seen.get(m.guestId) !== m.state) {
         seen.set(m.guestId, m.state);
@@ -64,7 +78,9 @@ async function watchEvacuation(ctx: Ctx, evacuation: Evacuation): Promise<Evacua
       }
     }
     if (body.done ?? body.moves.every((m) => m.state !== undefined && TERMINAL[m.state] !== undefined)) {
-      say(`evacuation ${evacuation.id}: ${body.moves.filter((m) => m.state === 'completed').length}/${body.moves.length} completed, ${body.moves.filter((m) => m.state !== 'completed').length} not`);
+      say(
+        `evacuation ${evacuation.id}: ${body.moves.filter((m) => m.state === 'completed').length}/${body.moves.length} completed, ${body.moves.filter((m) => m.state !== 'completed').length} not`,
+      );
       return body;
     }
     if (signal?.aborted) break;

@@ -12,13 +12,18 @@ interface StoredEvent {
   recordedAt: string;
 }
 
-const matches = (prefixes: string[] | undefined, e: StoredEvent) => !prefixes || prefixes.some((p) => e.streamId.startsWith(p));
+const matches = (prefixes: string[] | undefined, e: StoredEvent) =>
+  !prefixes || prefixes.some((p) => e.streamId.startsWith(p));
 const row = (e: StoredEvent): Cell[] => [e.position, e.recordedAt, e.streamId, e.type, e.metadata?.actor];
 const HEADERS = ['POSITION', 'RECORDED', 'STREAM', 'TYPE', 'ACTOR'];
 const WIDTHS = [8, 24, 28, 28];
 
 /** A streamed row cannot be aligned against rows still to come: fixed widths instead. */
-const fixedRow = (cells: Cell[]) => cells.map((c, i) => (i < WIDTHS.length ? String(c ?? '-').padEnd(WIDTHS[i]!) : String(c ?? '-'))).join('  ').trimEnd();
+const fixedRow = (cells: Cell[]) =>
+  cells
+    .map((c, i) => (i < WIDTHS.length ? String(c ?? '-').padEnd(WIDTHS[i]!) : String(c ?? '-')))
+    .join('  ')
+    .trimEnd();
 
 const events: Command = {
   name: 'events',
@@ -27,16 +32,26 @@ const events: Command = {
   help: `Without --follow: the events after --after (default 0), at most --limit of them (default: all).
 With --follow: from --after if given, else only new events; --json prints one JSON event per line.
 --streams keeps streams whose id starts with one of the prefixes (host-, guest-vm-1, migration-).`,
-  options: { after: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, streams: { type: 'string' } },
+  options: {
+    after: { type: 'string' },
+    limit: { type: 'string' },
+    follow: { type: 'boolean', short: 'f' },
+    streams: { type: 'string' },
+  },
   async run(ctx, values) {
     const after = intOption(values, 'after');
     const limit = intOption(values, 'limit');
-    const prefixes = str(values, 'streams')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const prefixes = str(values, 'streams')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (values.follow === true) return follow(ctx, after, prefixes);
     const found: StoredEvent[] = [];
     let cursor = after ?? 0;
     while (limit === undefined || found.length < limit) {
-      const { body } = await ctx.client.request<{ events: StoredEvent[]; next: number }>('GET', '/v1/events', { query: { after: cursor, limit: 1000 } });
+      const { body } = await ctx.client.request<{ events: StoredEvent[]; next: number }>('GET', '/v1/events', {
+        query: { after: cursor, limit: 1000 },
+      });
       found.push(...body.events.filter((e) => matches(prefixes, e)));
       if (body.events.length === 0 || body.next === cursor) break;
       cursor = body.next;

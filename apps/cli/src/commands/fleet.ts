@@ -5,10 +5,16 @@ import { bytes, fields, size, table, type Cell } from '../format.js';
 type Json = Record<string, any>;
 
 /** Every page of a list endpoint, as one `{items, total}` document. */
-async function listAll(ctx: Ctx, path: string, query: Record<string, string | undefined>): Promise<{ items: Json[]; total: number }> {
+async function listAll(
+  ctx: Ctx,
+  path: string,
+  query: Record<string, string | undefined>,
+): Promise<{ items: Json[]; total: number }> {
   const items: Json[] = [];
   for (let offset = 0; ; offset += 1000) {
-    const { body } = await ctx.client.request<{ items: Json[]; total: number }>('GET', path, { query: { ...query, offset, limit: 1000 } });
+    const { body } = await ctx.client.request<{ items: Json[]; total: number }>('GET', path, {
+      query: { ...query, offset, limit: 1000 },
+    });
     items.push(...body.items);
     if (body.items.length < 1000 || items.length >= body.total) return { items, total: body.total };
   }
@@ -31,8 +37,16 @@ const hostsLs: Command = {
     const list = await listAll(ctx, '/v1/hosts', { pool: str(values, 'pool'), arch: str(values, 'arch') });
     if (ctx.json) return printJson(ctx, list);
     const rows = list.items.map((h): Cell[] => [
-      h.id, h.pool, h.arch, h.cpuVendor, size(h.memory), h.kernel, h.iommu?.model,
-      h.groups?.length ?? 0, (h.groups ?? []).reduce((n: number, g: Json) => n + (g.devices?.length ?? 0), 0), hostState(h),
+      h.id,
+      h.pool,
+      h.arch,
+      h.cpuVendor,
+      size(h.memory),
+      h.kernel,
+      h.iommu?.model,
+      h.groups?.length ?? 0,
+      (h.groups ?? []).reduce((n: number, g: Json) => n + (g.devices?.length ?? 0), 0),
+      hostState(h),
     ]);
     print(ctx, table(['ID', 'POOL', 'ARCH', 'CPU', 'MEMORY', 'KERNEL', 'IOMMU', 'GROUPS', 'DEVICES', 'STATE'], rows));
     return EXIT.ok;
@@ -47,24 +61,51 @@ const hostsShow: Command = {
     const { body: h } = await ctx.client.request<Json>('GET', `/v1/hosts/${encodeURIComponent(id!)}`);
     if (ctx.json) return printJson(ctx, h);
     const iommu = h.iommu ?? {};
-    print(ctx, fields([
-      ['id', h.id],
-      ['pool', h.pool],
-      ['arch', `${h.arch} (${h.cpuVendor})`],
-      ['memory', size(h.memory)],
-      ['kernel', h.kernel],
-      ['qemu', h.qemuVersion],
-      ['iommu', [iommu.model, iommu.addressWidthBits && `${iommu.addressWidthBits}-bit`, iommu.interruptRemapping === false ? 'no interrupt remapping' : iommu.interruptRemapping && 'interrupt remapping', iommu.allowUnsafeInterrupts && 'unsafe interrupts allowed', iommu.kvm && `kvm ${iommu.kvm}`].filter(Boolean).join(', ')],
-      ['vfio backends', (iommu.vfioBackends ?? []).join(', ')],
-      ['bridge windows', (h.bridgeWindows ?? []).map(range).join(', ')],
-      ['state', hostState(h)],
-      ['version', h.version],
-    ]));
+    print(
+      ctx,
+      fields([
+        ['id', h.id],
+        ['pool', h.pool],
+        ['arch', `${h.arch} (${h.cpuVendor})`],
+        ['memory', size(h.memory)],
+        ['kernel', h.kernel],
+        ['qemu', h.qemuVersion],
+        [
+          'iommu',
+          [
+            iommu.model,
+            iommu.addressWidthBits && `${iommu.addressWidthBits}-bit`,
+            iommu.interruptRemapping === false
+              ? 'no interrupt remapping'
+              : iommu.interruptRemapping && 'interrupt remapping',
+            iommu.allowUnsafeInterrupts && 'unsafe interrupts allowed',
+            iommu.kvm && `kvm ${iommu.kvm}`,
+          ]
+            .filter(Boolean)
+            .join(', '),
+        ],
+        ['vfio backends', (iommu.vfioBackends ?? []).join(', ')],
+        ['bridge windows', (h.bridgeWindows ?? []).map(range).join(', ')],
+        ['state', hostState(h)],
+        ['version', h.version],
+      ]),
+    );
     const rows: Cell[][] = [];
     for (const g of h.groups ?? []) {
-      const regions = (g.reservedRegions ?? []).map((r: Json) => `${r.type} ${range(r as { start: string; end: string })}`).join(', ');
+      const regions = (g.reservedRegions ?? [])
+        .map((r: Json) => `${r.type} ${range(r as { start: string; end: string })}`)
+        .join(', ');
       const devices: Json[] = g.devices?.length ? g.devices : [{}];
-      devices.forEach((d, i) => rows.push([i === 0 ? g.id : '', d.address, d.vendor && `${String(d.vendor).replace(/^0x/, '')}:${String(d.device ?? '').replace(/^0x/, '')}`, d.class, d.driver, i === 0 ? regions : '']));
+      devices.forEach((d, i) =>
+        rows.push([
+          i === 0 ? g.id : '',
+          d.address,
+          d.vendor && `${String(d.vendor).replace(/^0x/, '')}:${String(d.device ?? '').replace(/^0x/, '')}`,
+          d.class,
+          d.driver,
+          i === 0 ? regions : '',
+        ]),
+      );
     }
     ctx.out();
     if (rows.length) print(ctx, table(['GROUP', 'DEVICE', 'ID', 'CLASS', 'DRIVER', 'RESERVED REGIONS'], rows));
@@ -81,7 +122,16 @@ const guestsLs: Command = {
   async run(ctx, values) {
     const list = await listAll(ctx, '/v1/guests', { host: str(values, 'host'), machine: str(values, 'machine') });
     if (ctx.json) return printJson(ctx, list);
-    const rows = list.items.map((g): Cell[] => [g.id, g.host, g.machine, g.cpuVendor, size(g.memory?.ram), g.viommu, g.devices?.length ?? 0, g.hotplugReservations?.length ?? 0]);
+    const rows = list.items.map((g): Cell[] => [
+      g.id,
+      g.host,
+      g.machine,
+      g.cpuVendor,
+      size(g.memory?.ram),
+      g.viommu,
+      g.devices?.length ?? 0,
+      g.hotplugReservations?.length ?? 0,
+    ]);
     print(ctx, table(['ID', 'HOST', 'MACHINE', 'CPU', 'RAM', 'VIOMMU', 'DEVICES', 'RESERVATIONS'], rows));
     return EXIT.ok;
   },
@@ -94,33 +144,84 @@ const guestsShow: Command = {
   options: { 'as-of': { type: 'string' } },
   usage: '[--as-of POSITION]',
   async run(ctx, values: Values, [id]) {
-    const { body: g } = await ctx.client.request<Json>('GET', `/v1/guests/${encodeURIComponent(id!)}`, { query: { asOf: str(values, 'as-of') } });
+    const { body: g } = await ctx.client.request<Json>('GET', `/v1/guests/${encodeURIComponent(id!)}`, {
+      query: { asOf: str(values, 'as-of') },
+    });
     if (ctx.json) return printJson(ctx, g);
     const os = g.guestOs ?? {};
-    print(ctx, fields([
-      ['id', g.id],
-      ['host', g.host],
-      ['machine', g.machine],
-      ['cpu vendor', g.cpuVendor],
-      ['memory', `${size(g.memory?.ram)}${g.memory?.max ? ` (max ${size(g.memory.max)}, ${g.memory.slots ?? 0} slots)` : ''}`],
-      ['phys bits', g.physBits],
-      ['viommu', g.viommu],
-      ['guest os', [`confidential ${os.confidential ?? 'none'}`, os.acksAccessPlatform === false && 'does not ack ACCESS_PLATFORM', os.xen && 'xen', os.nestedDriversInGuest && 'nested drivers in guest'].filter(Boolean).join(', ')],
-      ['version', g.version],
-    ]));
+    print(
+      ctx,
+      fields([
+        ['id', g.id],
+        ['host', g.host],
+        ['machine', g.machine],
+        ['cpu vendor', g.cpuVendor],
+        [
+          'memory',
+          `${size(g.memory?.ram)}${g.memory?.max ? ` (max ${size(g.memory.max)}, ${g.memory.slots ?? 0} slots)` : ''}`,
+        ],
+        ['phys bits', g.physBits],
+        ['viommu', g.viommu],
+        [
+          'guest os',
+          [
+            `confidential ${os.confidential ?? 'none'}`,
+            os.acksAccessPlatform === false && 'does not ack ACCESS_PLATFORM',
+            os.xen && 'xen',
+            os.nestedDriversInGuest && 'nested drivers in guest',
+          ]
+            .filter(Boolean)
+            .join(', '),
+        ],
+        ['version', g.version],
+      ]),
+    );
     if (g.devices?.length) {
       ctx.out();
-      const policy = (d: Json) => (d.effectiveIommuPlatform ? `${d.effectiveIommuPlatform.value ? 'on' : 'off'} (${d.effectiveIommuPlatform.source}${d.effectiveIommuPlatform.rule ? ` ${d.effectiveIommuPlatform.rule}` : ''})` : '');
-      print(ctx, table(['DEVICE', 'KIND', 'HOST DEVICE', 'IOMMU PLATFORM'], g.devices.map((d: Json): Cell[] => [d.id, d.kind, d.hostDevice, policy(d)])));
+      const policy = (d: Json) =>
+        d.effectiveIommuPlatform
+          ? `${d.effectiveIommuPlatform.value ? 'on' : 'off'} (${d.effectiveIommuPlatform.source}${d.effectiveIommuPlatform.rule ? ` ${d.effectiveIommuPlatform.rule}` : ''})`
+          : '';
+      print(
+        ctx,
+        table(
+          ['DEVICE', 'KIND', 'HOST DEVICE', 'IOMMU PLATFORM'],
+          g.devices.map((d: Json): Cell[] => [d.id, d.kind, d.hostDevice, policy(d)]),
+        ),
+      );
     }
     if (g.hotplugReservations?.length) {
       ctx.out();
-      print(ctx, table(['RESERVATION', 'KIND', 'CLASS', 'HOST DEVICE', 'SIZE'], g.hotplugReservations.map((r: Json): Cell[] => [r.id, r.kind, r.deviceClass, r.hostDevice, r.size && size(r.size)])));
+      print(
+        ctx,
+        table(
+          ['RESERVATION', 'KIND', 'CLASS', 'HOST DEVICE', 'SIZE'],
+          g.hotplugReservations.map((r: Json): Cell[] => [
+            r.id,
+            r.kind,
+            r.deviceClass,
+            r.hostDevice,
+            r.size && size(r.size),
+          ]),
+        ),
+      );
     }
     if (g.memoryMap?.length) {
       ctx.out();
       ctx.out(`memory map (${g.memoryMapSource ?? 'derived'}):`);
-      print(ctx, table(['START', 'END', 'SIZE', 'KIND', 'LABEL'], g.memoryMap.map((r: Json): Cell[] => [r.start, r.end, bytes(BigInt(r.end) - BigInt(r.start) + 1n), r.kind, r.label])));
+      print(
+        ctx,
+        table(
+          ['START', 'END', 'SIZE', 'KIND', 'LABEL'],
+          g.memoryMap.map((r: Json): Cell[] => [
+            r.start,
+            r.end,
+            bytes(BigInt(r.end) - BigInt(r.start) + 1n),
+            r.kind,
+            r.label,
+          ]),
+        ),
+      );
     }
     return EXIT.ok;
   },

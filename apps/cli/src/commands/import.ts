@@ -48,7 +48,8 @@ the host's (host-passthrough, host-model, qemu64 …): the guest's memory layout
   async run(ctx, values, [file]) {
     const host = need(values, 'host', 'HOST');
     const vendor = str(values, 'host-cpu-vendor');
-    if (vendor !== undefined && !CPU_VENDORS.includes(vendor)) throw new UsageError(`--host-cpu-vendor must be one of ${CPU_VENDORS.join(', ')}`);
+    if (vendor !== undefined && !CPU_VENDORS.includes(vendor))
+      throw new UsageError(`--host-cpu-vendor must be one of ${CPU_VENDORS.join(', ')}`);
     const xml = await readInput(ctx, file!);
     const { importLibvirtDomain } = await import('@ferry/importers');
     const result = importLibvirtDomain(xml, { host, hostCpuVendor: vendor as 'intel' | undefined });
@@ -71,7 +72,12 @@ function printDocument(ctx: Ctx, document: unknown): void {
 function printProblems(ctx: Ctx, problems: readonly Problem[]): void {
   for (const p of problems) {
     const where = [p.file ?? p.path, p.line !== undefined ? `line ${p.line}` : undefined].filter(Boolean).join(', ');
-    const label = p.severity === 'error' ? ctx.style.red(p.severity) : p.severity === 'warning' ? ctx.style.yellow(p.severity) : p.severity;
+    const label =
+      p.severity === 'error'
+        ? ctx.style.red(p.severity)
+        : p.severity === 'warning'
+          ? ctx.style.yellow(p.severity)
+          : p.severity;
     ctx.err(`${label}: ${where ? `${where}: ` : ''}${p.message}`);
   }
 }
@@ -94,9 +100,13 @@ function missingIommu(root: string, host: { iommu?: { model?: string }; groups?:
     '  The host can still be recorded (iommu.model: none); Ferry plans will block assigning or hot-plugging VFIO devices on it.',
   ];
   if (/^flags\s*:.*\bhypervisor\b/m.test(read('proc/cpuinfo'))) {
-    lines.push('  This is a virtual machine (cpuinfo has the "hypervisor" flag): it has IOMMU groups only if its hypervisor gives it a vIOMMU.');
+    lines.push(
+      '  This is a virtual machine (cpuinfo has the "hypervisor" flag): it has IOMMU groups only if its hypervisor gives it a vIOMMU.',
+    );
   } else if (!/\b(intel_iommu=on|iommu=pt|iommu\.passthrough)/.test(read('proc/cmdline'))) {
-    lines.push('  To enable it: turn on VT-d / AMD-Vi / SMMU in the firmware; on Intel, also boot with intel_iommu=on.');
+    lines.push(
+      '  To enable it: turn on VT-d / AMD-Vi / SMMU in the firmware; on Intel, also boot with intel_iommu=on.',
+    );
   }
   return lines;
 }
@@ -107,8 +117,12 @@ async function schemaProblems(ctx: Ctx, kind: 'host' | 'guest', value: unknown):
   const result = (kind === 'host' ? hostSchema : guestSchema).safeParse(value);
   if (result.success) return false;
   ctx.err(`ferry: this ${kind} would not pass the fleet schema; fix these fields before applying:`);
-  for (const issue of result.error.issues) ctx.err(`  ${kind}s[0]${issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('')}: ${issue.message}`);
-  if (kind === 'guest' && (value as { cpuVendor?: string }).cpuVendor === undefined) ctx.err('  the vCPU follows the host: give the host\'s vendor with --host-cpu-vendor intel|amd|arm|ibm');
+  for (const issue of result.error.issues)
+    ctx.err(
+      `  ${kind}s[0]${issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('')}: ${issue.message}`,
+    );
+  if (kind === 'guest' && (value as { cpuVendor?: string }).cpuVendor === undefined)
+    ctx.err("  the vCPU follows the host: give the host's vendor with --host-cpu-vendor intel|amd|arm|ibm");
   return true;
 }
 

@@ -27,8 +27,18 @@ interface StoredEvent {
 }
 
 /** A migration's final states and the exit code each one means. */
-export const TERMINAL: Record<string, number> = { completed: EXIT.ok, failed: EXIT.failed, cancelled: EXIT.failed, rejected: EXIT.blocked };
-const ENDING_EVENTS: Record<string, string> = { MigrationCompleted: 'completed', MigrationFailed: 'failed', MigrationCancelled: 'cancelled', MigrationRejected: 'rejected' };
+export const TERMINAL: Record<string, number> = {
+  completed: EXIT.ok,
+  failed: EXIT.failed,
+  cancelled: EXIT.failed,
+  rejected: EXIT.blocked,
+};
+const ENDING_EVENTS: Record<string, string> = {
+  MigrationCompleted: 'completed',
+  MigrationFailed: 'failed',
+  MigrationCancelled: 'cancelled',
+  MigrationRejected: 'rejected',
+};
 export const INTERRUPTED = 130;
 
 const migrationPath = (id: string) => `/v1/migrations/${encodeURIComponent(id)}`;
@@ -38,13 +48,17 @@ function describeEvent(printer: ProgressPrinter, ctx: Ctx, event: StoredEvent): 
   const d = event.data ?? {};
   switch (event.type) {
     case 'MigrationRequested':
-      printer.line(`requested: ${d.guestId} ${d.sourceHostId} → ${d.destinationHostId}${d.policy?.downtimeLimitMs ? ` (downtime limit ${d.policy.downtimeLimitMs} ms)` : ''}`);
+      printer.line(
+        `requested: ${d.guestId} ${d.sourceHostId} → ${d.destinationHostId}${d.policy?.downtimeLimitMs ? ` (downtime limit ${d.policy.downtimeLimitMs} ms)` : ''}`,
+      );
       break;
     case 'MigrationWaiting':
       printer.line(`waiting: ${d.reason}`);
       break;
     case 'MigrationReplanned':
-      printer.line(`re-planned: ${d.plan?.verdict ?? '?'}${d.stale ? ' (the fleet changed since it was requested)' : ''}`);
+      printer.line(
+        `re-planned: ${d.plan?.verdict ?? '?'}${d.stale ? ' (the fleet changed since it was requested)' : ''}`,
+      );
       break;
     case 'MigrationStarted':
       printer.line(`started${d.attempt ? ` (attempt ${d.attempt}${d.worker ? ` on ${d.worker}` : ''})` : ''}`);
@@ -53,7 +67,9 @@ function describeEvent(printer: ProgressPrinter, ctx: Ctx, event: StoredEvent): 
       printer.progress(d as Progress);
       break;
     case 'MigrationPolicyAdjusted':
-      printer.line(`policy: ${[d.downtimeLimitMs !== undefined && `downtime limit ${d.downtimeLimitMs} ms`, d.postcopy && 'switching to post-copy'].filter(Boolean).join(', ')}${d.reason ? ` (${d.reason})` : ''}`);
+      printer.line(
+        `policy: ${[d.downtimeLimitMs !== undefined && `downtime limit ${d.downtimeLimitMs} ms`, d.postcopy && 'switching to post-copy'].filter(Boolean).join(', ')}${d.reason ? ` (${d.reason})` : ''}`,
+      );
       break;
     case 'MigrationSwitchedOver':
       printer.line(`switched over (${d.mode}) at ${duration(d.elapsedMs)}`);
@@ -62,7 +78,9 @@ function describeEvent(printer: ProgressPrinter, ctx: Ctx, event: StoredEvent): 
       printer.line(`cancel requested${d.by ? ` by ${d.by}` : ''}`);
       break;
     case 'MigrationCompleted':
-      printer.line(`completed in ${duration(d.totalTimeMs)}: downtime ${duration(d.downtimeMs)}, ${bytes(d.transferredBytes)} transferred in ${d.iterations} iteration${d.iterations === 1 ? '' : 's'}${d.mode ? ` (${d.mode})` : ''}`);
+      printer.line(
+        `completed in ${duration(d.totalTimeMs)}: downtime ${duration(d.downtimeMs)}, ${bytes(d.transferredBytes)} transferred in ${d.iterations} iteration${d.iterations === 1 ? '' : 's'}${d.mode ? ` (${d.mode})` : ''}`,
+      );
       break;
     case 'MigrationFailed':
       printer.line(ctx.style.red(`failed: ${d.reason}`));
@@ -90,12 +108,15 @@ export async function watchMigration(ctx: Ctx, id: string): Promise<number> {
   let final: string | undefined;
   try {
     // What already happened (a fast migration may be over before we listen), then the live stream from there.
-    const { body } = await ctx.client.request<{ events: StoredEvent[] }>('GET', `/v1/streams/${encodeURIComponent(streamId)}`);
+    const { body } = await ctx.client.request<{ events: StoredEvent[] }>(
+      'GET',
+      `/v1/streams/${encodeURIComponent(streamId)}`,
+    );
     for (const event of body.events) {
       cursor = Math.max(cursor, event.position);
       final ??= describeEvent(printer, ctx, event);
     }
-    for (let failures = 0; final === undefined && !signal.aborted; ) {
+    for (let failures = 0; final === undefined && !signal.aborted;) {
       try {
         for await (const message of ctx.client.stream('/v1/stream', { after: cursor, streams: streamId }, signal)) {
           const event = JSON.parse(message.data) as StoredEvent;
@@ -114,8 +135,7 @@ export async function watchMigration(ctx: Ctx, id: string): Promise<number> {
         if (TERMINAL[migration.state] !== undefined) {
           final = migration.state;
           printer.line(`${final}${typeof migration.outcome === 'string' ? `: ${migration.outcome}` : ''}`);
-        }
-        else await sleep(500 * Math.min(failures + 1, 4), undefined, { signal }).catch(() => undefined);
+        } else await sleep(500 * Math.min(failures + 1, 4), undefined, { signal }).catch(() => undefined);
       }
     }
   } finally {
@@ -123,7 +143,9 @@ export async function watchMigration(ctx: Ctx, id: string): Promise<number> {
     printer.end();
   }
   if (final === undefined) {
-    ctx.err(`stopped watching; migration ${id} goes on (ferry migration show ${id} --watch, ferry migration cancel ${id})`);
+    ctx.err(
+      `stopped watching; migration ${id} goes on (ferry migration show ${id} --watch, ferry migration cancel ${id})`,
+    );
     return INTERRUPTED;
   }
   if (ctx.json) printJson(ctx, (await ctx.client.request<Migration>('GET', migrationPath(id))).body);
@@ -149,12 +171,21 @@ const migrate: Command = {
 With --watch the exit code is the migration's: 0 completed, 1 failed or cancelled, 2 rejected on re-plan.
 Ctrl-C stops watching; the migration goes on.`,
   options: {
-    to: { type: 'string' }, watch: { type: 'boolean', short: 'w' }, postcopy: { type: 'boolean' },
-    'downtime-limit': { type: 'string' }, 'max-bandwidth': { type: 'string' }, 'no-auto-converge': { type: 'boolean' },
+    to: { type: 'string' },
+    watch: { type: 'boolean', short: 'w' },
+    postcopy: { type: 'boolean' },
+    'downtime-limit': { type: 'string' },
+    'max-bandwidth': { type: 'string' },
+    'no-auto-converge': { type: 'boolean' },
   },
   async run(ctx, values, [guestId]) {
     const destinationHostId = need(values, 'to', 'HOST');
-    const request = { guestId, destinationHostId, policy: policyOf(values), options: values.postcopy === true ? { postcopy: true } : undefined };
+    const request = {
+      guestId,
+      destinationHostId,
+      policy: policyOf(values),
+      options: values.postcopy === true ? { postcopy: true } : undefined,
+    };
     let migration: Migration;
     try {
       migration = (await ctx.client.request<Migration>('POST', '/v1/migrations', { json: request })).body;
@@ -162,7 +193,10 @@ Ctrl-C stops watching; the migration goes on.`,
       if (!(error instanceof ApiError) || error.status !== 409 || error.body.error !== 'migration_blocked') throw error;
       if (ctx.json) return printJson(ctx, error.body, EXIT.blocked);
       ctx.err(`ferry: ${error.body.message}`);
-      return printPlan(ctx, `migrate ${guestId} → ${destinationHostId}`, { verdict: 'blocked', conflicts: (error.body.conflicts ?? []) as Conflict[] });
+      return printPlan(ctx, `migrate ${guestId} → ${destinationHostId}`, {
+        verdict: 'blocked',
+        conflicts: (error.body.conflicts ?? []) as Conflict[],
+      });
     }
     if (values.watch !== true) {
       if (ctx.json) return printJson(ctx, migration);
@@ -192,8 +226,12 @@ const migrationShow: Command = {
       ['state', m.state],
       ['waiting for', m.waitingReason],
       ['progress', m.lastProgress ? progressText(m.lastProgress).trim() : null],
-      ['outcome', typeof m.outcome === 'string' || !m.outcome ? (m.outcome as string | null) : JSON.stringify(m.outcome)],
-    ])) ctx.out(line);
+      [
+        'outcome',
+        typeof m.outcome === 'string' || !m.outcome ? (m.outcome as string | null) : JSON.stringify(m.outcome),
+      ],
+    ]))
+      ctx.out(line);
     return EXIT.ok;
   },
 };

@@ -25,15 +25,25 @@ const planMigrate: Command = {
   options: { to: { type: 'string' }, postcopy: { type: 'boolean' } },
   async run(ctx, values, [guestId]) {
     const destinationHostId = need(values, 'to', 'HOST');
-    const { body } = await ctx.client.request<Plan>('POST', '/v1/plans/migration', { json: { guestId, destinationHostId, options: { postcopy: values.postcopy === true } } });
+    const { body } = await ctx.client.request<Plan>('POST', '/v1/plans/migration', {
+      json: { guestId, destinationHostId, options: { postcopy: values.postcopy === true } },
+    });
     if (ctx.json) return printJson(ctx, body, body.verdict === 'blocked' ? EXIT.blocked : EXIT.ok);
     return printPlan(ctx, `migrate ${guestId} → ${destinationHostId}`, body);
   },
 };
 
 const DEVICE_KEYS: Record<string, string> = {
-  id: 'id', kind: 'kind', hostdevice: 'hostDevice', 'host-device': 'hostDevice', deviceclass: 'deviceClass', 'device-class': 'deviceClass',
-  class: 'deviceClass', iommuplatform: 'iommuPlatform', 'iommu-platform': 'iommuPlatform', transitional: 'transitional',
+  id: 'id',
+  kind: 'kind',
+  hostdevice: 'hostDevice',
+  'host-device': 'hostDevice',
+  deviceclass: 'deviceClass',
+  'device-class': 'deviceClass',
+  class: 'deviceClass',
+  iommuplatform: 'iommuPlatform',
+  'iommu-platform': 'iommuPlatform',
+  transitional: 'transitional',
 };
 const BOOLEAN_KEYS = ['iommuPlatform', 'transitional'];
 
@@ -42,7 +52,10 @@ export function parseDevice(values: Values): Record<string, string | boolean> {
   const device: Record<string, string | boolean> = {};
   const set = (rawKey: string, raw: string) => {
     const key = DEVICE_KEYS[rawKey.toLowerCase()];
-    if (!key) throw new UsageError(`unknown device field "${rawKey}" (use kind, hostDevice, deviceClass, iommuPlatform, transitional, id)`);
+    if (!key)
+      throw new UsageError(
+        `unknown device field "${rawKey}" (use kind, hostDevice, deviceClass, iommuPlatform, transitional, id)`,
+      );
     if (!BOOLEAN_KEYS.includes(key)) device[key] = raw;
     else if (/^(true|on|yes)$/i.test(raw)) device[key] = true;
     else if (/^(false|off|no)$/i.test(raw)) device[key] = false;
@@ -51,7 +64,10 @@ export function parseDevice(values: Values): Record<string, string | boolean> {
   const spec = str(values, 'device');
   for (const part of spec ? spec.split(',').filter(Boolean) : []) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--device takes key=value pairs separated by commas, like kind=vfio,hostDevice=0000:81:00.0`);
+    if (eq <= 0)
+      throw new UsageError(
+        `--device takes key=value pairs separated by commas, like kind=vfio,hostDevice=0000:81:00.0`,
+      );
     set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
   }
   for (const flag of ['kind', 'host-device', 'device-class', 'device-id']) {
@@ -68,12 +84,19 @@ export function parseDevice(values: Values): Record<string, string | boolean> {
 const planHotplug: Command = {
   name: 'plan hotplug',
   args: ['GUEST'],
-  usage: '--device kind=vfio,hostDevice=0000:81:00.0 | --kind KIND [--host-device PCI] [--device-class CLASS] [--iommu-platform|--no-iommu-platform] [--transitional]',
-  summary: "check a device hot-plug into a guest where it runs now (exit 2 when blocked)",
+  usage:
+    '--device kind=vfio,hostDevice=0000:81:00.0 | --kind KIND [--host-device PCI] [--device-class CLASS] [--iommu-platform|--no-iommu-platform] [--transitional]',
+  summary: 'check a device hot-plug into a guest where it runs now (exit 2 when blocked)',
   help: 'Device fields: kind (vfio, virtio-net, …), hostDevice (a PCI address), deviceClass (network, storage, gpu, accelerator, other), iommuPlatform, transitional, id.',
   options: {
-    device: { type: 'string' }, kind: { type: 'string' }, 'host-device': { type: 'string' }, 'device-class': { type: 'string' }, 'device-id': { type: 'string' },
-    'iommu-platform': { type: 'boolean' }, 'no-iommu-platform': { type: 'boolean' }, transitional: { type: 'boolean' },
+    device: { type: 'string' },
+    kind: { type: 'string' },
+    'host-device': { type: 'string' },
+    'device-class': { type: 'string' },
+    'device-id': { type: 'string' },
+    'iommu-platform': { type: 'boolean' },
+    'no-iommu-platform': { type: 'boolean' },
+    transitional: { type: 'boolean' },
   },
   async run(ctx, values, [guestId]) {
     const device = parseDevice(values);
@@ -85,7 +108,14 @@ const planHotplug: Command = {
 };
 
 interface Destinations {
-  destinations: Array<{ rank: number; host: { id: string }; pool: string | null; verdict: Plan['verdict']; freeMemory: string; conflicts: Conflict[] }>;
+  destinations: Array<{
+    rank: number;
+    host: { id: string };
+    pool: string | null;
+    verdict: Plan['verdict'];
+    freeMemory: string;
+    conflicts: Conflict[];
+  }>;
   excluded: Array<{ host: { id: string }; reason: string }>;
 }
 
@@ -96,17 +126,34 @@ const destinations: Command = {
   summary: 'rank the hosts a guest could migrate to (exit 2 when none is usable)',
   options: { postcopy: { type: 'boolean' } },
   async run(ctx, values, [guestId]) {
-    const { body } = await ctx.client.request<Destinations>('GET', `/v1/guests/${encodeURIComponent(guestId!)}/destinations`, { query: { postcopy: values.postcopy === true ? 'true' : undefined } });
+    const { body } = await ctx.client.request<Destinations>(
+      'GET',
+      `/v1/guests/${encodeURIComponent(guestId!)}/destinations`,
+      { query: { postcopy: values.postcopy === true ? 'true' : undefined } },
+    );
     const usable = body.destinations.some((d) => d.verdict !== 'blocked');
     if (ctx.json) return printJson(ctx, body, usable ? EXIT.ok : EXIT.blocked);
-    const rows = body.destinations.map((d): Cell[] => [d.rank, d.host.id, d.pool, verdict(ctx.style, d.verdict), size(d.freeMemory), [...new Set(d.conflicts.map((c) => c.code))].join(', ')]);
-    if (rows.length) for (const line of table(['RANK', 'HOST', 'POOL', 'VERDICT', 'FREE MEMORY', 'CONFLICTS'], rows)) ctx.out(line);
+    const rows = body.destinations.map((d): Cell[] => [
+      d.rank,
+      d.host.id,
+      d.pool,
+      verdict(ctx.style, d.verdict),
+      size(d.freeMemory),
+      [...new Set(d.conflicts.map((c) => c.code))].join(', '),
+    ]);
+    if (rows.length)
+      for (const line of table(['RANK', 'HOST', 'POOL', 'VERDICT', 'FREE MEMORY', 'CONFLICTS'], rows)) ctx.out(line);
     else ctx.out(`no candidate hosts for ${guestId}`);
     if (body.excluded.length) {
       ctx.out();
-      for (const line of table(['EXCLUDED', 'REASON'], body.excluded.map((e) => [e.host.id, e.reason]))) ctx.out(line);
+      for (const line of table(
+        ['EXCLUDED', 'REASON'],
+        body.excluded.map((e) => [e.host.id, e.reason]),
+      ))
+        ctx.out(line);
     }
-    if (body.destinations.some((d) => d.conflicts.length)) ctx.out(ctx.style.dim(`\nDetails: ferry plan migrate ${guestId} --to HOST`));
+    if (body.destinations.some((d) => d.conflicts.length))
+      ctx.out(ctx.style.dim(`\nDetails: ferry plan migrate ${guestId} --to HOST`));
     if (!usable) ctx.err(`ferry: no usable destination for ${guestId}`);
     return usable ? EXIT.ok : EXIT.blocked;
   },

@@ -14,7 +14,8 @@ const HEX = /^0x[0-9a-fA-F]+$/;
 
 /** Parses "0xfee00000" into a bigint; rejects non-hex and anything ≥ 2^64. */
 export function parseHexAddress(text: string): bigint {
-  if (!HEX.test(text)) throw new AddressParseError(`must be a hex string like "0xfee00000", got ${JSON.stringify(text)}`);
+  if (!HEX.test(text))
+    throw new AddressParseError(`must be a hex string like "0xfee00000", got ${JSON.stringify(text)}`);
   const value = BigInt(text);
   if (value >= ADDRESS_LIMIT) throw new AddressParseError(`must be below 2^64, got ${text}`);
   return value;
@@ -30,7 +31,8 @@ const UNIT: Record<string, bigint> = { B: 1n, KiB, MiB, GiB, TiB, PiB: 1024n * T
 /** Parses "16GiB", "512MiB", "4KiB", a byte count (integer or decimal string) or a hex byte count. */
 export function parseSize(input: string | number): bigint {
   if (typeof input === 'number') {
-    if (!Number.isSafeInteger(input) || input < 0) throw new AddressParseError(`must be a non-negative whole number of bytes, got ${input}`);
+    if (!Number.isSafeInteger(input) || input < 0)
+      throw new AddressParseError(`must be a non-negative whole number of bytes, got ${input}`);
     return BigInt(input);
   }
   const text = input.trim();
@@ -41,13 +43,21 @@ export function parseSize(input: string | number): bigint {
 
 function sizeWithUnit(text: string): bigint {
   const match = SIZE.exec(text);
-  if (!match) throw new AddressParseError(`must be a size like "16GiB", "512MiB", "4KiB" or a byte count, got ${JSON.stringify(text)}`);
+  if (!match)
+    throw new AddressParseError(
+      `must be a size like "16GiB", "512MiB", "4KiB" or a byte count, got ${JSON.stringify(text)}`,
+    );
   return BigInt(match[1]!) * UNIT[match[2] ?? 'B']!;
 }
 
 /** Formats a byte count the way an operator writes it: the largest binary unit that divides it. */
 export function formatSize(bytes: bigint): string {
-  for (const [unit, factor] of [['TiB', TiB], ['GiB', GiB], ['MiB', MiB], ['KiB', KiB]] as const) {
+  for (const [unit, factor] of [
+    ['TiB', TiB],
+    ['GiB', GiB],
+    ['MiB', MiB],
+    ['KiB', KiB],
+  ] as const) {
     if (bytes >= factor && bytes % factor === 0n) return `${bytes / factor}${unit}`;
   }
   return `${bytes}`;

@@ -14,8 +14,16 @@ export const fleetFileSchema = z
     machineDefaults: z.array(machineDefaultSchema).max(1000).optional(),
   })
   .superRefine((fleet, ctx) => {
-    reportDuplicates(fleet.hosts.map((host) => host.id), 'hosts', ctx);
-    reportDuplicates(fleet.guests.map((guest) => guest.id), 'guests', ctx);
+    reportDuplicates(
+      fleet.hosts.map((host) => host.id),
+      'hosts',
+      ctx,
+    );
+    reportDuplicates(
+      fleet.guests.map((guest) => guest.id),
+      'guests',
+      ctx,
+    );
   });
 
 function reportDuplicates(ids: string[], field: string, ctx: z.RefinementCtx): void {
@@ -23,7 +31,12 @@ function reportDuplicates(ids: string[], field: string, ctx: z.RefinementCtx): v
   ids.forEach((id, index) => {
     const earlier = first.get(id);
     if (earlier === undefined) first.set(id, index);
-    else ctx.addIssue({ code: 'custom', path: [field, index, 'id'], message: `duplicate id "${id}" (also ${field}[${earlier}])` });
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [field, index, 'id'],
+        message: `duplicate id "${id}" (also ${field}[${earlier}])`,
+      });
   });
 }
 

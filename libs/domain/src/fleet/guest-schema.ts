@@ -7,20 +7,32 @@ export const VIOMMU_MODELS = ['none', 'intel-iommu', 'amd-iommu', 'smmuv3', 'vir
 export const CONFIDENTIAL_KINDS = ['none', 'sev', 'tdx', 's390-pv', 'cca', 'pef'] as const;
 export const MEMORY_MAP_KINDS = ['ram', 'device-memory', 'pci-hole', 'mmio', 'reserved'] as const;
 export const VIRTIO_KINDS = [
-  'virtio-net', 'virtio-blk', 'virtio-scsi', 'virtio-gpu', 'virtio-rng', 'virtio-balloon',
-  'virtio-vsock', 'virtio-fs', 'virtio-serial', 'virtio-input',
+  'virtio-net',
+  'virtio-blk',
+  'virtio-scsi',
+  'virtio-gpu',
+  'virtio-rng',
+  'virtio-balloon',
+  'virtio-vsock',
+  'virtio-fs',
+  'virtio-serial',
+  'virtio-input',
 ] as const;
 export const DEVICE_KINDS = [...VIRTIO_KINDS, 'vfio', 'vdpa'] as const;
 export const RESERVATION_KINDS = [...DEVICE_KINDS, 'memory'] as const;
 
-export const machineName = z
-  .string()
-  .refine((name) => parseMachineType(name) !== undefined, {
-    message: 'must be a QEMU machine type: pc-q35-X.Y, pc-i440fx-X.Y, virt-X.Y, pseries-X.Y, s390-ccw-virtio-X.Y (or q35, pc, virt, pseries)',
-  });
+export const machineName = z.string().refine((name) => parseMachineType(name) !== undefined, {
+  message:
+    'must be a QEMU machine type: pc-q35-X.Y, pc-i440fx-X.Y, virt-X.Y, pseries-X.Y, s390-ccw-virtio-X.Y (or q35, pc, virt, pseries)',
+});
 
 export const memoryMapEntrySchema = z
-  .strictObject({ start: hexAddress, end: hexAddress, kind: z.enum(MEMORY_MAP_KINDS), label: z.string().max(64).optional() })
+  .strictObject({
+    start: hexAddress,
+    end: hexAddress,
+    kind: z.enum(MEMORY_MAP_KINDS),
+    label: z.string().max(64).optional(),
+  })
   .refine((entry) => entry.end >= entry.start, { message: 'end must not be below start', path: ['end'] });
 
 export const guestDeviceSchema = z
@@ -34,8 +46,14 @@ export const guestDeviceSchema = z
   })
   .superRefine((device, ctx) => {
     const assigned = device.kind === 'vfio' || device.kind === 'vdpa';
-    if (assigned && !device.hostDevice) ctx.addIssue({ code: 'custom', path: ['hostDevice'], message: `a ${device.kind} device needs hostDevice (the host PCI address)` });
-    if (!assigned && device.hostDevice) ctx.addIssue({ code: 'custom', path: ['hostDevice'], message: `only vfio and vdpa devices take a hostDevice` });
+    if (assigned && !device.hostDevice)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hostDevice'],
+        message: `a ${device.kind} device needs hostDevice (the host PCI address)`,
+      });
+    if (!assigned && device.hostDevice)
+      ctx.addIssue({ code: 'custom', path: ['hostDevice'], message: `only vfio and vdpa devices take a hostDevice` });
   });
 
 export const hotplugReservationSchema = z.strictObject({
@@ -65,7 +83,10 @@ export const migrationHintsSchema = z.strictObject({
 export const guestMemorySchema = z
   .strictObject({ ram: size, max: size.optional(), slots: z.int().min(0).max(256).default(0) })
   .refine((memory) => memory.ram > 0n, { message: 'must be more than 0 bytes', path: ['ram'] })
-  .refine((memory) => memory.max === undefined || memory.max >= memory.ram, { message: 'max must not be below ram', path: ['max'] })
+  .refine((memory) => memory.max === undefined || memory.max >= memory.ram, {
+    message: 'max must not be below ram',
+    path: ['max'],
+  })
   // QEMU refuses to start with hot-plug slots but no room to plug into (machine_set_mem).
   .refine((memory) => memory.slots === 0 || (memory.max !== undefined && memory.max !== memory.ram), {
     message: 'slots need a max above ram (QEMU: "slots specified but no max-size")',
@@ -82,7 +103,12 @@ const guestFields = {
   viommu: z.enum(VIOMMU_MODELS).default('none'),
   viommuAddressWidthBits: bits(64).optional(),
   memoryMap: z.array(memoryMapEntrySchema).min(1).max(4096).optional(),
-  guestOs: guestOsSchema.default({ acksAccessPlatform: true, xen: false, confidential: 'none', nestedDriversInGuest: false }),
+  guestOs: guestOsSchema.default({
+    acksAccessPlatform: true,
+    xen: false,
+    confidential: 'none',
+    nestedDriversInGuest: false,
+  }),
   devices: z.array(guestDeviceSchema).max(256).default([]),
   hotplugReservations: z.array(hotplugReservationSchema).max(256).default([]),
   migration: migrationHintsSchema.optional(),
@@ -90,19 +116,30 @@ const guestFields = {
 
 /** The fields that fix the guest-physical layout (see GuestDefinition). */
 export const guestDefinitionSchema = z.strictObject(guestFields).pick({
-  machine: true, cpuVendor: true, memory: true, physBits: true, viommu: true, viommuAddressWidthBits: true,
+  machine: true,
+  cpuVendor: true,
+  memory: true,
+  physBits: true,
+  viommu: true,
+  viommuAddressWidthBits: true,
 });
 
 export const guestSchema = z.strictObject(guestFields).superRefine((guest, ctx) => {
   const seen = new Set<string>();
   guest.devices.forEach((device, index) => {
-    if (seen.has(device.id)) ctx.addIssue({ code: 'custom', path: ['devices', index, 'id'], message: `duplicate device id "${device.id}"` });
+    if (seen.has(device.id))
+      ctx.addIssue({ code: 'custom', path: ['devices', index, 'id'], message: `duplicate device id "${device.id}"` });
     seen.add(device.id);
   });
   const reservationIds = new Set<string>();
   guest.hotplugReservations.forEach((reservation, index) => {
     if (!reservation.id) return;
-    if (reservationIds.has(reservation.id)) ctx.addIssue({ code: 'custom', path: ['hotplugReservations', index, 'id'], message: `duplicate reservation id "${reservation.id}"` });
+    if (reservationIds.has(reservation.id))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hotplugReservations', index, 'id'],
+        message: `duplicate reservation id "${reservation.id}"`,
+      });
     reservationIds.add(reservation.id);
   });
 });

@@ -3,7 +3,15 @@ import { addressRange, bits, entityId, hexAddress, pciAddress, pciId, size } fro
 
 export const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x'] as const;
 export const CPU_VENDORS = ['intel', 'amd', 'arm', 'ibm'] as const;
-export const IOMMU_MODELS = ['intel-vtd', 'amd-vi', 'arm-smmuv3', 'spapr-tce', 's390-zpci', 'virtio-iommu', 'none'] as const;
+export const IOMMU_MODELS = [
+  'intel-vtd',
+  'amd-vi',
+  'arm-smmuv3',
+  'spapr-tce',
+  's390-zpci',
+  'virtio-iommu',
+  'none',
+] as const;
 export const VFIO_BACKENDS = ['type1', 'type1v2', 'spapr-tce-v1', 'spapr-tce-v2', 'noiommu'] as const;
 export const KVM_MODES = ['hv', 'pr', 'tcg'] as const;
 export const RESERVED_REGION_TYPES = ['direct', 'direct-relaxable', 'reserved', 'msi'] as const;
@@ -55,7 +63,10 @@ const hostFields = {
   memory: size,
   kernel: z.string().regex(/^\d+\.\d+(\.\d+)?[-.+~\w]*$/, 'must be a kernel release like "6.8.0"'),
   // Added to the fleet format: the newest QEMU machine-type version this host runs (e.g. "8.2").
-  qemuVersion: z.string().regex(/^\d+\.\d+$/, 'must be a version like "8.2"').optional(),
+  qemuVersion: z
+    .string()
+    .regex(/^\d+\.\d+$/, 'must be a version like "8.2"')
+    .optional(),
   iommu: hostIommuSchema,
   bridgeWindows: z.array(addressRange).max(4096).default([]),
   groups: z.array(iommuGroupSchema).max(4096).default([]),
@@ -66,11 +77,16 @@ export const hostSchema = z.strictObject(hostFields).superRefine((host, ctx) => 
   const seenGroups = new Set<number>();
   const seenDevices = new Set<string>();
   host.groups.forEach((group, g) => {
-    if (seenGroups.has(group.id)) ctx.addIssue({ code: 'custom', path: ['groups', g, 'id'], message: `duplicate IOMMU group id ${group.id}` });
+    if (seenGroups.has(group.id))
+      ctx.addIssue({ code: 'custom', path: ['groups', g, 'id'], message: `duplicate IOMMU group id ${group.id}` });
     seenGroups.add(group.id);
     group.devices.forEach((device, d) => {
       if (seenDevices.has(device.address)) {
-        ctx.addIssue({ code: 'custom', path: ['groups', g, 'devices', d, 'address'], message: `PCI device ${device.address} is listed in more than one place` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['groups', g, 'devices', d, 'address'],
+          message: `PCI device ${device.address} is listed in more than one place`,
+        });
       }
       seenDevices.add(device.address);
     });

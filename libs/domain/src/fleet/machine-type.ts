@@ -11,7 +11,13 @@ export interface MachineType {
   version: readonly [number, number] | 'latest';
 }
 
-const ALIASES: Record<string, MachineFamily> = { q35: 'pc-q35', pc: 'pc-i440fx', virt: 'virt', pseries: 'pseries', 's390-ccw-virtio': 's390-ccw-virtio' };
+const ALIASES: Record<string, MachineFamily> = {
+  q35: 'pc-q35',
+  pc: 'pc-i440fx',
+  virt: 'virt',
+  pseries: 'pseries',
+  's390-ccw-virtio': 's390-ccw-virtio',
+};
 const VERSIONED = /^(pc-q35|pc-i440fx|virt|pseries|s390-ccw-virtio)-(\d+)\.(\d+)$/;
 
 export function parseMachineType(name: string): MachineType | undefined {

@@ -29,7 +29,10 @@ export const addressRange = z
 /** Stable ids: they become stream names (`host-<id>`), so keep them URL- and log-safe. */
 export const entityId = z
   .string({ error: 'must be a string' })
-  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1–63 characters of [a-z0-9-], starting and ending with a letter or digit');
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be 1–63 characters of [a-z0-9-], starting and ending with a letter or digit',
+  );
 
 export const pciAddress = z
   .string({ error: 'must be a PCI address like "0000:81:00.0"' })

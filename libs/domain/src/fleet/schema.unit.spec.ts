@@ -63,7 +63,11 @@ describe('the fleet schema', () => {
       { name: 'a bare "0x"', start: '0x' },
       { name: 'a JavaScript number (loses bits above 2^53)', start: 4276092928 },
     ])('$name', ({ start }) => {
-      const fleet = { hosts: [host({ groups: [{ id: 12, reservedRegions: [{ start, end: '0xffffffffffffffff', type: 'reserved' }] }] })] };
+      const fleet = {
+        hosts: [
+          host({ groups: [{ id: 12, reservedRegions: [{ start, end: '0xffffffffffffffff', type: 'reserved' }] }] }),
+        ],
+      };
       const issues = problems(fleet);
       expect(issues).toHaveLength(1);
       expect(issues[0]!.path).toEqual(REGION_START);
@@ -71,7 +75,11 @@ describe('the fleet schema', () => {
   });
 
   it('rejects a range whose end is below its start, on the end field', () => {
-    const fleet = { hosts: [host({ groups: [{ id: 12, reservedRegions: [{ start: '0xfef00000', end: '0xfee00000', type: 'msi' }] }] })] };
+    const fleet = {
+      hosts: [
+        host({ groups: [{ id: 12, reservedRegions: [{ start: '0xfef00000', end: '0xfee00000', type: 'msi' }] }] }),
+      ],
+    };
     const issues = problems(fleet);
     expect(issues).toHaveLength(1);
     expect(issues[0]!.path).toEqual(['hosts', 0, 'groups', 0, 'reservedRegions', 0, 'end']);
@@ -83,14 +91,24 @@ describe('the fleet schema', () => {
   });
 
   it.each([
-    { field: 'arch', value: 'riscv64', path: ['hosts', 0, 'arch'], allowed: ARCHES, fleet: () => ({ hosts: [host({ arch: 'riscv64' })] }) },
+    {
+      field: 'arch',
+      value: 'riscv64',
+      path: ['hosts', 0, 'arch'],
+      allowed: ARCHES,
+      fleet: () => ({ hosts: [host({ arch: 'riscv64' })] }),
+    },
     {
       // The kernel prints SW_MSI as "msi"; there is no "sw-msi" string (DOMAIN.md §1.1).
       field: 'reserved region type',
       value: 'sw-msi',
       path: ['hosts', 0, 'groups', 0, 'reservedRegions', 0, 'type'],
       allowed: RESERVED_REGION_TYPES,
-      fleet: () => ({ hosts: [host({ groups: [{ id: 1, reservedRegions: [{ start: '0x8000000', end: '0x80fffff', type: 'sw-msi' }] }] })] }),
+      fleet: () => ({
+        hosts: [
+          host({ groups: [{ id: 1, reservedRegions: [{ start: '0x8000000', end: '0x80fffff', type: 'sw-msi' }] }] }),
+        ],
+      }),
     },
   ])('rejects an unknown $field ("$value") and lists the allowed values', ({ path, allowed, fleet }) => {
     const issues = problems(fleet());
@@ -126,14 +144,28 @@ describe('the fleet schema', () => {
   it.each([
     { where: 'the top level', fleet: () => ({ hosts: [], colour: 'blue' }), path: [] },
     { where: 'a host', fleet: () => ({ hosts: [host({ rack: 7 })] }), path: ['hosts', 0] },
-    { where: "a host's iommu", fleet: () => ({ hosts: [host({ iommu: { model: 'amd-vi', awBits: 48 } })] }), path: ['hosts', 0, 'iommu'] },
+    {
+      where: "a host's iommu",
+      fleet: () => ({ hosts: [host({ iommu: { model: 'amd-vi', awBits: 48 } })] }),
+      path: ['hosts', 0, 'iommu'],
+    },
     {
       where: 'a reserved region',
-      fleet: () => ({ hosts: [host({ groups: [{ id: 1, reservedRegions: [{ start: '0x0', end: '0xfff', type: 'direct', size: '4KiB' }] }] })] }),
+      fleet: () => ({
+        hosts: [
+          host({
+            groups: [{ id: 1, reservedRegions: [{ start: '0x0', end: '0xfff', type: 'direct', size: '4KiB' }] }],
+          }),
+        ],
+      }),
       path: ['hosts', 0, 'groups', 0, 'reservedRegions', 0],
     },
     { where: 'a guest', fleet: () => ({ guests: [guest({ ram: '16GiB' })] }), path: ['guests', 0] },
-    { where: "a guest's device", fleet: () => ({ guests: [guest({ devices: [{ id: 'n', kind: 'virtio-net', iommu: true }] })] }), path: ['guests', 0, 'devices', 0] },
+    {
+      where: "a guest's device",
+      fleet: () => ({ guests: [guest({ devices: [{ id: 'n', kind: 'virtio-net', iommu: true }] })] }),
+      path: ['guests', 0, 'devices', 0],
+    },
   ])('rejects unknown fields in $where (strict objects)', ({ fleet, path }) => {
     const issues = problems(fleet());
     expect(issues).toHaveLength(1);
@@ -142,8 +174,16 @@ describe('the fleet schema', () => {
 
   it.each([
     { where: 'the top level', json: `{"hosts":[],"__proto__":{"polluted":true}}`, path: [] },
-    { where: 'a host', json: `{"hosts":[{"__proto__":{"polluted":true},${JSON.stringify(host()).slice(1)}]}`, path: ['hosts', 0] },
-    { where: 'a guest', json: `{"guests":[{"__proto__":{"polluted":true},${JSON.stringify(guest()).slice(1)}]}`, path: ['guests', 0] },
+    {
+      where: 'a host',
+      json: `{"hosts":[{"__proto__":{"polluted":true},${JSON.stringify(host()).slice(1)}]}`,
+      path: ['hosts', 0],
+    },
+    {
+      where: 'a guest',
+      json: `{"guests":[{"__proto__":{"polluted":true},${JSON.stringify(guest()).slice(1)}]}`,
+      path: ['guests', 0],
+    },
   ])('rejects a "__proto__" key in $where and pollutes nothing', ({ json, path }) => {
     const issues = problems(JSON.parse(json));
     expect(issues).toHaveLength(1);
@@ -170,9 +210,16 @@ describe('the fleet schema', () => {
   });
 
   it('reports every problem at once, not only the first', () => {
-    const issues = problems({ hosts: [host({ arch: 'mips', memory: 'lots' })], guests: [guest({ devices: [{ id: 'hba0', kind: 'vfio' }] })] });
+    const issues = problems({
+      hosts: [host({ arch: 'mips', memory: 'lots' })],
+      guests: [guest({ devices: [{ id: 'hba0', kind: 'vfio' }] })],
+    });
     expect(issues.map((i) => i.path)).toEqual(
-      expect.arrayContaining([['hosts', 0, 'arch'], ['hosts', 0, 'memory'], ['guests', 0, 'devices', 0, 'hostDevice']]),
+      expect.arrayContaining([
+        ['hosts', 0, 'arch'],
+        ['hosts', 0, 'memory'],
+        ['guests', 0, 'devices', 0, 'hostDevice'],
+      ]),
     );
   });
 });
@@ -201,7 +248,13 @@ describe('sizes', () => {
 
   it('accepts sizes in guest memory, hot-plug reservations and migration hints', () => {
     const fleet = parsed({
-      guests: [guest({ memory: { ram: '3GiB', max: 4294967296, slots: 2 }, hotplugReservations: [{ kind: 'memory', size: '512MiB' }], migration: { workingSet: '2GiB' } })],
+      guests: [
+        guest({
+          memory: { ram: '3GiB', max: 4294967296, slots: 2 },
+          hotplugReservations: [{ kind: 'memory', size: '512MiB' }],
+          migration: { workingSet: '2GiB' },
+        }),
+      ],
     });
     const g = fleet.guests[0]!;
     expect(g.memory).toEqual({ ram: 3n << 30n, max: 4n << 30n, slots: 2 });
@@ -218,7 +271,11 @@ describe('addresses parse to exact bigints', () => {
     { text: '0x20000000000001', value: 9_007_199_254_740_993n }, // 2^53 + 1: a number would round it to 2^53
     { text: '0xffffffffffffffff', value: 18_446_744_073_709_551_615n }, // 2^64 − 1, the largest allowed
   ])('$text', ({ text, value }) => {
-    const fleet = parsed({ hosts: [host({ groups: [{ id: 1, reservedRegions: [{ start: text, end: '0xffffffffffffffff', type: 'reserved' }] }] })] });
+    const fleet = parsed({
+      hosts: [
+        host({ groups: [{ id: 1, reservedRegions: [{ start: text, end: '0xffffffffffffffff', type: 'reserved' }] }] }),
+      ],
+    });
     const region = fleet.hosts[0]!.groups[0]!.reservedRegions[0]!;
     expect(typeof region.start).toBe('bigint');
     expect(region.start).toBe(value);
@@ -226,7 +283,9 @@ describe('addresses parse to exact bigints', () => {
   });
 
   it('parses explicit guest memory maps to bigints', () => {
-    const fleet = parsed({ guests: [guest({ memoryMap: [{ start: '0x100000000', end: '0x47fffffff', kind: 'ram' }] })] });
+    const fleet = parsed({
+      guests: [guest({ memoryMap: [{ start: '0x100000000', end: '0x47fffffff', kind: 'ram' }] })],
+    });
     expect(fleet.guests[0]!.memoryMap).toEqual([{ start: 0x1_0000_0000n, end: 0x4_7fff_ffffn, kind: 'ram' }]);
   });
 });

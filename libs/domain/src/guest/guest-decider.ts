@@ -22,7 +22,12 @@ export function decideGuest(command: GuestCommand, state: GuestState | undefined
   switch (command.type) {
     case 'DefineGuest':
       if (state && !state.removed) {
-        throw new DomainError('already-exists', 'GUEST_ALREADY_EXISTS', `guest "${command.guest.id}" is already defined`, [{ field: 'id', message: 'already defined' }]);
+        throw new DomainError(
+          'already-exists',
+          'GUEST_ALREADY_EXISTS',
+          `guest "${command.guest.id}" is already defined`,
+          [{ field: 'id', message: 'already defined' }],
+        );
       }
       return defineFromScratch(command.guest);
     case 'ApplyGuest':
@@ -31,7 +36,12 @@ export function decideGuest(command: GuestCommand, state: GuestState | undefined
     case 'AttachDevice': {
       const current = live(state);
       if (current.devices.some((d) => d.id === command.device.id)) {
-        throw new DomainError('already-exists', 'DEVICE_ALREADY_ATTACHED', `device "${command.device.id}" is already attached`, [{ field: 'id', message: 'already attached' }]);
+        throw new DomainError(
+          'already-exists',
+          'DEVICE_ALREADY_ATTACHED',
+          `device "${command.device.id}" is already attached`,
+          [{ field: 'id', message: 'already attached' }],
+        );
       }
       return [{ type: 'DeviceAttached', data: { device: command.device } }];
     }
@@ -41,19 +51,30 @@ export function decideGuest(command: GuestCommand, state: GuestState | undefined
     case 'SetDeviceIommuPolicy': {
       const device = requireDevice(live(state), command.deviceId);
       if ((device.iommuPlatform ?? null) === command.iommuPlatform) return [];
-      return [{ type: 'DeviceIommuPolicySet', data: { deviceId: command.deviceId, iommuPlatform: command.iommuPlatform } }];
+      return [
+        { type: 'DeviceIommuPolicySet', data: { deviceId: command.deviceId, iommuPlatform: command.iommuPlatform } },
+      ];
     }
     case 'AddHotplugReservation': {
       const current = live(state);
       const [reservation] = withReservationIds([...current.hotplugReservations, command.reservation]).slice(-1);
       if (current.hotplugReservations.some((r) => r.id === reservation!.id)) {
-        throw new DomainError('already-exists', 'RESERVATION_ALREADY_EXISTS', `reservation "${reservation!.id}" already exists`, [{ field: 'id', message: 'already exists' }]);
+        throw new DomainError(
+          'already-exists',
+          'RESERVATION_ALREADY_EXISTS',
+          `reservation "${reservation!.id}" already exists`,
+          [{ field: 'id', message: 'already exists' }],
+        );
       }
       return [{ type: 'HotplugReservationAdded', data: { reservation: reservation! } }];
     }
     case 'RemoveHotplugReservation': {
       if (!live(state).hotplugReservations.some((r) => r.id === command.reservationId)) {
-        throw new DomainError('not-found', 'RESERVATION_NOT_FOUND', `reservation "${command.reservationId}" does not exist`);
+        throw new DomainError(
+          'not-found',
+          'RESERVATION_NOT_FOUND',
+          `reservation "${command.reservationId}" does not exist`,
+        );
       }
       return [{ type: 'HotplugReservationRemoved', data: { reservationId: command.reservationId } }];
     }
@@ -65,9 +86,18 @@ export function decideGuest(command: GuestCommand, state: GuestState | undefined
     case 'RecordMigration': {
       const current = live(state);
       if (current.hostId !== command.fromHostId) {
-        throw new DomainError('conflict', 'GUEST_NOT_ON_SOURCE', `guest is on "${current.hostId}", not on "${command.fromHostId}"`);
+        throw new DomainError(
+          'conflict',
+          'GUEST_NOT_ON_SOURCE',
+          `guest is on "${current.hostId}", not on "${command.fromHostId}"`,
+        );
       }
-      return [{ type: 'GuestMigrated', data: { fromHostId: command.fromHostId, toHostId: command.toHostId, migrationId: command.migrationId } }];
+      return [
+        {
+          type: 'GuestMigrated',
+          data: { fromHostId: command.fromHostId, toHostId: command.toHostId, migrationId: command.migrationId },
+        },
+      ];
     }
     case 'RemoveGuest':
       live(state);
@@ -82,12 +112,29 @@ function live(state: GuestState | undefined): GuestState {
 
 function requireDevice(state: GuestState, deviceId: string): GuestDevice {
   const device = state.devices.find((d) => d.id === deviceId);
-  if (!device) throw new DomainError('not-found', 'DEVICE_NOT_FOUND', `device "${deviceId}" is not attached to guest "${state.id}"`);
+  if (!device)
+    throw new DomainError(
+      'not-found',
+      'DEVICE_NOT_FOUND',
+      `device "${deviceId}" is not attached to guest "${state.id}"`,
+    );
   return device;
 }
 
-const definitionOf = ({ machine, cpuVendor, memory, physBits, viommu, viommuAddressWidthBits }: Guest): GuestDefinition => ({
-  machine, cpuVendor, memory, physBits, viommu, viommuAddressWidthBits,
+const definitionOf = ({
+  machine,
+  cpuVendor,
+  memory,
+  physBits,
+  viommu,
+  viommuAddressWidthBits,
+}: Guest): GuestDefinition => ({
+  machine,
+  cpuVendor,
+  memory,
+  physBits,
+  viommu,
+  viommuAddressWidthBits,
 });
 
 function definedData(guest: Guest): GuestDefinedData {
@@ -106,7 +153,10 @@ function defineFromScratch(guest: Guest): GuestEvent[] {
     { type: 'GuestDefined', data: definedData(guest) },
     ...(guest.migration ? [{ type: 'MigrationHintsSet', data: { migration: guest.migration } } as GuestEvent] : []),
     ...guest.devices.map((device): GuestEvent => ({ type: 'DeviceAttached', data: { device } })),
-    ...withReservationIds(guest.hotplugReservations).map((reservation): GuestEvent => ({ type: 'HotplugReservationAdded', data: { reservation } })),
+    ...withReservationIds(guest.hotplugReservations).map((reservation): GuestEvent => ({
+      type: 'HotplugReservationAdded',
+      data: { reservation },
+    })),
     { type: 'GuestPlaced', data: { hostId: guest.host, previousHostId: null } },
   ];
 }
@@ -115,7 +165,9 @@ function defineFromScratch(guest: Guest): GuestEvent[] {
  * Reservations without an id get a stable one from their kind and position (`vfio-network-1`),
  * skipping every id already taken, so the same list always gets the same ids and no two collide.
  */
-export function withReservationIds(reservations: readonly HotplugReservation[]): (HotplugReservation & { id: string })[] {
+export function withReservationIds(
+  reservations: readonly HotplugReservation[],
+): (HotplugReservation & { id: string })[] {
   const taken = new Set(reservations.flatMap((r) => (r.id ? [r.id] : [])));
   const next = new Map<string, number>();
   return reservations.map((reservation) => {
@@ -132,13 +184,18 @@ export function withReservationIds(reservations: readonly HotplugReservation[]):
 function guestChanges(state: GuestState, guest: Guest): GuestEvent[] {
   const events: GuestEvent[] = [];
   const next = definedData(guest);
-  const layoutChanged = !sameFacts(state.definition, next.definition) || (guest.memoryMap !== undefined && !sameFacts(state.memoryMap, next.memoryMap));
+  const layoutChanged =
+    !sameFacts(state.definition, next.definition) ||
+    (guest.memoryMap !== undefined && !sameFacts(state.memoryMap, next.memoryMap));
   if (layoutChanged) events.push({ type: 'GuestRedefined', data: next });
-  else if (!sameFacts(state.guestOs, guest.guestOs)) events.push({ type: 'GuestOsReported', data: { guestOs: guest.guestOs } });
-  if (!sameFacts(state.migration, guest.migration ?? null)) events.push({ type: 'MigrationHintsSet', data: { migration: guest.migration ?? null } });
+  else if (!sameFacts(state.guestOs, guest.guestOs))
+    events.push({ type: 'GuestOsReported', data: { guestOs: guest.guestOs } });
+  if (!sameFacts(state.migration, guest.migration ?? null))
+    events.push({ type: 'MigrationHintsSet', data: { migration: guest.migration ?? null } });
   events.push(...deviceChanges(state.devices, guest.devices));
   events.push(...reservationChanges(state.hotplugReservations, withReservationIds(guest.hotplugReservations)));
-  if (state.hostId !== guest.host) events.push({ type: 'GuestPlaced', data: { hostId: guest.host, previousHostId: state.hostId } });
+  if (state.hostId !== guest.host)
+    events.push({ type: 'GuestPlaced', data: { hostId: guest.host, previousHostId: state.hostId } });
   return events;
 }
 
@@ -147,28 +204,41 @@ function deviceChanges(current: GuestDevice[], next: GuestDevice[]): GuestEvent[
   const nextById = new Map(next.map((d) => [d.id, d]));
   for (const device of current) {
     const wanted = nextById.get(device.id);
-    const onlyPolicyDiffers = wanted && sameFacts({ ...device, iommuPlatform: null }, { ...wanted, iommuPlatform: null });
+    const onlyPolicyDiffers =
+      wanted && sameFacts({ ...device, iommuPlatform: null }, { ...wanted, iommuPlatform: null });
     if (!wanted || !onlyPolicyDiffers) events.push({ type: 'DeviceDetached', data: { deviceId: device.id } });
     else if ((device.iommuPlatform ?? null) !== (wanted.iommuPlatform ?? null)) {
-      events.push({ type: 'DeviceIommuPolicySet', data: { deviceId: device.id, iommuPlatform: wanted.iommuPlatform ?? null } });
+      events.push({
+        type: 'DeviceIommuPolicySet',
+        data: { deviceId: device.id, iommuPlatform: wanted.iommuPlatform ?? null },
+      });
     }
   }
-  const kept = new Set(current.filter((d) => !events.some((e) => e.type === 'DeviceDetached' && e.data.deviceId === d.id)).map((d) => d.id));
+  const kept = new Set(
+    current
+      .filter((d) => !events.some((e) => e.type === 'DeviceDetached' && e.data.deviceId === d.id))
+      .map((d) => d.id),
+  );
   for (const device of next) if (!kept.has(device.id)) events.push({ type: 'DeviceAttached', data: { device } });
   return events;
 }
 
-function reservationChanges(current: GuestState['hotplugReservations'], next: GuestState['hotplugReservations']): GuestEvent[] {
+function reservationChanges(
+  current: GuestState['hotplugReservations'],
+  next: GuestState['hotplugReservations'],
+): GuestEvent[] {
   const events: GuestEvent[] = [];
   const nextById = new Map(next.map((r) => [r.id, r]));
   const currentById = new Map(current.map((r) => [r.id, r]));
   for (const reservation of current) {
     const wanted = nextById.get(reservation.id);
-    if (!wanted || !sameFacts(wanted, reservation)) events.push({ type: 'HotplugReservationRemoved', data: { reservationId: reservation.id } });
+    if (!wanted || !sameFacts(wanted, reservation))
+      events.push({ type: 'HotplugReservationRemoved', data: { reservationId: reservation.id } });
   }
   for (const reservation of next) {
     const existing = currentById.get(reservation.id);
-    if (!existing || !sameFacts(existing, reservation)) events.push({ type: 'HotplugReservationAdded', data: { reservation } });
+    if (!existing || !sameFacts(existing, reservation))
+      events.push({ type: 'HotplugReservationAdded', data: { reservation } });
   }
   return events;
 }

@@ -88,20 +88,28 @@ function given(...history: GuestEvent[]) {
 describe('DefineGuest', () => {
   it('records GuestDefined with the derived memory map, then each device, each reservation, and the placement', () => {
     const guest = makeGuest();
-    const events = given().when({ type: 'DefineGuest', guest }).thenTypes([
-      'GuestDefined',
-      'DeviceAttached',
-      'DeviceAttached',
-      'HotplugReservationAdded',
-      'HotplugReservationAdded',
-      'HotplugReservationAdded',
-      'GuestPlaced',
-    ]);
+    const events = given()
+      .when({ type: 'DefineGuest', guest })
+      .thenTypes([
+        'GuestDefined',
+        'DeviceAttached',
+        'DeviceAttached',
+        'HotplugReservationAdded',
+        'HotplugReservationAdded',
+        'HotplugReservationAdded',
+        'GuestPlaced',
+      ]);
     const defined = events[0]!.data as GuestDefinedData;
     expect(defined).toMatchObject({
       guestId: 'vm-1',
       memoryMapSource: 'derived',
-      definition: { machine: 'pc-q35-7.2', cpuVendor: 'intel', memory: { ram: 16n * GiB, max: 64n * GiB, slots: 4 }, physBits: 40, viommu: 'none' },
+      definition: {
+        machine: 'pc-q35-7.2',
+        cpuVendor: 'intel',
+        memory: { ram: 16n * GiB, max: 64n * GiB, slots: 4 },
+        physBits: 40,
+        viommu: 'none',
+      },
     });
     expect(shape(defined.memoryMap)).toEqual(EXPECTED_MAP);
     expect(events.slice(1, 3)).toEqual([
@@ -113,26 +121,42 @@ describe('DefineGuest', () => {
 
   it('gives reservations without an id stable ids from kind, class and position', () => {
     const events = definedHistory().filter((e) => e.type === 'HotplugReservationAdded');
-    expect(events.map((e) => (e.data as { reservation: { id: string } }).reservation.id)).toEqual(['vfio-network-1', 'vfio-gpu-1', 'vfio-network-2']);
+    expect(events.map((e) => (e.data as { reservation: { id: string } }).reservation.id)).toEqual([
+      'vfio-network-1',
+      'vfio-gpu-1',
+      'vfio-network-2',
+    ]);
   });
 
   it('records migration hints when the guest has them', () => {
     const guest = makeGuest((g) => {
       g.migration = { dirtyRate: '5000/s', workingSet: '2GiB' };
     });
-    const events = given().when({ type: 'DefineGuest', guest }).thenTypes([
-      'GuestDefined', 'MigrationHintsSet', 'DeviceAttached', 'DeviceAttached',
-      'HotplugReservationAdded', 'HotplugReservationAdded', 'HotplugReservationAdded', 'GuestPlaced',
-    ]);
+    const events = given()
+      .when({ type: 'DefineGuest', guest })
+      .thenTypes([
+        'GuestDefined',
+        'MigrationHintsSet',
+        'DeviceAttached',
+        'DeviceAttached',
+        'HotplugReservationAdded',
+        'HotplugReservationAdded',
+        'HotplugReservationAdded',
+        'GuestPlaced',
+      ]);
     expect(events[1]!.data).toEqual({ migration: { dirtyRate: '5000/s', workingSet: 2n * GiB } });
   });
 
   it('refuses to define a guest twice', () => {
-    given(...definedHistory()).when({ type: 'DefineGuest', guest: makeGuest() }).thenFails('already-exists', 'GUEST_ALREADY_EXISTS');
+    given(...definedHistory())
+      .when({ type: 'DefineGuest', guest: makeGuest() })
+      .thenFails('already-exists', 'GUEST_ALREADY_EXISTS');
   });
 
   it('defines a removed guest again', () => {
-    given(...definedHistory(), { type: 'GuestRemoved', data: {} }).when({ type: 'DefineGuest', guest: makeGuest() }).then(definedHistory());
+    given(...definedHistory(), { type: 'GuestRemoved', data: {} })
+      .when({ type: 'DefineGuest', guest: makeGuest() })
+      .then(definedHistory());
   });
 
   it('never gives two reservations the same id, even when an explicit id looks generated', () => {
@@ -158,7 +182,9 @@ describe('ApplyGuest (desired state from a fleet file)', () => {
   });
 
   it('records nothing when the guest is identical', () => {
-    given(...definedHistory()).when({ type: 'ApplyGuest', guest: makeGuest() }).then([]);
+    given(...definedHistory())
+      .when({ type: 'ApplyGuest', guest: makeGuest() })
+      .then([]);
   });
 
   it('records nothing when reservations of different kinds are only reordered (ids stay stable)', () => {
@@ -169,7 +195,9 @@ describe('ApplyGuest (desired state from a fleet file)', () => {
         { kind: 'vfio', deviceClass: 'gpu' },
       ];
     });
-    given(...definedHistory()).when({ type: 'ApplyGuest', guest: reordered }).then([]);
+    given(...definedHistory())
+      .when({ type: 'ApplyGuest', guest: reordered })
+      .then([]);
   });
 
   it('records only the new reservation, with the next id of its kind, when one is appended', () => {
@@ -178,28 +206,39 @@ describe('ApplyGuest (desired state from a fleet file)', () => {
     });
     given(...definedHistory())
       .when({ type: 'ApplyGuest', guest: more })
-      .then([{ type: 'HotplugReservationAdded', data: { reservation: { id: 'vfio-network-3', kind: 'vfio', deviceClass: 'network' } } }]);
+      .then([
+        {
+          type: 'HotplugReservationAdded',
+          data: { reservation: { id: 'vfio-network-3', kind: 'vfio', deviceClass: 'network' } },
+        },
+      ]);
   });
 
   it('records only DeviceIommuPolicySet when only a device policy changed', () => {
     const next = makeGuest((g) => {
       g.devices![0]!.iommuPlatform = false;
     });
-    given(...definedHistory()).when({ type: 'ApplyGuest', guest: next }).then([{ type: 'DeviceIommuPolicySet', data: { deviceId: 'net0', iommuPlatform: false } }]);
+    given(...definedHistory())
+      .when({ type: 'ApplyGuest', guest: next })
+      .then([{ type: 'DeviceIommuPolicySet', data: { deviceId: 'net0', iommuPlatform: false } }]);
   });
 
   it('records a null policy when the device falls back to the machine default', () => {
     const next = makeGuest((g) => {
       delete g.devices![0]!.iommuPlatform;
     });
-    given(...definedHistory()).when({ type: 'ApplyGuest', guest: next }).then([{ type: 'DeviceIommuPolicySet', data: { deviceId: 'net0', iommuPlatform: null } }]);
+    given(...definedHistory())
+      .when({ type: 'ApplyGuest', guest: next })
+      .then([{ type: 'DeviceIommuPolicySet', data: { deviceId: 'net0', iommuPlatform: null } }]);
   });
 
   it('detaches and re-attaches a device whose other facts changed', () => {
     const next = makeGuest((g) => {
       g.devices![1]!.hostDevice = '0000:82:00.0';
     });
-    const events = given(...definedHistory()).when({ type: 'ApplyGuest', guest: next }).thenTypes(['DeviceDetached', 'DeviceAttached']);
+    const events = given(...definedHistory())
+      .when({ type: 'ApplyGuest', guest: next })
+      .thenTypes(['DeviceDetached', 'DeviceAttached']);
     expect(events[1]!.data).toEqual({ device: next.devices[1] });
   });
 
@@ -209,27 +248,42 @@ describe('ApplyGuest (desired state from a fleet file)', () => {
     const next = makeGuest((g) => {
       g.memory = { ram: '32GiB', max: '64GiB', slots: 4 };
     });
-    const [event] = given(...definedHistory()).when({ type: 'ApplyGuest', guest: next }).thenTypes(['GuestRedefined']);
+    const [event] = given(...definedHistory())
+      .when({ type: 'ApplyGuest', guest: next })
+      .thenTypes(['GuestRedefined']);
     const data = event!.data as GuestDefinedData;
     expect(data.memoryMapSource).toBe('derived');
     expect(data.definition.memory).toEqual({ ram: 32n * GiB, max: 64n * GiB, slots: 4 });
-    const dma = data.memoryMap.filter((e) => e.kind === 'ram' || e.kind === 'device-memory').map((e) => [e.start, e.end]);
-    expect(dma).toEqual([[0n, 0x7fff_ffffn], [0x1_0000_0000n, 0x8_7fff_ffffn], [34n * GiB, 70n * GiB - 1n]]);
+    const dma = data.memoryMap
+      .filter((e) => e.kind === 'ram' || e.kind === 'device-memory')
+      .map((e) => [e.start, e.end]);
+    expect(dma).toEqual([
+      [0n, 0x7fff_ffffn],
+      [0x1_0000_0000n, 0x8_7fff_ffffn],
+      [34n * GiB, 70n * GiB - 1n],
+    ]);
   });
 
   it('records only GuestPlaced when the host changes', () => {
     const next = makeGuest((g) => {
       g.host = 'host-b';
     });
-    given(...definedHistory()).when({ type: 'ApplyGuest', guest: next }).then([{ type: 'GuestPlaced', data: { hostId: 'host-b', previousHostId: 'host-a' } }]);
+    given(...definedHistory())
+      .when({ type: 'ApplyGuest', guest: next })
+      .then([{ type: 'GuestPlaced', data: { hostId: 'host-b', previousHostId: 'host-a' } }]);
   });
 
   it('records GuestRedefined with source "explicit" when an explicit map replaces a derived one', () => {
     const next = makeGuest((g) => {
       g.memoryMap = [{ start: '0x0', end: '0x3ffffffff', kind: 'ram' }];
     });
-    const [event] = given(...definedHistory()).when({ type: 'ApplyGuest', guest: next }).thenTypes(['GuestRedefined']);
-    expect(event!.data).toMatchObject({ memoryMapSource: 'explicit', memoryMap: [{ start: 0n, end: 0x3_ffff_ffffn, kind: 'ram' }] });
+    const [event] = given(...definedHistory())
+      .when({ type: 'ApplyGuest', guest: next })
+      .thenTypes(['GuestRedefined']);
+    expect(event!.data).toMatchObject({
+      memoryMapSource: 'explicit',
+      memoryMap: [{ start: 0n, end: 0x3_ffff_ffffn, kind: 'ram' }],
+    });
   });
 });
 
@@ -238,10 +292,16 @@ describe('the memory map recorded at definition stays what it was on the first h
     const history: GuestEvent[] = [
       ...definedHistory(),
       { type: 'GuestMigrated', data: { fromHostId: 'host-a', toHostId: 'host-b', migrationId: 'm-1' } },
-      { type: 'DeviceAttached', data: { device: { id: 'gpu0', kind: 'vfio', transitional: false, hostDevice: '0000:83:00.0' } } },
+      {
+        type: 'DeviceAttached',
+        data: { device: { id: 'gpu0', kind: 'vfio', transitional: false, hostDevice: '0000:83:00.0' } },
+      },
       { type: 'DeviceIommuPolicySet', data: { deviceId: 'net0', iommuPlatform: null } },
       { type: 'HotplugReservationRemoved', data: { reservationId: 'vfio-gpu-1' } },
-      { type: 'GuestOsReported', data: { guestOs: { acksAccessPlatform: false, xen: false, confidential: 'none', nestedDriversInGuest: true } } },
+      {
+        type: 'GuestOsReported',
+        data: { guestOs: { acksAccessPlatform: false, xen: false, confidential: 'none', nestedDriversInGuest: true } },
+      },
       { type: 'MigrationHintsSet', data: { migration: { workingSet: 4n * GiB } } },
       { type: 'GuestPlaced', data: { hostId: 'host-c', previousHostId: 'host-b' } },
     ];
@@ -259,13 +319,18 @@ describe('the memory map recorded at definition stays what it was on the first h
       { start: 0x1_0000_0000n, end: 0x4_3fff_ffffn, kind: 'ram', label: 'recorded on host-a' },
     ];
     const [definedEvent, ...rest] = definedHistory();
-    const history: GuestEvent[] = [{ type: 'GuestDefined', data: { ...(definedEvent!.data as GuestDefinedData), memoryMap: recorded } }, ...rest];
+    const history: GuestEvent[] = [
+      { type: 'GuestDefined', data: { ...(definedEvent!.data as GuestDefinedData), memoryMap: recorded } },
+      ...rest,
+    ];
     const next = makeGuest((g) => {
       g.host = 'host-b';
     });
     const { state, when } = given(...history);
     expect(state!.memoryMap).toEqual(recorded);
-    when({ type: 'ApplyGuest', guest: next }).then([{ type: 'GuestPlaced', data: { hostId: 'host-b', previousHostId: 'host-a' } }]);
+    when({ type: 'ApplyGuest', guest: next }).then([
+      { type: 'GuestPlaced', data: { hostId: 'host-b', previousHostId: 'host-a' } },
+    ]);
     const after = decideGuest({ type: 'ApplyGuest', guest: next }, state).reduce(evolveGuest, state);
     expect(after!.memoryMap).toEqual(recorded);
   });
@@ -279,15 +344,22 @@ describe('the memory map recorded at definition stays what it was on the first h
       g.host = 'host-b';
     });
     const history = definedHistory(explicit);
-    given(...history).when({ type: 'ApplyGuest', guest: moved }).then([{ type: 'GuestPlaced', data: { hostId: 'host-b', previousHostId: 'host-a' } }]);
-    expect(given(...history).state).toMatchObject({ memoryMapSource: 'explicit', memoryMap: [{ start: 0n, end: 0x3_ffff_ffffn, kind: 'ram' }] });
+    given(...history)
+      .when({ type: 'ApplyGuest', guest: moved })
+      .then([{ type: 'GuestPlaced', data: { hostId: 'host-b', previousHostId: 'host-a' } }]);
+    expect(given(...history).state).toMatchObject({
+      memoryMapSource: 'explicit',
+      memoryMap: [{ start: 0n, end: 0x3_ffff_ffffn, kind: 'ram' }],
+    });
   });
 });
 
 describe('devices', () => {
   it('attaches a new device', () => {
     const device = { id: 'gpu0', kind: 'vfio' as const, transitional: false, hostDevice: '0000:83:00.0' };
-    given(...definedHistory()).when({ type: 'AttachDevice', device }).then([{ type: 'DeviceAttached', data: { device } }]);
+    given(...definedHistory())
+      .when({ type: 'AttachDevice', device })
+      .then([{ type: 'DeviceAttached', data: { device } }]);
   });
 
   it('refuses to attach a device id twice', () => {
@@ -297,23 +369,33 @@ describe('devices', () => {
   });
 
   it('detaches an attached device', () => {
-    given(...definedHistory()).when({ type: 'DetachDevice', deviceId: 'hba0' }).then([{ type: 'DeviceDetached', data: { deviceId: 'hba0' } }]);
+    given(...definedHistory())
+      .when({ type: 'DetachDevice', deviceId: 'hba0' })
+      .then([{ type: 'DeviceDetached', data: { deviceId: 'hba0' } }]);
   });
 
   it('fails to detach an unknown device', () => {
-    given(...definedHistory()).when({ type: 'DetachDevice', deviceId: 'nope' }).thenFails('not-found', 'DEVICE_NOT_FOUND');
+    given(...definedHistory())
+      .when({ type: 'DetachDevice', deviceId: 'nope' })
+      .thenFails('not-found', 'DEVICE_NOT_FOUND');
   });
 
   it('fails to detach a device that was already detached', () => {
-    given(...definedHistory(), { type: 'DeviceDetached', data: { deviceId: 'hba0' } }).when({ type: 'DetachDevice', deviceId: 'hba0' }).thenFails('not-found', 'DEVICE_NOT_FOUND');
+    given(...definedHistory(), { type: 'DeviceDetached', data: { deviceId: 'hba0' } })
+      .when({ type: 'DetachDevice', deviceId: 'hba0' })
+      .thenFails('not-found', 'DEVICE_NOT_FOUND');
   });
 
   it('sets a device IOMMU policy once, and records nothing when it is already set', () => {
-    given(...definedHistory()).when({ type: 'SetDeviceIommuPolicy', deviceId: 'net0', iommuPlatform: false }).then([
-      { type: 'DeviceIommuPolicySet', data: { deviceId: 'net0', iommuPlatform: false } },
-    ]);
-    given(...definedHistory()).when({ type: 'SetDeviceIommuPolicy', deviceId: 'net0', iommuPlatform: true }).then([]);
-    given(...definedHistory()).when({ type: 'SetDeviceIommuPolicy', deviceId: 'nope', iommuPlatform: true }).thenFails('not-found', 'DEVICE_NOT_FOUND');
+    given(...definedHistory())
+      .when({ type: 'SetDeviceIommuPolicy', deviceId: 'net0', iommuPlatform: false })
+      .then([{ type: 'DeviceIommuPolicySet', data: { deviceId: 'net0', iommuPlatform: false } }]);
+    given(...definedHistory())
+      .when({ type: 'SetDeviceIommuPolicy', deviceId: 'net0', iommuPlatform: true })
+      .then([]);
+    given(...definedHistory())
+      .when({ type: 'SetDeviceIommuPolicy', deviceId: 'nope', iommuPlatform: true })
+      .thenFails('not-found', 'DEVICE_NOT_FOUND');
   });
 });
 
@@ -321,7 +403,12 @@ describe('hot-plug reservations', () => {
   it('adds a named reservation and refuses the same id again', () => {
     given(...definedHistory())
       .when({ type: 'AddHotplugReservation', reservation: { id: 'spare-gpu', kind: 'vfio', deviceClass: 'gpu' } })
-      .then([{ type: 'HotplugReservationAdded', data: { reservation: { id: 'spare-gpu', kind: 'vfio', deviceClass: 'gpu' } } }]);
+      .then([
+        {
+          type: 'HotplugReservationAdded',
+          data: { reservation: { id: 'spare-gpu', kind: 'vfio', deviceClass: 'gpu' } },
+        },
+      ]);
     given(...definedHistory())
       .when({ type: 'AddHotplugReservation', reservation: { id: 'vfio-gpu-1', kind: 'vfio', deviceClass: 'gpu' } })
       .thenFails('already-exists', 'RESERVATION_ALREADY_EXISTS');
@@ -334,21 +421,32 @@ describe('hot-plug reservations', () => {
     // (ApplyGuest with the same list names it "vfio-network-3").
     given(...definedHistory())
       .when({ type: 'AddHotplugReservation', reservation: { kind: 'vfio', deviceClass: 'network' } })
-      .then([{ type: 'HotplugReservationAdded', data: { reservation: { id: 'vfio-network-3', kind: 'vfio', deviceClass: 'network' } } }]);
+      .then([
+        {
+          type: 'HotplugReservationAdded',
+          data: { reservation: { id: 'vfio-network-3', kind: 'vfio', deviceClass: 'network' } },
+        },
+      ]);
   });
 
   it('removes a reservation by id, and fails for an unknown one', () => {
-    given(...definedHistory()).when({ type: 'RemoveHotplugReservation', reservationId: 'vfio-gpu-1' }).then([
-      { type: 'HotplugReservationRemoved', data: { reservationId: 'vfio-gpu-1' } },
-    ]);
-    given(...definedHistory()).when({ type: 'RemoveHotplugReservation', reservationId: 'vfio-gpu-9' }).thenFails('not-found', 'RESERVATION_NOT_FOUND');
+    given(...definedHistory())
+      .when({ type: 'RemoveHotplugReservation', reservationId: 'vfio-gpu-1' })
+      .then([{ type: 'HotplugReservationRemoved', data: { reservationId: 'vfio-gpu-1' } }]);
+    given(...definedHistory())
+      .when({ type: 'RemoveHotplugReservation', reservationId: 'vfio-gpu-9' })
+      .thenFails('not-found', 'RESERVATION_NOT_FOUND');
   });
 });
 
 describe('placement and migration', () => {
   it('places a guest on another host and records nothing for its current host', () => {
-    given(...definedHistory()).when({ type: 'PlaceGuest', hostId: 'host-b' }).then([{ type: 'GuestPlaced', data: { hostId: 'host-b', previousHostId: 'host-a' } }]);
-    given(...definedHistory()).when({ type: 'PlaceGuest', hostId: 'host-a' }).then([]);
+    given(...definedHistory())
+      .when({ type: 'PlaceGuest', hostId: 'host-b' })
+      .then([{ type: 'GuestPlaced', data: { hostId: 'host-b', previousHostId: 'host-a' } }]);
+    given(...definedHistory())
+      .when({ type: 'PlaceGuest', hostId: 'host-a' })
+      .then([]);
   });
 
   it('records a migration from the host the guest is on', () => {
@@ -364,7 +462,10 @@ describe('placement and migration', () => {
   });
 
   it('follows the guest after a migration: the old source is now wrong', () => {
-    const migrated: GuestEvent = { type: 'GuestMigrated', data: { fromHostId: 'host-a', toHostId: 'host-b', migrationId: 'm-1' } };
+    const migrated: GuestEvent = {
+      type: 'GuestMigrated',
+      data: { fromHostId: 'host-a', toHostId: 'host-b', migrationId: 'm-1' },
+    };
     expect(given(...definedHistory(), migrated).state!.hostId).toBe('host-b');
     given(...definedHistory(), migrated)
       .when({ type: 'RecordMigration', fromHostId: 'host-a', toHostId: 'host-c', migrationId: 'm-2' })
@@ -381,6 +482,8 @@ describe('a guest that does not exist', () => {
     { type: 'RemoveGuest' },
   ])('$type fails with not-found, before definition and after removal', (command) => {
     given().when(command).thenFails('not-found', 'GUEST_NOT_FOUND');
-    given(...definedHistory(), { type: 'GuestRemoved', data: {} }).when(command).thenFails('not-found', 'GUEST_NOT_FOUND');
+    given(...definedHistory(), { type: 'GuestRemoved', data: {} })
+      .when(command)
+      .thenFails('not-found', 'GUEST_NOT_FOUND');
   });
 });

@@ -1,8 +1,18 @@
 import type { DomainEvent } from '../events.js';
-import type { Guest, GuestDevice, GuestOs, HotplugReservation, MemoryMapEntry, MigrationHints } from '../fleet/guest-schema.js';
+import type {
+  Guest,
+  GuestDevice,
+  GuestOs,
+  HotplugReservation,
+  MemoryMapEntry,
+  MigrationHints,
+} from '../fleet/guest-schema.js';
 
 /** What fixes the guest-physical layout; changing any of it means a cold restart (GuestRedefined). */
-export type GuestDefinition = Pick<Guest, 'machine' | 'cpuVendor' | 'memory' | 'physBits' | 'viommu' | 'viommuAddressWidthBits'>;
+export type GuestDefinition = Pick<
+  Guest,
+  'machine' | 'cpuVendor' | 'memory' | 'physBits' | 'viommu' | 'viommuAddressWidthBits'
+>;
 
 export interface GuestDefinedData {
   guestId: string;

@@ -1,4 +1,10 @@
-import type { GuestDevice, GuestOs, HotplugReservation, MemoryMapEntry, MigrationHints } from '../fleet/guest-schema.js';
+import type {
+  GuestDevice,
+  GuestOs,
+  HotplugReservation,
+  MemoryMapEntry,
+  MigrationHints,
+} from '../fleet/guest-schema.js';
 import type { GuestDefinition, GuestEvent } from './guest-events.js';
 
 export interface GuestState {
@@ -17,7 +23,18 @@ export interface GuestState {
 export function evolveGuest(state: GuestState | undefined, event: GuestEvent): GuestState | undefined {
   if (event.type === 'GuestDefined') {
     const { guestId, definition, guestOs, memoryMap, memoryMapSource } = event.data;
-    return { id: guestId, hostId: null, definition, guestOs, memoryMap, memoryMapSource, devices: [], hotplugReservations: [], migration: null, removed: false };
+    return {
+      id: guestId,
+      hostId: null,
+      definition,
+      guestOs,
+      memoryMap,
+      memoryMapSource,
+      devices: [],
+      hotplugReservations: [],
+      migration: null,
+      removed: false,
+    };
   }
   if (!state) return state;
   switch (event.type) {
@@ -35,12 +52,20 @@ export function evolveGuest(state: GuestState | undefined, event: GuestEvent): G
       return { ...state, devices: state.devices.filter((d) => d.id !== event.data.deviceId) };
     case 'DeviceIommuPolicySet': {
       const { deviceId, iommuPlatform } = event.data;
-      return { ...state, devices: state.devices.map((d) => (d.id === deviceId ? { ...d, iommuPlatform: iommuPlatform ?? undefined } : d)) };
+      return {
+        ...state,
+        devices: state.devices.map((d) =>
+          d.id === deviceId ? { ...d, iommuPlatform: iommuPlatform ?? undefined } : d,
+        ),
+      };
     }
     case 'HotplugReservationAdded':
       return { ...state, hotplugReservations: [...state.hotplugReservations, event.data.reservation] };
     case 'HotplugReservationRemoved':
-      return { ...state, hotplugReservations: state.hotplugReservations.filter((r) => r.id !== event.data.reservationId) };
+      return {
+        ...state,
+        hotplugReservations: state.hotplugReservations.filter((r) => r.id !== event.data.reservationId),
+      };
     case 'GuestPlaced':
       return { ...state, hostId: event.data.hostId };
     case 'GuestMigrated':

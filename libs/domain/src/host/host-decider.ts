@@ -22,7 +22,12 @@ export function decideHost(command: HostCommand, state: HostState | undefined): 
   switch (command.type) {
     case 'RegisterHost':
       if (state && !state.decommissioned) {
-        throw new DomainError('already-exists', 'HOST_ALREADY_EXISTS', `host "${command.host.id}" is already registered`, [{ field: 'id', message: 'already registered' }]);
+        throw new DomainError(
+          'already-exists',
+          'HOST_ALREADY_EXISTS',
+          `host "${command.host.id}" is already registered`,
+          [{ field: 'id', message: 'already registered' }],
+        );
       }
       return [{ type: 'HostRegistered', data: { host: command.host } }];
     case 'ApplyHost':
@@ -48,16 +53,26 @@ function live(state: HostState | undefined): HostState {
   return state;
 }
 
-const attributesOf = ({ pool, arch, cpuVendor, memory, kernel, qemuVersion }: Host): HostAttributes => ({ pool, arch, cpuVendor, memory, kernel, qemuVersion });
+const attributesOf = ({ pool, arch, cpuVendor, memory, kernel, qemuVersion }: Host): HostAttributes => ({
+  pool,
+  arch,
+  cpuVendor,
+  memory,
+  kernel,
+  qemuVersion,
+});
 
 /** One event per section that changed, so a projection can recompute only what a change touches. */
 function factChanges(current: Host, next: Host): HostEvent[] {
   const events: HostEvent[] = [];
-  if (!sameFacts(attributesOf(current), attributesOf(next))) events.push({ type: 'HostAttributesChanged', data: { attributes: attributesOf(next) } });
+  if (!sameFacts(attributesOf(current), attributesOf(next)))
+    events.push({ type: 'HostAttributesChanged', data: { attributes: attributesOf(next) } });
   if (!sameFacts(current.iommu, next.iommu)) events.push({ type: 'HostIommuReported', data: { iommu: next.iommu } });
   events.push(...groupChanges(current, next));
-  if (!sameFacts(current.bridgeWindows, next.bridgeWindows)) events.push({ type: 'BridgeWindowsReported', data: { bridgeWindows: next.bridgeWindows } });
-  if (!sameFacts(current.spapr ?? null, next.spapr ?? null)) events.push({ type: 'SpaprWindowsReported', data: { spapr: next.spapr ?? null } });
+  if (!sameFacts(current.bridgeWindows, next.bridgeWindows))
+    events.push({ type: 'BridgeWindowsReported', data: { bridgeWindows: next.bridgeWindows } });
+  if (!sameFacts(current.spapr ?? null, next.spapr ?? null))
+    events.push({ type: 'SpaprWindowsReported', data: { spapr: next.spapr ?? null } });
   return events;
 }
 
@@ -65,10 +80,17 @@ function factChanges(current: Host, next: Host): HostEvent[] {
 function groupChanges(current: Host, next: Host): HostEvent[] {
   if (sameFacts(current.groups, next.groups)) return [];
   const topology = (host: Host) => host.groups.map((group) => ({ id: group.id, devices: group.devices }));
-  if (!sameFacts(topology(current), topology(next))) return [{ type: 'IommuGroupsReported', data: { groups: next.groups } }];
+  if (!sameFacts(topology(current), topology(next)))
+    return [{ type: 'IommuGroupsReported', data: { groups: next.groups } }];
   return next.groups
     .filter((group, index) => !sameFacts(group.reservedRegions, current.groups[index]!.reservedRegions))
-    .map((group) => ({ type: 'ReservedRegionsReported', data: { groupId: group.id, reservedRegions: group.reservedRegions } }) as HostEvent);
+    .map(
+      (group) =>
+        ({
+          type: 'ReservedRegionsReported',
+          data: { groupId: group.id, reservedRegions: group.reservedRegions },
+        }) as HostEvent,
+    );
 }
 
 export function evolveHost(state: HostState | undefined, event: HostEvent): HostState | undefined {
@@ -87,7 +109,10 @@ export function evolveHost(state: HostState | undefined, event: HostEvent): Host
       return { ...state, host: { ...host, groups: event.data.groups } };
     case 'ReservedRegionsReported': {
       const { groupId, reservedRegions } = event.data;
-      return { ...state, host: { ...host, groups: host.groups.map((g) => (g.id === groupId ? { ...g, reservedRegions } : g)) } };
+      return {
+        ...state,
+        host: { ...host, groups: host.groups.map((g) => (g.id === groupId ? { ...g, reservedRegions } : g)) },
+      };
     }
     case 'BridgeWindowsReported':
       return { ...state, host: { ...host, bridgeWindows: event.data.bridgeWindows } };

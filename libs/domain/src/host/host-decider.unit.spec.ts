@@ -70,11 +70,15 @@ function given(...history: HostEvent[]) {
 
 describe('RegisterHost', () => {
   it('registers a new host', () => {
-    given().when({ type: 'RegisterHost', host: makeHost() }).then([{ type: 'HostRegistered', data: { host: makeHost() } }]);
+    given()
+      .when({ type: 'RegisterHost', host: makeHost() })
+      .then([{ type: 'HostRegistered', data: { host: makeHost() } }]);
   });
 
   it('refuses to register a host twice', () => {
-    given(registered()).when({ type: 'RegisterHost', host: makeHost() }).thenFails('already-exists', 'HOST_ALREADY_EXISTS');
+    given(registered())
+      .when({ type: 'RegisterHost', host: makeHost() })
+      .thenFails('already-exists', 'HOST_ALREADY_EXISTS');
   });
 
   it('registers a decommissioned host again', () => {
@@ -86,7 +90,9 @@ describe('RegisterHost', () => {
 
 describe('ApplyHost (desired state from a fleet file)', () => {
   it('registers a host it has never seen', () => {
-    given().when({ type: 'ApplyHost', host: makeHost() }).then([{ type: 'HostRegistered', data: { host: makeHost() } }]);
+    given()
+      .when({ type: 'ApplyHost', host: makeHost() })
+      .then([{ type: 'HostRegistered', data: { host: makeHost() } }]);
   });
 
   it('records nothing when the facts are identical', () => {
@@ -122,7 +128,10 @@ describe('ApplyHost (desired state from a fleet file)', () => {
     const events = decideHost({ type: 'ApplyHost', host: next }, first);
     expect(events.map((e) => e.type)).toEqual(['ReservedRegionsReported']);
     const after = events.reduce<HostState | undefined>(evolveHost, first);
-    expect(after!.host.groups.map((g) => [g.id, g.reservedRegions.length])).toEqual([[12, 0], [13, 1]]);
+    expect(after!.host.groups.map((g) => [g.id, g.reservedRegions.length])).toEqual([
+      [12, 0],
+      [13, 1],
+    ]);
     expect(decideHost({ type: 'ApplyHost', host: next }, after)).toEqual([]);
   });
 
@@ -131,7 +140,9 @@ describe('ApplyHost (desired state from a fleet file)', () => {
     const next = makeHost((h) => {
       h.groups![1]!.devices![0]!.driver = 'vfio-pci';
     });
-    given(registered()).when({ type: 'ApplyHost', host: next }).then([{ type: 'IommuGroupsReported', data: { groups: next.groups } }]);
+    given(registered())
+      .when({ type: 'ApplyHost', host: next })
+      .then([{ type: 'IommuGroupsReported', data: { groups: next.groups } }]);
   });
 
   it('reports the whole topology when a group appears, even if regions changed too', () => {
@@ -139,7 +150,9 @@ describe('ApplyHost (desired state from a fleet file)', () => {
       h.groups![0]!.reservedRegions = [];
       h.groups!.push({ id: 14, devices: [{ address: '0000:83:00.0', driver: 'vfio-pci' }] });
     });
-    given(registered()).when({ type: 'ApplyHost', host: next }).then([{ type: 'IommuGroupsReported', data: { groups: next.groups } }]);
+    given(registered())
+      .when({ type: 'ApplyHost', host: next })
+      .then([{ type: 'IommuGroupsReported', data: { groups: next.groups } }]);
   });
 
   it('reports attribute changes (kernel upgrade) without touching groups', () => {
@@ -148,7 +161,21 @@ describe('ApplyHost (desired state from a fleet file)', () => {
     });
     given(registered())
       .when({ type: 'ApplyHost', host: next })
-      .then([{ type: 'HostAttributesChanged', data: { attributes: { pool: 'rack-7', arch: 'x86_64', cpuVendor: 'amd', memory: 512n << 30n, kernel: '6.11.0', qemuVersion: undefined } } }]);
+      .then([
+        {
+          type: 'HostAttributesChanged',
+          data: {
+            attributes: {
+              pool: 'rack-7',
+              arch: 'x86_64',
+              cpuVendor: 'amd',
+              memory: 512n << 30n,
+              kernel: '6.11.0',
+              qemuVersion: undefined,
+            },
+          },
+        },
+      ]);
   });
 
   it('registers a decommissioned host again', () => {
@@ -166,17 +193,23 @@ describe('ReportHostFacts', () => {
   });
 
   it('fails for an unknown host', () => {
-    given().when({ type: 'ReportHostFacts', facts: { kernel: '6.9.0' } }).thenFails('not-found', 'HOST_NOT_FOUND');
+    given()
+      .when({ type: 'ReportHostFacts', facts: { kernel: '6.9.0' } })
+      .thenFails('not-found', 'HOST_NOT_FOUND');
   });
 });
 
 describe('cordon and uncordon', () => {
   it('cordons a host', () => {
-    given(registered()).when({ type: 'CordonHost', reason: 'firmware update' }).then([{ type: 'HostCordoned', data: { reason: 'firmware update' } }]);
+    given(registered())
+      .when({ type: 'CordonHost', reason: 'firmware update' })
+      .then([{ type: 'HostCordoned', data: { reason: 'firmware update' } }]);
   });
 
   it('is idempotent: cordoning again for the same reason records nothing', () => {
-    given(registered(), { type: 'HostCordoned', data: { reason: 'firmware update' } }).when({ type: 'CordonHost', reason: 'firmware update' }).then([]);
+    given(registered(), { type: 'HostCordoned', data: { reason: 'firmware update' } })
+      .when({ type: 'CordonHost', reason: 'firmware update' })
+      .then([]);
   });
 
   it('records a new reason when cordoned again for another one', () => {
@@ -186,12 +219,16 @@ describe('cordon and uncordon', () => {
   });
 
   it('uncordons a cordoned host', () => {
-    given(registered(), { type: 'HostCordoned', data: { reason: 'firmware update' } }).when({ type: 'UncordonHost' }).then([{ type: 'HostUncordoned', data: {} }]);
+    given(registered(), { type: 'HostCordoned', data: { reason: 'firmware update' } })
+      .when({ type: 'UncordonHost' })
+      .then([{ type: 'HostUncordoned', data: {} }]);
   });
 
   it('is idempotent: uncordoning a host that is not cordoned records nothing', () => {
     given(registered()).when({ type: 'UncordonHost' }).then([]);
-    given(registered(), { type: 'HostCordoned', data: { reason: 'x' } }, { type: 'HostUncordoned', data: {} }).when({ type: 'UncordonHost' }).then([]);
+    given(registered(), { type: 'HostCordoned', data: { reason: 'x' } }, { type: 'HostUncordoned', data: {} })
+      .when({ type: 'UncordonHost' })
+      .then([]);
   });
 
   it('fails to cordon an unknown host', () => {
@@ -201,7 +238,9 @@ describe('cordon and uncordon', () => {
 
 describe('DecommissionHost', () => {
   it('decommissions a host', () => {
-    given(registered()).when({ type: 'DecommissionHost', reason: 'retired' }).then([{ type: 'HostDecommissioned', data: { reason: 'retired' } }]);
+    given(registered())
+      .when({ type: 'DecommissionHost', reason: 'retired' })
+      .then([{ type: 'HostDecommissioned', data: { reason: 'retired' } }]);
   });
 
   it.each<HostCommand>([
@@ -210,19 +249,29 @@ describe('DecommissionHost', () => {
     { type: 'UncordonHost' },
     { type: 'ReportHostFacts', facts: { kernel: '6.9.0' } },
   ])('treats a decommissioned host as gone: $type fails with not-found', (command) => {
-    given(registered(), { type: 'HostDecommissioned', data: { reason: 'retired' } }).when(command).thenFails('not-found', 'HOST_NOT_FOUND');
+    given(registered(), { type: 'HostDecommissioned', data: { reason: 'retired' } })
+      .when(command)
+      .thenFails('not-found', 'HOST_NOT_FOUND');
   });
 });
 
 describe('evolveHost', () => {
   it('replaces only the reported group in ReservedRegionsReported', () => {
-    const { state } = given(registered(), { type: 'ReservedRegionsReported', data: { groupId: 13, reservedRegions: [] } });
+    const { state } = given(registered(), {
+      type: 'ReservedRegionsReported',
+      data: { groupId: 13, reservedRegions: [] },
+    });
     expect(state!.host.groups[0]!.reservedRegions).toHaveLength(2);
     expect(state!.host.groups[1]!.reservedRegions).toEqual([]);
   });
 
   it('tracks cordon and decommission state', () => {
-    expect(given(registered(), { type: 'HostCordoned', data: { reason: 'r' } }).state).toMatchObject({ cordoned: { reason: 'r' }, decommissioned: false });
-    expect(given(registered(), { type: 'HostDecommissioned', data: { reason: 'r' } }).state).toMatchObject({ decommissioned: true });
+    expect(given(registered(), { type: 'HostCordoned', data: { reason: 'r' } }).state).toMatchObject({
+      cordoned: { reason: 'r' },
+      decommissioned: false,
+    });
+    expect(given(registered(), { type: 'HostDecommissioned', data: { reason: 'r' } }).state).toMatchObject({
+      decommissioned: true,
+    });
   });
 });

@@ -9,7 +9,10 @@ import { machineMatches } from '../fleet/machine-type.js';
 export type MachineDefaultsEvent = DomainEvent<'MachineDefaultsSet', { defaults: MachineDefault[] }>;
 export type MachineDefaultsCommand = { type: 'SetMachineDefaults'; defaults: MachineDefault[] };
 
-export function decideMachineDefaults(command: MachineDefaultsCommand, state: MachineDefault[]): MachineDefaultsEvent[] {
+export function decideMachineDefaults(
+  command: MachineDefaultsCommand,
+  state: MachineDefault[],
+): MachineDefaultsEvent[] {
   if (sameFacts(state, command.defaults)) return [];
   return [{ type: 'MachineDefaultsSet', data: { defaults: command.defaults } }];
 }
@@ -19,9 +22,15 @@ export function evolveMachineDefaults(_state: MachineDefault[], event: MachineDe
 }
 
 /** The effective iommu_platform of a virtio device: its own setting, else the most specific machine default, else off. */
-export function effectiveIommuPlatform(device: { iommuPlatform?: boolean }, machine: string, defaults: readonly MachineDefault[]): { value: boolean; source: 'device' | 'machine-default' | 'qemu-default'; rule?: string } {
+export function effectiveIommuPlatform(
+  device: { iommuPlatform?: boolean },
+  machine: string,
+  defaults: readonly MachineDefault[],
+): { value: boolean; source: 'device' | 'machine-default' | 'qemu-default'; rule?: string } {
   if (device.iommuPlatform !== undefined) return { value: device.iommuPlatform, source: 'device' };
-  const matching = defaults.filter((d) => machineMatches(d.machine, machine)).sort((a, b) => b.machine.length - a.machine.length);
+  const matching = defaults
+    .filter((d) => machineMatches(d.machine, machine))
+    .sort((a, b) => b.machine.length - a.machine.length);
   const best = matching[0];
   if (best) return { value: best.virtioIommuPlatform, source: 'machine-default', rule: best.machine };
   return { value: false, source: 'qemu-default' };

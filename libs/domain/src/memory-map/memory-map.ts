@@ -35,9 +35,17 @@ export function deriveMemoryMap(input: MemoryMapInput): MemoryMapEntry[] {
   if (!machine) throw new Error(`unknown machine type ${input.machine}`);
   switch (machine.family) {
     case 'pc-q35':
-      return pcLayout(input, machine, { lowmemSplitAt: 0xb000_0000n, lowmemWhenLarge: 0x8000_0000n, hole64Size: 32n * GiB });
+      return pcLayout(input, machine, {
+        lowmemSplitAt: 0xb000_0000n,
+        lowmemWhenLarge: 0x8000_0000n,
+        hole64Size: 32n * GiB,
+      });
     case 'pc-i440fx':
-      return pcLayout(input, machine, { lowmemSplitAt: 0xe000_0000n, lowmemWhenLarge: 0xc000_0000n, hole64Size: 2n * GiB });
+      return pcLayout(input, machine, {
+        lowmemSplitAt: 0xe000_0000n,
+        lowmemWhenLarge: 0xc000_0000n,
+        hole64Size: 2n * GiB,
+      });
     case 'virt':
       return virtLayout(input);
     case 'pseries':
@@ -78,8 +86,10 @@ function pcLayout(input: MemoryMapInput, machine: MachineType, params: PcLayoutP
   entries.push({ start: below4g, end: 0xfebf_ffffn, kind: 'pci-hole', label: '32-bit PCI hole and MMCONFIG' });
   entries.push({ start: 0xfec0_0000n, end: 0xffff_ffffn, kind: 'mmio', label: 'IOAPIC, LAPIC/MSI, BIOS' });
   if (above4g > 0n) entries.push(entry(above4gStart, above4g, 'ram', 'pc.ram above 4G'));
-  if (amdHoleEnforced && input.physBits >= 40) entries.push({ ...AMD_HT_HOLE, kind: 'reserved', label: 'AMD HyperTransport (E820 reserved)' });
-  if (deviceMemory > 0n) entries.push(entry(deviceBase, deviceMemory, 'device-memory', 'device memory (DIMM, virtio-mem)'));
+  if (amdHoleEnforced && input.physBits >= 40)
+    entries.push({ ...AMD_HT_HOLE, kind: 'reserved', label: 'AMD HyperTransport (E820 reserved)' });
+  if (deviceMemory > 0n)
+    entries.push(entry(deviceBase, deviceMemory, 'device-memory', 'device memory (DIMM, virtio-mem)'));
   entries.push(entry(hole64Start, params.hole64Size, 'pci-hole', '64-bit PCI hole'));
   return sortEntries(entries);
 }
@@ -97,7 +107,8 @@ function virtLayout(input: MemoryMapInput): MemoryMapEntry[] {
   ];
   const deviceMemory = deviceMemorySize(input.memory, GiB);
   const deviceBase = alignUp(ramBase + ram, GiB);
-  if (deviceMemory > 0n) entries.push(entry(deviceBase, deviceMemory, 'device-memory', 'device memory (DIMM, virtio-mem)'));
+  if (deviceMemory > 0n)
+    entries.push(entry(deviceBase, deviceMemory, 'device-memory', 'device memory (DIMM, virtio-mem)'));
   // The high IO area starts no lower than 256 GiB; each region is aligned to its own size.
   const memTop = deviceMemory > 0n ? deviceBase + deviceMemory : ramBase + ram;
   let base = alignUp(memTop, GiB) > 256n * GiB ? alignUp(memTop, GiB) : 256n * GiB;

@@ -41,7 +41,10 @@ describe('EmulatorBackend.startMigration', () => {
   });
 
   it('can be cancelled from a progress listener', async () => {
-    const handle = new EmulatorBackend().startMigration({ ...spec, workload: { kind: 'uniform', pagesPerSecond: 80_000, seed: 4 } });
+    const handle = new EmulatorBackend().startMigration({
+      ...spec,
+      workload: { kind: 'uniform', pagesPerSecond: 80_000, seed: 4 },
+    });
     handle.onProgress((event) => {
       if (event.type === 'dirty-sync' && event.iteration.iteration === 3) handle.cancel();
     });
@@ -62,7 +65,8 @@ describe('EmulatorBackend.startMigration', () => {
       },
       now: () => wall,
     };
-    const result = await new EmulatorBackend({ scheduler: fakeClock, speed: 10, sliceMs: 100 }).startMigration(spec).result;
+    const result = await new EmulatorBackend({ scheduler: fakeClock, speed: 10, sliceMs: 100 }).startMigration(spec)
+      .result;
     // Simulated time / 10, give or take the last slice.
     expect(Math.abs(slept - result.info.totalTimeMs / 10)).toBeLessThan(100);
   });

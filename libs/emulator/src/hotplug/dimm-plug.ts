@@ -16,7 +16,11 @@ type DimmDevice = Extract<DeviceSpec, { kind: 'pc-dimm' }>;
 export function plugDimm(guest: GuestState, host: HostSpec, device: DimmDevice): HotplugResult {
   const block: RamBlockSpec = { name: device.id, gpa: device.gpa, size: device.size };
   if (device.size <= 0n || !isPageAligned(device.size) || !isPageAligned(device.gpa)) {
-    return refused(guest, 'DIMM_ADDRESS_CONFLICT', `memory device ${device.id}: address and size must be page aligned and non-empty`);
+    return refused(
+      guest,
+      'DIMM_ADDRESS_CONFLICT',
+      `memory device ${device.id}: address and size must be page aligned and non-empty`,
+    );
   }
   const clash = guest.ramBlocks.find((b) => intersection(rangeOf(b.gpa, b.size), rangeOf(block.gpa, block.size)));
   if (clash) {
@@ -36,9 +40,13 @@ export function plugDimm(guest: GuestState, host: HostSpec, device: DimmDevice):
   if (overlaps.length === 0 || (!host.kernelEnforcesIovaRanges && overlaps.every((o) => o.region !== null))) {
     const mapped: GuestState = {
       ...withDimm,
-      vfio: { ...container, mappings: [...container.mappings, { name: block.name, ...rangeOf(block.gpa, block.size) }] },
+      vfio: {
+        ...container,
+        mappings: [...container.mappings, { name: block.name, ...rangeOf(block.gpa, block.size) }],
+      },
     };
-    const events = overlaps.length > 0 ? [{ type: 'SilentDmaCorruptionRisk' as const, deviceId: device.id, overlaps }] : [];
+    const events =
+      overlaps.length > 0 ? [{ type: 'SilentDmaCorruptionRisk' as const, deviceId: device.id, overlaps }] : [];
     return changed(mapped, 'OK', null, { events });
   }
   const crashed: GuestState = { ...withDimm, status: 'crashed', crashReason: QEMU_DMA_MAP_FATAL };

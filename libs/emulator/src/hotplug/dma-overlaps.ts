@@ -4,7 +4,11 @@ import type { DmaOverlap } from './hotplug-model.js';
 import { aperture, intersection, isEnforcedRegion, rangeOf, type ReservedRegion } from './iova-ranges.js';
 
 /** Every overlap of one RAM block with the forbidden set: reserved regions and beyond the aperture. */
-export function ramOverlaps(block: RamBlockSpec, addressWidthBits: number, regions: readonly ReservedRegion[]): DmaOverlap[] {
+export function ramOverlaps(
+  block: RamBlockSpec,
+  addressWidthBits: number,
+  regions: readonly ReservedRegion[],
+): DmaOverlap[] {
   const ram = rangeOf(block.gpa, block.size);
   const overlaps: DmaOverlap[] = [];
   for (const region of regions) {
@@ -14,7 +18,12 @@ export function ramOverlaps(block: RamBlockSpec, addressWidthBits: number, regio
   }
   const top = aperture(addressWidthBits).end;
   if (ram.end > top) {
-    overlaps.push({ ramBlock: block.name, ram, region: null, overlap: { start: ram.start > top ? ram.start : top + 1n, end: ram.end } });
+    overlaps.push({
+      ramBlock: block.name,
+      ram,
+      region: null,
+      overlap: { start: ram.start > top ? ram.start : top + 1n, end: ram.end },
+    });
   }
   return overlaps;
 }

@@ -8,7 +8,12 @@ export interface ResultDetails {
 }
 
 /** device_add failed cleanly: the guest is as it was. */
-export function refused(guest: GuestState, code: Exclude<HotplugCode, 'OK'>, qemuError: string, details: ResultDetails = {}): HotplugResult {
+export function refused(
+  guest: GuestState,
+  code: Exclude<HotplugCode, 'OK'>,
+  qemuError: string,
+  details: ResultDetails = {},
+): HotplugResult {
   return {
     ok: false,
     code,

@@ -2,7 +2,8 @@
 // second device on the same port is refused as QEMU's do_pci_register_device refuses it.
 import type { GuestState, PluggedDevice } from './hotplug-model.js';
 
-export type SlotClaim = { ok: true; guest: GuestState } | { ok: false; code: 'BUS_NOT_FOUND' | 'BUS_OCCUPIED'; message: string };
+export type SlotClaim =
+  { ok: true; guest: GuestState } | { ok: false; code: 'BUS_NOT_FOUND' | 'BUS_OCCUPIED'; message: string };
 
 /** Returns the guest with `device` placed on its port, or why it cannot be. */
 export function placeOnRootPort(guest: GuestState, device: PluggedDevice & { bus: string }): SlotClaim {

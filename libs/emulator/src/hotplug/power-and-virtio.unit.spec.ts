@@ -15,14 +15,23 @@ describe('sPAPR (POWER) VFIO backend', () => {
     vfioBackends: backends,
     kvm,
   });
-  const guest = (ram: bigint) => createGuest({ id: 'lpar', ramBlocks: [{ name: 'ppc_spapr.ram', gpa: 0n, size: ram }], pcieRootPorts: ['rp0'] });
-  const device: DeviceSpec = { kind: 'vfio-pci', id: 'hostdev0', bus: 'rp0', hostAddress: '0001:01:00.0', group: { id: 3 } };
+  const guest = (ram: bigint) =>
+    createGuest({ id: 'lpar', ramBlocks: [{ name: 'ppc_spapr.ram', gpa: 0n, size: ram }], pcieRootPorts: ['rp0'] });
+  const device: DeviceSpec = {
+    kind: 'vfio-pci',
+    id: 'hostdev0',
+    bus: 'rp0',
+    hostAddress: '0001:01:00.0',
+    group: { id: 3 },
+  };
 
   it('falls back from v2 to v1 on a KVM-PR host, and says so', () => {
     const result = hotplug({ guest: guest(512n * MiB), host: power('pr'), device });
     expect(result.ok).toBe(true);
     expect(result.vfioBackend).toBe('spapr-tce');
-    expect(result.events).toContainEqual(expect.objectContaining({ type: 'VfioBackendFallback', from: 'spapr-tce-v2', to: 'spapr-tce' }));
+    expect(result.events).toContainEqual(
+      expect.objectContaining({ type: 'VfioBackendFallback', from: 'spapr-tce-v2', to: 'spapr-tce' }),
+    );
     expect(result.guest.vfio!.dmaWindows).toEqual([{ start: 0n, end: GiB - 1n }]);
   });
 
@@ -30,7 +39,10 @@ describe('sPAPR (POWER) VFIO backend', () => {
     const result = hotplug({ guest: guest(4n * GiB), host: power('hv'), device });
     expect(result.vfioBackend).toBe('spapr-tce-v2');
     expect(result.events).toEqual([]);
-    expect(result.guest.vfio!.dmaWindows[1]).toEqual({ start: 0x800000000000000n, end: 0x800000000000000n + 4n * GiB - 1n });
+    expect(result.guest.vfio!.dmaWindows[1]).toEqual({
+      start: 0x800000000000000n,
+      end: 0x800000000000000n + 4n * GiB - 1n,
+    });
   });
 
   it('under v1, flags guest RAM that does not fit the default 1 GiB window for 1:1 DMA', () => {
@@ -57,7 +69,12 @@ describe('virtio and VIRTIO_F_ACCESS_PLATFORM', () => {
     vfioBackends: ['type1v2'],
   };
   const guest = (restrictedMemoryAccess = false) =>
-    createGuest({ id: 'vm', ramBlocks: [{ name: 'pc.ram', gpa: 0n, size: GiB }], pcieRootPorts: ['rp0'], restrictedMemoryAccess });
+    createGuest({
+      id: 'vm',
+      ramBlocks: [{ name: 'pc.ram', gpa: 0n, size: GiB }],
+      pcieRootPorts: ['rp0'],
+      restrictedMemoryAccess,
+    });
   const net = (iommuPlatform: boolean, driverAcksAccessPlatform: boolean, transitional = false): DeviceSpec => ({
     kind: 'virtio',
     id: 'net0',
@@ -73,7 +90,9 @@ describe('virtio and VIRTIO_F_ACCESS_PLATFORM', () => {
     expect(result.ok).toBe(false);
     expect(result.code).toBe('VIRTIO_FEATURES_OK_REFUSED');
     expect(result.guestLog[0]).toMatch(/device refuses features/);
-    expect(result.guest.devices).toEqual([{ id: 'net0', kind: 'virtio', driver: 'virtio-net-pci', bus: 'rp0', usable: false }]);
+    expect(result.guest.devices).toEqual([
+      { id: 'net0', kind: 'virtio', driver: 'virtio-net-pci', bus: 'rp0', usable: false },
+    ]);
   });
 
   it('works when the driver acks the offered bit, or when it is not offered', () => {
@@ -89,6 +108,8 @@ describe('virtio and VIRTIO_F_ACCESS_PLATFORM', () => {
   });
 
   it('a confidential guest refuses a device that does not offer the bit', () => {
-    expect(hotplug({ guest: guest(true), host, device: net(false, false) }).code).toBe('VIRTIO_ACCESS_PLATFORM_REQUIRED');
+    expect(hotplug({ guest: guest(true), host, device: net(false, false) }).code).toBe(
+      'VIRTIO_ACCESS_PLATFORM_REQUIRED',
+    );
   });
 });

@@ -18,7 +18,13 @@ const DMA64_WINDOW_ADDR = 0x800_0000_0000_0000n;
 
 export function attachSpapr(guest: GuestState, host: HostSpec, device: VfioDevice): HotplugResult {
   const fail = (cause: string) => vfioContainerError(device.hostAddress, device.group.id, cause);
-  const placed = placeOnRootPort(guest, { id: device.id, kind: 'vfio-pci', driver: 'vfio-pci', bus: device.bus, usable: true });
+  const placed = placeOnRootPort(guest, {
+    id: device.id,
+    kind: 'vfio-pci',
+    driver: 'vfio-pci',
+    bus: device.bus,
+    usable: true,
+  });
   if (!placed.ok) return refused(guest, placed.code, placed.message);
 
   const events: HotplugEvent[] = [];

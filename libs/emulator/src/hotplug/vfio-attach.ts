@@ -33,7 +33,13 @@ export function attachType1(guest: GuestState, host: HostSpec, device: VfioDevic
   const { hostAddress, group } = device;
   const fail = (cause: string) => vfioContainerError(hostAddress, group.id, cause);
   // pci_qdev_realize claims the slot before vfio_realize sets up the container.
-  const placed = placeOnRootPort(guest, { id: device.id, kind: 'vfio-pci', driver: 'vfio-pci', bus: device.bus, usable: true });
+  const placed = placeOnRootPort(guest, {
+    id: device.id,
+    kind: 'vfio-pci',
+    driver: 'vfio-pci',
+    bus: device.bus,
+    usable: true,
+  });
   if (!placed.ok) return refused(guest, placed.code, placed.message);
   const backend = guest.vfio?.backend ?? chooseType1Backend(host);
   if (!backend) return refused(guest, 'VFIO_NO_IOMMU_BACKEND', fail('No available IOMMU models: Invalid argument'));
@@ -45,9 +51,14 @@ export function attachType1(guest: GuestState, host: HostSpec, device: VfioDevic
     });
   }
   if (!host.interruptRemapping && !host.allowUnsafeInterrupts) {
-    return refused(guest, 'VFIO_NO_INTERRUPT_REMAPPING', fail('Failed to set iommu for container: Operation not permitted'), {
-      kernelLog: [`vfio_iommu_type1_attach_group: ${KERNEL_NO_INTERRUPT_REMAPPING}`],
-    });
+    return refused(
+      guest,
+      'VFIO_NO_INTERRUPT_REMAPPING',
+      fail('Failed to set iommu for container: Operation not permitted'),
+      {
+        kernelLog: [`vfio_iommu_type1_attach_group: ${KERNEL_NO_INTERRUPT_REMAPPING}`],
+      },
+    );
   }
 
   // The memory listener maps RAM sections in address order; the first refused one is reported.
@@ -76,7 +87,8 @@ export function attachType1(guest: GuestState, host: HostSpec, device: VfioDevic
       dmaWindows: [],
     },
   };
-  const events = overlaps.length > 0 ? [{ type: 'SilentDmaCorruptionRisk' as const, deviceId: device.id, overlaps }] : [];
+  const events =
+    overlaps.length > 0 ? [{ type: 'SilentDmaCorruptionRisk' as const, deviceId: device.id, overlaps }] : [];
   return changed(next, 'OK', null, { events });
 }
 

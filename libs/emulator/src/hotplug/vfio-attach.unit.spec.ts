@@ -44,7 +44,7 @@ const lastRamPage: ReservedRegion = { start: LOW_RAM_END - PAGE + 1n, end: LOW_R
 const onePageAway: ReservedRegion = { start: LOW_RAM_END + 1n, end: LOW_RAM_END + PAGE, type: 'reserved' };
 
 describe('VFIO attach against reserved regions', () => {
-  it('fails device_add cleanly when one page of RAM overlaps a reserved region, with QEMU\'s message', () => {
+  it("fails device_add cleanly when one page of RAM overlaps a reserved region, with QEMU's message", () => {
     const before = guest();
     const result = hotplug({ guest: before, host: host(), device: nic([lastRamPage]) });
     expect(result.ok).toBe(false);
@@ -66,13 +66,24 @@ describe('VFIO attach against reserved regions', () => {
   });
 
   it('succeeds silently on a kernel without IOVA-range enforcement, recording the corrupting overlap', () => {
-    const result = hotplug({ guest: guest(), host: host({ kernelEnforcesIovaRanges: false }), device: nic([lastRamPage]) });
+    const result = hotplug({
+      guest: guest(),
+      host: host({ kernelEnforcesIovaRanges: false }),
+      device: nic([lastRamPage]),
+    });
     expect(result.ok).toBe(true);
     expect(result.events).toEqual([
       {
         type: 'SilentDmaCorruptionRisk',
         deviceId: 'hostdev0',
-        overlaps: [{ ramBlock: 'pc.ram', ram: { start: 0n, end: LOW_RAM_END }, region: lastRamPage, overlap: { start: lastRamPage.start, end: LOW_RAM_END } }],
+        overlaps: [
+          {
+            ramBlock: 'pc.ram',
+            ram: { start: 0n, end: LOW_RAM_END },
+            region: lastRamPage,
+            overlap: { start: lastRamPage.start, end: LOW_RAM_END },
+          },
+        ],
       },
     ]);
   });
@@ -86,20 +97,33 @@ describe('VFIO attach against reserved regions', () => {
     const rmrrOutsideRam: ReservedRegion = { start: 0xfd000000n, end: 0xfd0fffffn, type: 'direct' };
     const result = hotplug({ guest: guest(), host: host(), device: nic([rmrrOutsideRam]) });
     expect(result.code).toBe('VFIO_DIRECT_REGION');
-    expect(result.qemuError).toBe('vfio 0000:81:00.0: failed to setup container for group 12: Failed to set group container: Invalid argument');
-    expect(result.kernelLog[0]).toContain('Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping. Contact your platform vendor.');
+    expect(result.qemuError).toBe(
+      'vfio 0000:81:00.0: failed to setup container for group 12: Failed to set group container: Invalid argument',
+    );
+    expect(result.kernelLog[0]).toContain(
+      'Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping. Contact your platform vendor.',
+    );
   });
 
   it('refuses without interrupt remapping (-EPERM) unless unsafe interrupts are allowed', () => {
     const refused = hotplug({ guest: guest(), host: host({ interruptRemapping: false }), device: nic() });
     expect(refused.code).toBe('VFIO_NO_INTERRUPT_REMAPPING');
     expect(refused.qemuError).toMatch(/Operation not permitted$/);
-    expect(refused.kernelLog[0]).toContain('No interrupt remapping support.  Use the module param "allow_unsafe_interrupts"');
-    expect(hotplug({ guest: guest(), host: host({ interruptRemapping: false, allowUnsafeInterrupts: true }), device: nic() }).ok).toBe(true);
+    expect(refused.kernelLog[0]).toContain(
+      'No interrupt remapping support.  Use the module param "allow_unsafe_interrupts"',
+    );
+    expect(
+      hotplug({ guest: guest(), host: host({ interruptRemapping: false, allowUnsafeInterrupts: true }), device: nic() })
+        .ok,
+    ).toBe(true);
   });
 
   it('refuses RAM above the IOMMU aperture (a 39-bit host cannot map GPAs ≥ 512 GiB)', () => {
-    const big = createGuest({ id: 'vm-2', ramBlocks: [{ name: 'pc.ram', gpa: 512n * GiB, size: GiB }], pcieRootPorts: ['rp0'] });
+    const big = createGuest({
+      id: 'vm-2',
+      ramBlocks: [{ name: 'pc.ram', gpa: 512n * GiB, size: GiB }],
+      pcieRootPorts: ['rp0'],
+    });
     const result = hotplug({ guest: big, host: host({ iommuAddressWidthBits: 39 }), device: nic() });
     expect(result.code).toBe('VFIO_DMA_MAP_FAILED');
     expect(result.qemuError).toContain('vfio_container_dma_map(');
@@ -112,7 +136,9 @@ describe('VFIO attach against reserved regions', () => {
     expect(second.code).toBe('BUS_OCCUPIED');
     expect(second.qemuError).toBe('PCI: slot 0 function 0 not available for vfio-pci, in use by vfio-pci,id=hostdev0');
     expect(hotplug({ guest: first.guest, host: host(), device: nic([], 'rp1', 'hostdev1') }).ok).toBe(true);
-    expect(hotplug({ guest: first.guest, host: host(), device: nic([], 'rp9', 'hostdev1') }).code).toBe('BUS_NOT_FOUND');
+    expect(hotplug({ guest: first.guest, host: host(), device: nic([], 'rp9', 'hostdev1') }).code).toBe(
+      'BUS_NOT_FOUND',
+    );
   });
 });
 
@@ -127,7 +153,9 @@ describe('RAM hot-plug and VFIO', () => {
     expect(result.code).toBe('GUEST_CRASHED');
     expect(result.guest.status).toBe('crashed');
     expect(result.qemuError).toContain('vfio: DMA mapping failed, unable to continue');
-    expect(hotplug({ guest: result.guest, host: amdHost, device: nic([], 'rp1', 'hostdev1') }).code).toBe('GUEST_NOT_RUNNING');
+    expect(hotplug({ guest: result.guest, host: amdHost, device: nic([], 'rp1', 'hostdev1') }).code).toBe(
+      'GUEST_NOT_RUNNING',
+    );
   });
 
   it('is harmless before any VFIO attach, but then the attach itself fails on the DIMM', () => {
@@ -141,13 +169,21 @@ describe('RAM hot-plug and VFIO', () => {
 
   it('maps a DIMM in usable IOVA space after the attach', () => {
     const attached = hotplug({ guest: guest(), host: amdHost, device: nic() });
-    const result = hotplug({ guest: attached.guest, host: amdHost, device: { kind: 'pc-dimm', id: 'dimm1', gpa: 8n * GiB, size: GiB } });
+    const result = hotplug({
+      guest: attached.guest,
+      host: amdHost,
+      device: { kind: 'pc-dimm', id: 'dimm1', gpa: 8n * GiB, size: GiB },
+    });
     expect(result.ok).toBe(true);
     expect(result.guest.vfio!.mappings.map((m) => m.name)).toContain('dimm1');
   });
 
   it('refuses a DIMM that overlaps existing RAM', () => {
-    const result = hotplug({ guest: guest(), host: amdHost, device: { kind: 'pc-dimm', id: 'dimm2', gpa: GiB, size: GiB } });
+    const result = hotplug({
+      guest: guest(),
+      host: amdHost,
+      device: { kind: 'pc-dimm', id: 'dimm2', gpa: GiB, size: GiB },
+    });
     expect(result.code).toBe('DIMM_ADDRESS_CONFLICT');
   });
 });

@@ -45,7 +45,10 @@ function guestDriverRefusal(
     return { code: 'VIRTIO_ACCESS_PLATFORM_REQUIRED', log: `virtio: device must provide VIRTIO_F_ACCESS_PLATFORM` };
   }
   if (device.iommuPlatform && !device.driverAcksAccessPlatform) {
-    return { code: 'VIRTIO_FEATURES_OK_REFUSED', log: `virtio: device refuses features: ${STATUS_WITHOUT_FEATURES_OK}` };
+    return {
+      code: 'VIRTIO_FEATURES_OK_REFUSED',
+      log: `virtio: device refuses features: ${STATUS_WITHOUT_FEATURES_OK}`,
+    };
   }
   return null;
 }

@@ -72,7 +72,10 @@ export class GuestMemory {
       const start = Number(region.offsetBytes / PAGE_SIZE_BIG);
       const end = Number((region.offsetBytes + region.sizeBytes + PAGE_SIZE_BIG - 1n) / PAGE_SIZE_BIG);
       if (region.offsetBytes < 0n || end <= start || end > this.totalPages) {
-        throw new EmulatorSpecError('INVALID_MEMORY', `written region [${region.offsetBytes}, +${region.sizeBytes}) must be a non-empty part of the guest's ${this.totalPages} pages`);
+        throw new EmulatorSpecError(
+          'INVALID_MEMORY',
+          `written region [${region.offsetBytes}, +${region.sizeBytes}) must be a non-empty part of the guest's ${this.totalPages} pages`,
+        );
       }
       this.forEachBlockSlice(start, end, (block, lo, hi) => block.written.setRange(lo, hi));
     }
@@ -171,7 +174,11 @@ export class GuestMemory {
   }
 
   /** Splits a logical page range into per-block slices. */
-  private forEachBlockSlice(start: number, end: number, visit: (block: RamBlockState, start: number, end: number) => void): void {
+  private forEachBlockSlice(
+    start: number,
+    end: number,
+    visit: (block: RamBlockState, start: number, end: number) => void,
+  ): void {
     for (const block of this.blocks) {
       const lo = Math.max(start, block.firstLogicalPage);
       const hi = Math.min(end, block.firstLogicalPage + block.pages);

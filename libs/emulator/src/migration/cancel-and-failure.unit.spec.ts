@@ -42,7 +42,9 @@ describe('cancel', () => {
   });
 
   it('is refused once post-copy started, because neither side holds the whole guest', () => {
-    const simulation = new MigrationSimulation(spec({ parameters: { postcopy: { enabled: true, switchAfterIterations: 0 } } }));
+    const simulation = new MigrationSimulation(
+      spec({ parameters: { postcopy: { enabled: true, switchAfterIterations: 0 } } }),
+    );
     while (simulation.status !== 'postcopy-active') simulation.step();
     expect(simulation.cancel().accepted).toBe(false);
     expect(simulation.run().status).toBe('completed');

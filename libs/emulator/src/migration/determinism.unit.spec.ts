@@ -4,7 +4,13 @@ import { GiB } from '../units.js';
 import type { WorkloadSpec } from '../workload/workload-spec.js';
 import { runMigration } from './run-migration.js';
 
-const hotSet = (seed: number): WorkloadSpec => ({ kind: 'hot-set', pagesPerSecond: 40_000, hotBytes: GiB / 4n, hotFraction: 0.9, seed });
+const hotSet = (seed: number): WorkloadSpec => ({
+  kind: 'hot-set',
+  pagesPerSecond: 40_000,
+  hotBytes: GiB / 4n,
+  hotFraction: 0.9,
+  seed,
+});
 
 const run = (workload: WorkloadSpec) =>
   stringifyReport(

@@ -39,7 +39,9 @@ export class DirtyRatePeriod {
       this.highCount = 0;
       if (this.autoConverge.enabled) {
         this.throttle =
-          this.throttle === 0 ? this.autoConverge.initial : Math.min(this.throttle + this.autoConverge.increment, this.autoConverge.max);
+          this.throttle === 0
+            ? this.autoConverge.initial
+            : Math.min(this.throttle + this.autoConverge.increment, this.autoConverge.max);
         outcome.throttle = this.throttle;
       }
     }

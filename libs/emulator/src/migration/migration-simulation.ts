@@ -147,9 +147,11 @@ export class MigrationSimulation {
    */
   startPostcopy(): CancelOutcome {
     if (!this.spec.parameters.postcopy.enabled) return { accepted: false, reason: 'postcopy-ram capability is off' };
-    if (this.statusValue !== 'setup' && this.statusValue !== 'active') return { accepted: false, reason: `migration is ${this.statusValue}` };
+    if (this.statusValue !== 'setup' && this.statusValue !== 'active')
+      return { accepted: false, reason: `migration is ${this.statusValue}` };
     this.postcopyRequested = true;
-    if (this.stopReasonValue === 'iteration-limit' || this.stopReasonValue === 'time-limit') this.stopReasonValue = null;
+    if (this.stopReasonValue === 'iteration-limit' || this.stopReasonValue === 'time-limit')
+      this.stopReasonValue = null;
     return { accepted: true };
   }
 
@@ -226,7 +228,12 @@ export class MigrationSimulation {
       // window once max-bandwidth is used up), at once when ram_save_iterate found nothing left
       // to send, and otherwise after MAX_WAIT (50 ms) of sending. Checking at every tick instead
       // synced up to 10x as often near the end (24 syncs where QEMU did 15).
-      if (!this.iterationDue && this.window.budgetLeft() > 0 && this.nowMs + offset - this.lastIterationAtMs >= MAX_WAIT_MS) this.iterationDue = true;
+      if (
+        !this.iterationDue &&
+        this.window.budgetLeft() > 0 &&
+        this.nowMs + offset - this.lastIterationAtMs >= MAX_WAIT_MS
+      )
+        this.iterationDue = true;
       if (this.iterationDue) {
         this.iterationDue = false;
         this.lastIterationAtMs = this.nowMs + offset;
@@ -250,7 +257,8 @@ export class MigrationSimulation {
       }
       const sent = this.sender.send(budget, this.pendingPages);
       // A count with no pages behind it would spin forever: fail loudly instead.
-      if (sent.bytes === 0) throw new Error(`emulator invariant broken: ${this.pendingPages} pages counted pending, none found`);
+      if (sent.bytes === 0)
+        throw new Error(`emulator invariant broken: ${this.pendingPages} pages counted pending, none found`);
       this.account(sent.bytes, sent.normal, sent.zero);
       used += sent.bytes;
     }
@@ -353,7 +361,9 @@ export class MigrationSimulation {
     this.pendingPages = 0;
     const bytes = ramBytes + Number(this.spec.parameters.deviceStateBytes);
     // Not held to max-bandwidth: QEMU lifts the rate limit for the final stage.
-    this.downtimeMs = Math.ceil(bytes / this.wireBytesPerMs(Number.POSITIVE_INFINITY) + this.spec.parameters.switchoverOverheadMs);
+    this.downtimeMs = Math.ceil(
+      bytes / this.wireBytesPerMs(Number.POSITIVE_INFINITY) + this.spec.parameters.switchoverOverheadMs,
+    );
     this.completedAtMs = Math.ceil(stopAt) + this.downtimeMs;
     this.period.stopThrottle();
     this.source = 'postmigrate';
@@ -366,7 +376,9 @@ export class MigrationSimulation {
     const stopAt = this.stamp(offsetMs);
     this.finalSync(offsetMs);
     const deviceBytes = Number(this.spec.parameters.deviceStateBytes);
-    this.downtimeMs = Math.ceil(deviceBytes / this.wireBytesPerMs(Number.POSITIVE_INFINITY) + this.spec.parameters.switchoverOverheadMs);
+    this.downtimeMs = Math.ceil(
+      deviceBytes / this.wireBytesPerMs(Number.POSITIVE_INFINITY) + this.spec.parameters.switchoverOverheadMs,
+    );
     const cap = this.spec.parameters.postcopy.maxBandwidth;
     this.postcopy = new PostcopyPhase(
       stopAt,
@@ -413,14 +425,16 @@ export class MigrationSimulation {
   private wireBytesPerMs(rateCap: number): number {
     const p = this.spec.parameters;
     let perSecond = Math.min(p.linkBandwidth, rateCap);
-    if (p.perChannelBandwidth !== undefined) perSecond = Math.min(perSecond, p.perChannelBandwidth * Math.max(1, p.multifdChannels));
+    if (p.perChannelBandwidth !== undefined)
+      perSecond = Math.min(perSecond, p.perChannelBandwidth * Math.max(1, p.multifdChannels));
     return perSecond / 1000;
   }
 
   private account(bytes: number, normal: number, zero: number): void {
     this.counters.add(bytes, normal, zero);
     this.pendingPages -= normal + zero;
-    if (this.statusValue === 'active' || this.statusValue === 'postcopy-active') this.window.record(bytes, normal + zero);
+    if (this.statusValue === 'active' || this.statusValue === 'postcopy-active')
+      this.window.record(bytes, normal + zero);
   }
 
   /** Lets the guest run up to `offsetMs` into the tick, slowed by the CPU throttle. */

@@ -128,7 +128,10 @@ function validate(spec: MigrationSpec, p: MigrationParameters, limits: Migration
     if (names.has(block.name)) fail(`duplicate RAM block "${block.name}"`);
     names.add(block.name);
     if (block.size <= 0n || !isPageAligned(block.size) || !isPageAligned(block.gpa) || block.gpa < 0n) {
-      throw new EmulatorSpecError('INVALID_MEMORY', `RAM block "${block.name}" must have a positive, 4 KiB-aligned size and GPA`);
+      throw new EmulatorSpecError(
+        'INVALID_MEMORY',
+        `RAM block "${block.name}" must have a positive, 4 KiB-aligned size and GPA`,
+      );
     }
   }
   for (const [name, value] of [
@@ -138,15 +141,25 @@ function validate(spec: MigrationSpec, p: MigrationParameters, limits: Migration
     if (!(value > 0) || !Number.isFinite(value)) fail(`${name} must be a positive number of bytes/s`);
   }
   if (p.perChannelBandwidth !== undefined && !(p.perChannelBandwidth > 0)) fail('perChannelBandwidth must be positive');
-  if (!(p.downtimeLimitMs > 0 && p.downtimeLimitMs <= 2_000_000)) fail('downtimeLimitMs must be within (0, 2000 s] (QEMU limit)');
-  if (!Number.isInteger(p.multifdChannels) || p.multifdChannels < 0 || p.multifdChannels > 255) fail('multifdChannels must be an integer in [0, 255]');
+  if (!(p.downtimeLimitMs > 0 && p.downtimeLimitMs <= 2_000_000))
+    fail('downtimeLimitMs must be within (0, 2000 s] (QEMU limit)');
+  if (!Number.isInteger(p.multifdChannels) || p.multifdChannels < 0 || p.multifdChannels > 255)
+    fail('multifdChannels must be an integer in [0, 255]');
   const ac = p.autoConverge;
-  if (!(ac.initial >= 1 && ac.initial <= 99 && ac.increment >= 1 && ac.increment <= 99 && ac.max >= 1 && ac.max <= 99)) {
+  if (!(
+    ac.initial >= 1 &&
+    ac.initial <= 99 &&
+    ac.increment >= 1 &&
+    ac.increment <= 99 &&
+    ac.max >= 1 &&
+    ac.max <= 99
+  )) {
     fail('auto-converge percentages must be within [1, 99] (QEMU limits)');
   }
   if (!(ac.triggerThreshold >= 1 && ac.triggerThreshold <= 100)) fail('triggerThreshold must be within [1, 100]');
   if (p.deviceStateBytes < 0n) fail('deviceStateBytes must be ≥ 0');
-  if (!Number.isInteger(tickMs) || tickMs <= 0 || RATE_WINDOW_MS % tickMs !== 0) fail('tickMs must be a whole divisor of 100');
+  if (!Number.isInteger(tickMs) || tickMs <= 0 || RATE_WINDOW_MS % tickMs !== 0)
+    fail('tickMs must be a whole divisor of 100');
   if (!Number.isInteger(limits.maxIterations) || limits.maxIterations < 2) fail('maxIterations must be an integer ≥ 2');
   if (!(p.setupMs >= 0) || !(p.switchoverOverheadMs >= 0)) fail('setupMs and switchoverOverheadMs must be ≥ 0');
 }

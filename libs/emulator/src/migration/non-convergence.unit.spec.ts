@@ -14,7 +14,12 @@ const WORKING_SET = GiB;
 const fastDirtier = (spec: Partial<MigrationSpec> = {}): MigrationSpec => ({
   ramBlocks: [{ name: 'pc.ram', gpa: 0n, size: 4n * GiB }],
   initialContent: 'filled',
-  workload: { kind: 'uniform', pagesPerSecond: 2 * PAGES_PER_SECOND_AT_B, region: { offsetBytes: 0n, sizeBytes: WORKING_SET }, seed: 5 },
+  workload: {
+    kind: 'uniform',
+    pagesPerSecond: 2 * PAGES_PER_SECOND_AT_B,
+    region: { offsetBytes: 0n, sizeBytes: WORKING_SET },
+    seed: 5,
+  },
   limits: { maxIterations: 10 },
   ...spec,
 });
@@ -58,7 +63,9 @@ describe('a dirty rate at or above the bandwidth', () => {
   it('completes with post-copy: remaining pages arrive by remote faults and background push', () => {
     const deviceState = 100n * MiB;
     const result = runMigration(
-      fastDirtier({ parameters: { postcopy: { enabled: true, switchWhenNotConverging: true }, deviceStateBytes: deviceState } }),
+      fastDirtier({
+        parameters: { postcopy: { enabled: true, switchWhenNotConverging: true }, deviceStateBytes: deviceState },
+      }),
     );
     expect(result.status).toBe('completed');
     expect(result.converged).toBe(true);
@@ -69,9 +76,10 @@ describe('a dirty rate at or above the bandwidth', () => {
     // Post-copy's pause only carries device state: 100 MiB at 10 Gbit/s.
     expect(result.info.downtimeMs).toBe(Math.ceil(Number(deviceState) / 1.25e6));
     expect(result.info.ram.remainingBytes).toBe(0n);
-    expect(predictMigration(fastDirtier({ parameters: { postcopy: { enabled: true, switchWhenNotConverging: true } } })).reason).toBe(
-      'completed-in-postcopy',
-    );
+    expect(
+      predictMigration(fastDirtier({ parameters: { postcopy: { enabled: true, switchWhenNotConverging: true } } }))
+        .reason,
+    ).toBe('completed-in-postcopy');
   });
 
   it('switches to post-copy after a fixed number of passes when asked to', () => {
@@ -130,7 +138,11 @@ describe('migrate-set-parameters while migrating', () => {
   });
 
   it('applies a new max-bandwidth at once: a pass at half the rate takes twice as long', () => {
-    const idle = (): MigrationSpec => ({ ramBlocks: [{ name: 'pc.ram', gpa: 0n, size: 2n * GiB }], initialContent: 'filled', workload: { kind: 'idle' } });
+    const idle = (): MigrationSpec => ({
+      ramBlocks: [{ name: 'pc.ram', gpa: 0n, size: 2n * GiB }],
+      initialContent: 'filled',
+      workload: { kind: 'idle' },
+    });
     const full = new MigrationSimulation(idle()).run();
     const halved = new MigrationSimulation(idle());
     halved.setParameters({ maxBandwidth: B / 2 });

@@ -53,7 +53,8 @@ export class PostcopyPhase {
     const budget = capacity - debt - used;
     if (budget > 0 && ctx.pendingPages() > 0) {
       const sent = ctx.sender.send(budget, ctx.pendingPages());
-      if (sent.bytes === 0) throw new Error(`emulator invariant broken: ${ctx.pendingPages()} pages counted pending, none found`);
+      if (sent.bytes === 0)
+        throw new Error(`emulator invariant broken: ${ctx.pendingPages()} pages counted pending, none found`);
       ctx.account(sent.bytes, sent);
       this.backgroundBytes += BigInt(sent.bytes);
       used += sent.bytes;

@@ -58,7 +58,9 @@ describe('pre-copy of a guest that does not write', () => {
     const perChannel = 200e6;
     const ram = 8n * GiB;
     const result = runMigration(
-      guest(ram, { parameters: { maxBandwidth: LINK, linkBandwidth: LINK, multifdChannels: 4, perChannelBandwidth: perChannel } }),
+      guest(ram, {
+        parameters: { maxBandwidth: LINK, linkBandwidth: LINK, multifdChannels: 4, perChannelBandwidth: perChannel },
+      }),
     );
     const expectedMs = ((Number(ram) * WIRE_PAGE) / PAGE_SIZE / (4 * perChannel)) * 1000;
     expect(Math.abs(result.info.totalTimeMs - expectedMs) / expectedMs).toBeLessThan(0.02);
@@ -101,6 +103,7 @@ describe('pre-copy of a guest that writes slower than the link sends', () => {
     const last = result.iterations[result.iterations.length - 1]!;
     const threshold = (B * 300) / 1000;
     expect(Number(last.remainingBytes)).toBeLessThanOrEqual(threshold * 1.01);
-    for (const pass of result.iterations.slice(1, -2)) expect(Number(pass.remainingBytes)).toBeGreaterThan(Number(pass.thresholdBytes));
+    for (const pass of result.iterations.slice(1, -2))
+      expect(Number(pass.remainingBytes)).toBeGreaterThan(Number(pass.thresholdBytes));
   });
 });

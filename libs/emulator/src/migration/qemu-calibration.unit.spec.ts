@@ -23,7 +23,9 @@ describe('calibrated against QEMU 7.2', () => {
   });
 
   it('refuses a written region outside the guest', () => {
-    expect(() => runMigration(guest({ initialContent: { written: [{ offsetBytes: 500n * MiB, sizeBytes: 20n * MiB }] } }))).toThrow(/written region/);
+    expect(() =>
+      runMigration(guest({ initialContent: { written: [{ offsetBytes: 500n * MiB, sizeBytes: 20n * MiB }] } })),
+    ).toThrow(/written region/);
   });
 
   it('completes a guest with nothing left before the first 100 ms window closed with the setup and final syncs only', () => {
@@ -35,7 +37,10 @@ describe('calibrated against QEMU 7.2', () => {
 
   it('checks for convergence once per rate-limit window, so syncs are at least 100 ms apart while rate-limited', () => {
     const result = runMigration(
-      guest({ initialContent: { written: [WORKING_SET] }, workload: { kind: 'sweep', pagesPerSecond: 12_000, region: WORKING_SET } }),
+      guest({
+        initialContent: { written: [WORKING_SET] },
+        workload: { kind: 'sweep', pagesPerSecond: 12_000, region: WORKING_SET },
+      }),
     );
     expect(result.status).toBe('completed');
     const passes = result.iterations.slice(1, -1); // between the setup sync and the final one

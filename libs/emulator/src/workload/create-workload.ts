@@ -29,7 +29,10 @@ export function createWorkload(pattern: WritePattern, totalPages: number): Write
         whole.end - whole.start,
       );
       if (!(pattern.hotFraction >= 0 && pattern.hotFraction <= 1)) {
-        throw new EmulatorSpecError('INVALID_WORKLOAD', `hotFraction must be within [0, 1], got ${pattern.hotFraction}`);
+        throw new EmulatorSpecError(
+          'INVALID_WORKLOAD',
+          `hotFraction must be within [0, 1], got ${pattern.hotFraction}`,
+        );
       }
       return new HotSetWrites(
         rate(pattern.pagesPerSecond),
@@ -41,7 +44,8 @@ export function createWorkload(pattern: WritePattern, totalPages: number): Write
     case 'phases':
       return new PhasedWrites(
         pattern.phases.map((phase) => {
-          if (!(phase.durationMs > 0)) throw new EmulatorSpecError('INVALID_WORKLOAD', 'phase durations must be positive');
+          if (!(phase.durationMs > 0))
+            throw new EmulatorSpecError('INVALID_WORKLOAD', 'phase durations must be positive');
           return { durationMs: phase.durationMs, generator: createWorkload(phase.pattern, totalPages) };
         }),
         pattern.repeat ?? false,
@@ -55,7 +59,10 @@ export function createWorkload(pattern: WritePattern, totalPages: number): Write
 
 function rate(pagesPerSecond: number): number {
   if (!(pagesPerSecond >= 0) || !Number.isFinite(pagesPerSecond)) {
-    throw new EmulatorSpecError('INVALID_WORKLOAD', `pagesPerSecond must be a finite number ≥ 0, got ${pagesPerSecond}`);
+    throw new EmulatorSpecError(
+      'INVALID_WORKLOAD',
+      `pagesPerSecond must be a finite number ≥ 0, got ${pagesPerSecond}`,
+    );
   }
   return pagesPerSecond;
 }

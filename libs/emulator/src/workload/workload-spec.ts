@@ -18,7 +18,14 @@ export type WritePattern =
    * A fraction `hotFraction` of writes goes uniformly to a small hot set at the start of the
    * region (or at `hotOffsetBytes` inside it); the rest goes uniformly to the whole region.
    */
-  | { kind: 'hot-set'; pagesPerSecond: number; hotBytes: bigint; hotFraction: number; hotOffsetBytes?: bigint; region?: MemoryRegion }
+  | {
+      kind: 'hot-set';
+      pagesPerSecond: number;
+      hotBytes: bigint;
+      hotFraction: number;
+      hotOffsetBytes?: bigint;
+      region?: MemoryRegion;
+    }
   /** Writes the region's pages in order, wrapping around (a streaming or scanning job). */
   | { kind: 'sweep'; pagesPerSecond: number; region?: MemoryRegion }
   /** Runs patterns one after another for given guest-time durations; idle after the last unless `repeat`. */

@@ -24,7 +24,10 @@ describe('write generators', () => {
   });
 
   it('sweeps pages in order and wraps around the region', () => {
-    const sweep = createWorkload({ kind: 'sweep', pagesPerSecond: 100, region: { offsetBytes: 4096n * 10n, sizeBytes: 4096n * 150n } }, 1000);
+    const sweep = createWorkload(
+      { kind: 'sweep', pagesPerSecond: 100, region: { offsetBytes: 4096n * 10n, sizeBytes: 4096n * 150n } },
+      1000,
+    );
     sweep.advance(1000);
     expect(sweep.drain()).toEqual([{ kind: 'range', start: 10, end: 110 }]);
     sweep.advance(1000);
@@ -46,7 +49,10 @@ describe('write generators', () => {
 
   it('sends a hot-set workload mostly to its hot pages', () => {
     const pages = Number(GiB / 4096n);
-    const hot = createWorkload({ kind: 'hot-set', pagesPerSecond: 10_000, hotBytes: 64n * MiB, hotFraction: 0.9 }, pages);
+    const hot = createWorkload(
+      { kind: 'hot-set', pagesPerSecond: 10_000, hotBytes: 64n * MiB, hotFraction: 0.9 },
+      pages,
+    );
     hot.advance(1000);
     const [hotBatch, coldBatch] = hot.drain();
     expect(hotBatch).toMatchObject({ kind: 'random', start: 0, end: 16384, probability: hitProbability(9000, 16384) });

@@ -3,10 +3,7 @@ import { basename, join } from 'node:path';
 import type { ImportProblem, ProblemSeverity } from '../shared/problems.js';
 
 /** What a sysfs entry such as `devices/<addr>/driver` turned out to be. */
-export type EntryShape =
-  | { kind: 'link'; target: string }
-  | { kind: 'file'; text: string }
-  | { kind: 'dir' };
+export type EntryShape = { kind: 'link'; target: string } | { kind: 'file'; text: string } | { kind: 'dir' };
 
 /**
  * Read-only access to a host's /sys and /proc mounted under `root`: the real `/`

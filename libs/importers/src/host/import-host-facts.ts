@@ -79,7 +79,10 @@ function hostId(tree: HostTree, requested: string | undefined): string {
   const source = requested ?? tree.readText('proc/sys/kernel/hostname')?.trim() ?? '';
   // Fleet ids are [a-z0-9-]; a hostname's domain part is not part of the id.
   const base = requested === undefined ? source.split('.')[0] : source;
-  const id = base.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const id = base
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   if (id === '') {
     tree.report('warning', 'proc/sys/kernel/hostname', 'no usable host name; id set to "host"');
     return 'host';

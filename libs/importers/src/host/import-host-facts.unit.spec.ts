@@ -13,7 +13,9 @@ const regions = (group: IommuGroupInput | undefined) =>
 const groupsOf = (host: HostDraft) => host.groups ?? [];
 const group = (host: HostDraft, id: number) => groupsOf(host).find((g) => g.id === id);
 const device = (host: HostDraft, address: string) =>
-  groupsOf(host).flatMap((g) => g.devices ?? []).find((d) => d.address === address);
+  groupsOf(host)
+    .flatMap((g) => g.devices ?? [])
+    .find((d) => d.address === address);
 const windowsOf = (host: HostDraft) => (host.bridgeWindows ?? []).map((w) => [BigInt(w.start), BigInt(w.end)]);
 
 describe('importHostFacts on an Intel VT-d host (symlinked sysfs dump)', () => {
@@ -105,7 +107,11 @@ describe('importHostFacts on an AMD-Vi host (plain-file dump)', () => {
     expect(host).toMatchObject({ id: 'epyc-b04', arch: 'x86_64', cpuVendor: 'amd', kernel: '6.8.0-45-generic' });
     expect(host.iommu).toMatchObject({ model: 'amd-vi', addressWidthBits: 48, interruptRemapping: true });
     expect(problems).toContainEqual(
-      expect.objectContaining({ severity: 'warning', file: '/sys/class/iommu', message: expect.stringContaining('assuming 48 bits') }),
+      expect.objectContaining({
+        severity: 'warning',
+        file: '/sys/class/iommu',
+        message: expect.stringContaining('assuming 48 bits'),
+      }),
     );
   });
 
@@ -146,7 +152,11 @@ describe('importHostFacts on an arm64 SMMUv3 host', () => {
 
   it('reads arm64 CPU, the SMMUv3 model and ITS MSI isolation', () => {
     expect(host).toMatchObject({ id: 'altra-a12', arch: 'aarch64', cpuVendor: 'arm', kernel: '6.1.0-18-arm64' });
-    expect(host.iommu).toMatchObject({ model: 'arm-smmuv3', interruptRemapping: true, vfioBackends: ['type1', 'type1v2'] });
+    expect(host.iommu).toMatchObject({
+      model: 'arm-smmuv3',
+      interruptRemapping: true,
+      vfioBackends: ['type1', 'type1v2'],
+    });
   });
 
   it('reports the software MSI window 0x08000000-0x080fffff in every group', () => {
@@ -188,7 +198,9 @@ describe('importHostFacts on a POWER9 powernv host with KVM-HV', () => {
       ddw: true,
     });
     expect(details.powerPlatform).toBe('powernv');
-    expect(problems).toContainEqual(expect.objectContaining({ severity: 'note', message: expect.stringContaining('powernv defaults') }));
+    expect(problems).toContainEqual(
+      expect.objectContaining({ severity: 'note', message: expect.stringContaining('powernv defaults') }),
+    );
   });
 
   it('reads empty reserved_regions files as no regions, and PHB windows named after device-tree nodes', () => {
@@ -214,7 +226,13 @@ describe('importHostFacts on a POWER pseries partition with KVM-PR', () => {
   });
 
   it('notes that spapr-tce was assumed because sysfs lists no IOMMU units', () => {
-    expect(problems).toContainEqual(expect.objectContaining({ severity: 'note', file: '/sys/class/iommu', message: expect.stringContaining('assumed') }));
+    expect(problems).toContainEqual(
+      expect.objectContaining({
+        severity: 'note',
+        file: '/sys/class/iommu',
+        message: expect.stringContaining('assumed'),
+      }),
+    );
   });
 });
 
@@ -233,22 +251,36 @@ describe('importHostFacts on a dump with broken input', () => {
   });
 
   it('records an unknown region type as reserved with a note naming the type', () => {
-    expect(problems).toContainEqual({ severity: 'note', file: regionsFile, line: 1, message: expect.stringContaining('vendor-magic') });
+    expect(problems).toContainEqual({
+      severity: 'note',
+      file: regionsFile,
+      line: 1,
+      message: expect.stringContaining('vendor-magic'),
+    });
   });
 
   it('reads an empty reserved_regions file as a group with no regions', () => {
-    expect(group(host, 2)).toMatchObject({ reservedRegions: [], devices: [{ address: '0000:00:17.0', driver: 'ahci' }] });
+    expect(group(host, 2)).toMatchObject({
+      reservedRegions: [],
+      devices: [{ address: '0000:00:17.0', driver: 'ahci' }],
+    });
   });
 
   it('records a device without sysfs attributes with an unknown driver, so its group is not viable', () => {
     expect(device(host, '0000:03:00.0')).toMatchObject({ driver: 'unknown' });
-    expect(problems).toContainEqual(expect.objectContaining({ severity: 'error', file: '/sys/bus/pci/devices/0000:03:00.0' }));
+    expect(problems).toContainEqual(
+      expect.objectContaining({ severity: 'error', file: '/sys/bus/pci/devices/0000:03:00.0' }),
+    );
   });
 
   it('skips non-PCI group members and non-numeric group directories with a report', () => {
     expect(group(host, 1)?.devices?.map((d) => d.address)).toEqual(['0000:00:02.0']);
-    expect(problems).toContainEqual(expect.objectContaining({ severity: 'note', message: expect.stringContaining('PNP0C50:00') }));
-    expect(problems).toContainEqual(expect.objectContaining({ severity: 'error', file: '/sys/kernel/iommu_groups/lost+found' }));
+    expect(problems).toContainEqual(
+      expect.objectContaining({ severity: 'note', message: expect.stringContaining('PNP0C50:00') }),
+    );
+    expect(problems).toContainEqual(
+      expect.objectContaining({ severity: 'error', file: '/sys/kernel/iommu_groups/lost+found' }),
+    );
   });
 
   it('reports malformed /proc/iomem lines by line and keeps the good windows', () => {
@@ -274,7 +306,12 @@ describe('importHostFacts on an empty or missing root', () => {
   it('returns a host that says what it could not find, without throwing', () => {
     const { value: host, problems } = importHostFacts({ root: `${HOSTS}does-not-exist`, id: 'ghost' });
 
-    expect(host).toMatchObject({ id: 'ghost', groups: [], bridgeWindows: [], iommu: { model: 'none', vfioBackends: [] } });
+    expect(host).toMatchObject({
+      id: 'ghost',
+      groups: [],
+      bridgeWindows: [],
+      iommu: { model: 'none', vfioBackends: [] },
+    });
     expect(problems.map((p) => p.file)).toEqual(
       expect.arrayContaining(['/proc/cpuinfo', '/proc/iomem', '/sys/kernel/iommu_groups']),
     );
@@ -289,8 +326,11 @@ describe('importHostFacts output', () => {
     expect(parsed.error?.issues ?? []).toEqual([]);
   });
 
-  it.each([...complete, 'x86-quirks'])('from %s survives a JSON round trip unchanged (no bigint, no undefined holes)', (name) => {
-    const { value } = load(name);
-    expect(JSON.parse(JSON.stringify(value))).toStrictEqual(value);
-  });
+  it.each([...complete, 'x86-quirks'])(
+    'from %s survives a JSON round trip unchanged (no bigint, no undefined holes)',
+    (name) => {
+      const { value } = load(name);
+      expect(JSON.parse(JSON.stringify(value))).toStrictEqual(value);
+    },
+  );
 });

@@ -23,7 +23,11 @@ export function readInterruptRemapping(tree: HostTree, model: IommuModel, units:
       const fromEcap = intelEcapSaysIr(tree, units);
       if (fromEcap !== undefined) {
         const disabled = /\bintremap=off\b/.test(tree.readText('proc/cmdline') ?? '');
-        tree.report('note', 'proc/interrupts', 'interrupt remapping taken from the VT-d ecap register and the kernel command line');
+        tree.report(
+          'note',
+          'proc/interrupts',
+          'interrupt remapping taken from the VT-d ecap register and the kernel command line',
+        );
         return fromEcap && !disabled;
       }
     }

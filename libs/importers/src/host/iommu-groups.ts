@@ -16,7 +16,11 @@ export function readIommuGroups(tree: HostTree): IommuGroupsFacts {
   const facts: IommuGroupsFacts = { groups: [], classCodes: {} };
   const names = tree.list(GROUPS_DIR);
   if (!names || names.length === 0) {
-    tree.report('warning', GROUPS_DIR, 'no IOMMU groups under /sys/kernel/iommu_groups: IOMMU disabled or absent, no device can be assigned with VFIO');
+    tree.report(
+      'warning',
+      GROUPS_DIR,
+      'no IOMMU groups under /sys/kernel/iommu_groups: IOMMU disabled or absent, no device can be assigned with VFIO',
+    );
     return facts;
   }
 

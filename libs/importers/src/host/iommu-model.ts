@@ -55,7 +55,11 @@ export function readIommuModel(tree: HostTree, arch: Arch | undefined): IommuMod
   } else if (arch === 'ppc64le') {
     // POWER always translates DMA through TCE tables; older kernels register no unit in sysfs.
     model = 'spapr-tce';
-    tree.report('note', CLASS_DIR, 'no IOMMU units in sysfs; POWER hosts always have TCE tables, so spapr-tce is assumed');
+    tree.report(
+      'note',
+      CLASS_DIR,
+      'no IOMMU units in sysfs; POWER hosts always have TCE tables, so spapr-tce is assumed',
+    );
   }
 
   const modelUnits = byModel.get(model) ?? [];
@@ -70,18 +74,30 @@ function addressWidth(tree: HostTree, model: IommuModel, units: string[]): numbe
     if (widths.length > 0) {
       const narrowest = Math.min(...widths);
       if (new Set(widths).size > 1) {
-        tree.report('note', CLASS_DIR, `DMAR units differ in address width (${widths.join(', ')}); using the narrowest, ${narrowest}`);
+        tree.report(
+          'note',
+          CLASS_DIR,
+          `DMAR units differ in address width (${widths.join(', ')}); using the narrowest, ${narrowest}`,
+        );
       }
       return narrowest;
     }
   }
   const fallback = DEFAULT_WIDTH[model];
   if (fallback !== undefined) {
-    tree.report('warning', CLASS_DIR, `IOMMU address width not exposed by the ${model} driver; assuming ${fallback} bits`);
+    tree.report(
+      'warning',
+      CLASS_DIR,
+      `IOMMU address width not exposed by the ${model} driver; assuming ${fallback} bits`,
+    );
     return fallback;
   }
   if (model === 'spapr-tce' || model === 's390-zpci') {
-    tree.report('note', CLASS_DIR, `${model} maps DMA through windows, not a fixed aperture; no address width recorded`);
+    tree.report(
+      'note',
+      CLASS_DIR,
+      `${model} maps DMA through windows, not a fixed aperture; no address width recorded`,
+    );
   }
   return undefined;
 }

@@ -15,7 +15,11 @@ export function readKernelRelease(tree: HostTree): string | undefined {
     release = /^Linux version (\S+)/.exec(tree.readText('proc/version') ?? '')?.[1];
   }
   if (!release) {
-    tree.report('warning', 'proc/sys/kernel/osrelease', 'kernel version unknown (neither osrelease nor /proc/version is readable)');
+    tree.report(
+      'warning',
+      'proc/sys/kernel/osrelease',
+      'kernel version unknown (neither osrelease nor /proc/version is readable)',
+    );
     return undefined;
   }
   if (!RELEASE.test(release)) {

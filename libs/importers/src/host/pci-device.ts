@@ -39,13 +39,19 @@ function deviceClass(baseClass: number): DeviceClass {
  * the attributes under the group's `devices/<addr>/` instead, so that is tried too.
  * The raw class code comes back beside the fleet-file device, which has no field for it.
  */
-export function readPciDevice(tree: HostTree, address: string, groupDir: string): { device: HostDeviceInput; classCode?: string } {
+export function readPciDevice(
+  tree: HostTree,
+  address: string,
+  groupDir: string,
+): { device: HostDeviceInput; classCode?: string } {
   const candidates = [`sys/bus/pci/devices/${address}`, `${groupDir}/devices/${address}`];
   const dir = candidates.find((path) => tree.exists(`${path}/vendor`) || tree.exists(`${path}/class`));
   if (!dir) {
     // An unknown driver keeps the group non-viable for the planner, which is the safe reading.
     tree.report('error', candidates[0], `no attributes for PCI device ${address}; driver recorded as "unknown"`);
-    return { device: { address, class: 'other', driver: 'unknown', migratable: false, virtio: false, accessPlatform: false } };
+    return {
+      device: { address, class: 'other', driver: 'unknown', migratable: false, virtio: false, accessPlatform: false },
+    };
   }
 
   const vendor = readId(tree, `${dir}/vendor`, /^0x[0-9a-f]{4}$/);

@@ -28,7 +28,11 @@ export function parseBridgeWindows(text: string): { windows: AddressRangeInput[]
     const line = index + 1;
     const match = IOMEM_LINE.exec(content);
     if (!match) {
-      problems.push({ severity: 'error', line, message: `malformed /proc/iomem line ${JSON.stringify(content)}; line skipped` });
+      problems.push({
+        severity: 'error',
+        line,
+        message: `malformed /proc/iomem line ${JSON.stringify(content)}; line skipped`,
+      });
       return;
     }
     const [, indent, startText, endText, name] = match;

@@ -36,7 +36,8 @@ describe('parseBridgeWindows', () => {
   });
 
   it('does not mistake a bus window nested under an ECAM claim for a host-bridge window', () => {
-    const text = 'eec00000-febfffff : Reserved\n  eec00000-eecfffff : PCI ECAM 0000 [bus 00-00]\n    eec00000-eecfffff : PCI Bus 0000:00\n';
+    const text =
+      'eec00000-febfffff : Reserved\n  eec00000-eecfffff : PCI ECAM 0000 [bus 00-00]\n    eec00000-eecfffff : PCI Bus 0000:00\n';
     expect(ranges(text)).toEqual([]);
   });
 
@@ -59,7 +60,9 @@ describe('parseBridgeWindows', () => {
   });
 
   it('warns that windows are incomplete when a non-root reader got zeroed addresses', () => {
-    const { windows, problems } = parseBridgeWindows('00000000-00000000 : PCI Bus 0000:00\n00000000-00000000 : System RAM\n');
+    const { windows, problems } = parseBridgeWindows(
+      '00000000-00000000 : PCI Bus 0000:00\n00000000-00000000 : System RAM\n',
+    );
 
     expect(windows).toEqual([]);
     expect(problems).toEqual([{ severity: 'warning', message: expect.stringContaining('non-root') }]);

@@ -3,7 +3,7 @@ import { importHostFacts } from './import-host-facts.js';
 
 // Runs against the machine the tests run on: CI runners and laptops rarely have an
 // IOMMU, and the importer must say so rather than fail or return an empty-looking host.
-describe('importHostFacts on this machine\'s real /', () => {
+describe("importHostFacts on this machine's real /", () => {
   it('returns without throwing and either finds IOMMU groups or says clearly there are none', () => {
     const { value: host, problems } = importHostFacts();
 

@@ -40,7 +40,11 @@ export function parseReservedRegions(text: string): { regions: ReservedRegionInp
     const start = BigInt(`0x${match[1]}`);
     const end = BigInt(`0x${match[2]}`);
     if (end < start) {
-      problems.push({ severity: 'error', line, message: `reserved region ends before it starts (${content}); line skipped` });
+      problems.push({
+        severity: 'error',
+        line,
+        message: `reserved region ends before it starts (${content}); line skipped`,
+      });
       return;
     }
     let type = match[3] as ReservedRegionInput['type'];

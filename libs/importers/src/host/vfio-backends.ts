@@ -19,7 +19,11 @@ export function readVfioBackends(tree: HostTree, model: IommuModel): VfioBackend
   if (backends.length === 0) {
     const expected = model === 'spapr-tce' ? SPAPR : model === 'none' ? [] : TYPE1;
     if (expected.length > 0) {
-      tree.report('note', 'sys/module', `no VFIO IOMMU backend module loaded; listing what ${model} would advertise (${expected.join(', ')})`);
+      tree.report(
+        'note',
+        'sys/module',
+        `no VFIO IOMMU backend module loaded; listing what ${model} would advertise (${expected.join(', ')})`,
+      );
     }
     backends.push(...expected);
   }

@@ -59,7 +59,10 @@ function readSourceAddress(device: XmlNode, log: ProblemLog): string | undefined
     const raw = address.attr(field) ?? (field === 'domain' ? '0' : undefined);
     const value = parsePciNumber(raw);
     if (value === undefined || value > max) {
-      log.error(path, `${field}=${JSON.stringify(raw)} is not a PCI ${field} number (0 to 0x${max.toString(16)}); device skipped`);
+      log.error(
+        path,
+        `${field}=${JSON.stringify(raw)} is not a PCI ${field} number (0 to 0x${max.toString(16)}); device skipped`,
+      );
       return undefined;
     }
     parts.push(value.toString(16).padStart(digits, '0'));

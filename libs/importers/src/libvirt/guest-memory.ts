@@ -38,12 +38,18 @@ export function readGuestMemory(domain: XmlNode, log: ProblemLog): GuestMemoryFa
   if (numaBytes !== undefined) {
     ram = numaBytes;
     if (total !== undefined && total !== numaBytes + devicesBytes) {
-      log.note('domain/memory', `<memory> (${formatSize(total)}) is not NUMA cells plus memory devices (${formatSize(numaBytes + devicesBytes)}); boot RAM taken from the NUMA cells`);
+      log.note(
+        'domain/memory',
+        `<memory> (${formatSize(total)}) is not NUMA cells plus memory devices (${formatSize(numaBytes + devicesBytes)}); boot RAM taken from the NUMA cells`,
+      );
     }
   } else if (total !== undefined) {
     ram = total - devicesBytes;
     if (ram < 0n) {
-      log.error('domain/memory', `memory devices (${formatSize(devicesBytes)}) exceed <memory> (${formatSize(total)}); boot RAM unknown`);
+      log.error(
+        'domain/memory',
+        `memory devices (${formatSize(devicesBytes)}) exceed <memory> (${formatSize(total)}); boot RAM unknown`,
+      );
       ram = undefined;
     }
   }
@@ -107,7 +113,8 @@ function readMemoryDevice(node: XmlNode, log: ProblemLog): MemoryDevice[] {
   const base = baseHolder?.attr('base');
   if (base !== undefined) {
     const value = parseHexU64(base, { requirePrefix: true });
-    if (value === undefined) log.error(baseHolder!.path, `base=${JSON.stringify(base)} is not a 64-bit hex address; ignored`);
+    if (value === undefined)
+      log.error(baseHolder!.path, `base=${JSON.stringify(base)} is not a 64-bit hex address; ignored`);
     else spec.base = toHex(value);
   }
   const slot = node.child('address')?.attr('slot');

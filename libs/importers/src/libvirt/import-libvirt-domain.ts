@@ -131,7 +131,10 @@ function checkMachine(machine: string | undefined, path: string, log: ProblemLog
     log.warning(path, 'no machine type; the planner cannot derive the guest memory map');
   } else if (!parseMachineType(machine)) {
     // e.g. RHEL's pc-q35-rhel9.4.0: its layout follows an upstream version Ferry cannot tell from the name.
-    log.warning(path, `machine type "${machine}" is not one the fleet schema accepts (pc-q35-X.Y, pc-i440fx-X.Y, virt-X.Y, pseries-X.Y, s390-ccw-virtio-X.Y)`);
+    log.warning(
+      path,
+      `machine type "${machine}" is not one the fleet schema accepts (pc-q35-X.Y, pc-i440fx-X.Y, virt-X.Y, pseries-X.Y, s390-ccw-virtio-X.Y)`,
+    );
   } else if (!/\d/.test(machine)) {
     log.note(path, `machine "${machine}" is an unversioned alias; its memory layout depends on the QEMU version`);
   }
@@ -147,7 +150,10 @@ function resolveHostVendor(
     log.note(followsHost.path, `${followsHost.reason}: the vCPU vendor is the host's (${hostCpuVendor})`);
     return hostCpuVendor;
   }
-  log.warning(followsHost.path, `${followsHost.reason}: the vCPU vendor is the host's; cpuVendor left out (pass hostCpuVendor)`);
+  log.warning(
+    followsHost.path,
+    `${followsHost.reason}: the vCPU vendor is the host's; cpuVendor left out (pass hostCpuVendor)`,
+  );
   return undefined;
 }
 

@@ -65,7 +65,11 @@ describe('libvirt ppc64 pseries with two PHBs and an assigned device', () => {
   });
 
   it('makes plain virtio devices on the spapr-pci-host-bridge (conventional PCI) transitional', () => {
-    expect(devicesOf(guest).filter((d) => d.kind !== 'vfio').map((d) => [d.kind, d.transitional])).toEqual([
+    expect(
+      devicesOf(guest)
+        .filter((d) => d.kind !== 'vfio')
+        .map((d) => [d.kind, d.transitional]),
+    ).toEqual([
       ['virtio-net', true],
       ['virtio-scsi', true],
       ['virtio-balloon', true],
@@ -78,7 +82,11 @@ describe('libvirt s390x ccw', () => {
 
   it('reads ccw virtio devices, including one without an address, as ccw and not transitional', () => {
     expect(guest).toMatchObject({ cpuVendor: 'ibm', viommu: 'none' });
-    expect(devicesOf(guest).filter((d) => d.kind !== 'vfio').map((d) => [d.id, d.kind, d.transitional])).toEqual([
+    expect(
+      devicesOf(guest)
+        .filter((d) => d.kind !== 'vfio')
+        .map((d) => [d.id, d.kind, d.transitional]),
+    ).toEqual([
       ['net0', 'virtio-net', false],
       ['vda', 'virtio-blk', false],
       ['rng0', 'virtio-rng', false],
@@ -94,7 +102,11 @@ describe('libvirt s390x ccw', () => {
   it('keeps a downstream machine type as is and warns that the fleet schema will not take it', () => {
     expect(guest.machine).toBe('s390-ccw-virtio-rhel9.4.0');
     expect(problems).toContainEqual(
-      expect.objectContaining({ severity: 'warning', path: 'domain/os/type', message: expect.stringContaining('rhel9.4.0') }),
+      expect.objectContaining({
+        severity: 'warning',
+        path: 'domain/os/type',
+        message: expect.stringContaining('rhel9.4.0'),
+      }),
     );
   });
 });

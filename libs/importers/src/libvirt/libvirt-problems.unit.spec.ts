@@ -7,14 +7,19 @@ import { importLibvirtDomain } from './import-libvirt-domain.js';
 
 const LIBVIRT = fileURLToPath(new URL('../../../../test/fixtures/libvirt/', import.meta.url));
 const read = (file: string) => readFileSync(`${LIBVIRT}${file}`, 'utf8');
-const FIXTURES = readdirSync(LIBVIRT).filter((file) => file.endsWith('.xml')).sort();
+const FIXTURES = readdirSync(LIBVIRT)
+  .filter((file) => file.endsWith('.xml'))
+  .sort();
 
 describe('libvirt values the importer cannot interpret', () => {
   const { value: guest, problems, details } = importLibvirtDomain(read('bad-values.xml'));
   const at = (path: string) => problems.filter((p) => p.path === path);
 
   it('reports each one at its element path as an error', () => {
-    expect(at('domain/memory')[0]).toMatchObject({ severity: 'error', message: expect.stringContaining('unknown unit "KiBB"') });
+    expect(at('domain/memory')[0]).toMatchObject({
+      severity: 'error',
+      message: expect.stringContaining('unknown unit "KiBB"'),
+    });
     expect(at('domain/currentMemory')[0]?.severity).toBe('error');
     expect(at('domain/maxMemory').map((p) => p.message)).toEqual([
       expect.stringContaining('"16G"'),
@@ -23,7 +28,10 @@ describe('libvirt values the importer cannot interpret', () => {
     expect(at('domain/devices/memory[1]/target/size')[0]?.message).toContain('"lots"');
     expect(at('domain/devices/memory[2]/address')[0]?.message).toContain('base="4GiB"');
     expect(at('domain/devices/disk[1]/driver')[0]?.message).toContain('iommu="yes"');
-    expect(at('domain/devices/iommu[1]')[0]).toMatchObject({ severity: 'error', message: expect.stringContaining('"bogus"') });
+    expect(at('domain/devices/iommu[1]')[0]).toMatchObject({
+      severity: 'error',
+      message: expect.stringContaining('"bogus"'),
+    });
     expect(at('domain/launchSecurity')[0]?.message).toContain('"quantum"');
   });
 
@@ -50,7 +58,9 @@ describe('libvirt values the importer cannot interpret', () => {
 describe('libvirt names that are not fleet ids', () => {
   it('cuts a long, free-form name down to a valid fleet id and keeps the name in the details', () => {
     const name = `Tenant_${'x'.repeat(60)}--(prod)`;
-    const { value, details } = importLibvirtDomain(`<domain type='kvm'><name>${name}</name><memory>1048576</memory></domain>`);
+    const { value, details } = importLibvirtDomain(
+      `<domain type='kvm'><name>${name}</name><memory>1048576</memory></domain>`,
+    );
     expect(value?.id).toMatch(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
     expect(value?.id.startsWith('tenant-xxx')).toBe(true);
     expect(details.name).toBe(name);
@@ -68,7 +78,7 @@ describe('libvirt documents that are not a domain', () => {
 
   it.each([
     ['an empty string', ''],
-    ['a network definition', "<network><name>default</name></network>"],
+    ['a network definition', '<network><name>default</name></network>'],
     ['two roots', '<domain><name>a</name></domain><domain><name>b</name></domain>'],
     ['plain text', 'virsh: error: failed to get domain'],
   ])('reports %s with a null value', (_case, xml) => {
@@ -126,11 +136,14 @@ describe('importLibvirtDomain output', () => {
     expect(guestSchema.safeParse(value).error?.issues ?? []).toEqual([]);
   });
 
-  it.each(Object.entries(rejected))('from %s is rejected by the fleet schema only where the XML was unusable', (file, fields) => {
-    const { value } = importLibvirtDomain(read(file), { host: 'host-a', hostCpuVendor: 'intel' });
-    const issues = guestSchema.safeParse(value).error?.issues ?? [];
-    expect([...new Set(issues.map((issue) => issue.path.join('.')))].sort()).toEqual(fields);
-  });
+  it.each(Object.entries(rejected))(
+    'from %s is rejected by the fleet schema only where the XML was unusable',
+    (file, fields) => {
+      const { value } = importLibvirtDomain(read(file), { host: 'host-a', hostCpuVendor: 'intel' });
+      const issues = guestSchema.safeParse(value).error?.issues ?? [];
+      expect([...new Set(issues.map((issue) => issue.path.join('.')))].sort()).toEqual(fields);
+    },
+  );
 
   it.each(FIXTURES)('from %s survives a YAML round trip unchanged', (file) => {
     const { value } = importLibvirtDomain(read(file));

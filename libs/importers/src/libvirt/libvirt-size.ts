@@ -20,7 +20,10 @@ export function unitScale(unit: string | undefined, defaultScale = 1024n): bigin
 }
 
 /** A libvirt scaled integer in bytes, or why it is not one. */
-export function parseLibvirtSize(value: string | undefined, unit: string | undefined): { bytes: bigint } | { error: string } {
+export function parseLibvirtSize(
+  value: string | undefined,
+  unit: string | undefined,
+): { bytes: bigint } | { error: string } {
   if (value === undefined) return { error: 'no size given' };
   // libvirt reads these with virStrToLong_ullp: a plain decimal, no sign, no fraction.
   if (!/^\d+$/.test(value)) return { error: `size ${JSON.stringify(value)} is not a non-negative integer` };

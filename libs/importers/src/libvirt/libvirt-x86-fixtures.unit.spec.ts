@@ -8,7 +8,10 @@ import { importLibvirtDomain } from './import-libvirt-domain.js';
 
 const LIBVIRT = fileURLToPath(new URL('../../../../test/fixtures/libvirt/', import.meta.url));
 
-function load(file: string, hostCpuVendor?: CpuVendor): { guest: GuestDraft; problems: ImportProblem[]; details: GuestDetails } {
+function load(
+  file: string,
+  hostCpuVendor?: CpuVendor,
+): { guest: GuestDraft; problems: ImportProblem[]; details: GuestDetails } {
   const xml = readFileSync(`${LIBVIRT}${file}`, 'utf8');
   const { value, problems, details } = importLibvirtDomain(xml, { host: 'host-a', hostCpuVendor });
   if (!value) throw new Error(`${file} did not import: ${JSON.stringify(problems)}`);
@@ -81,12 +84,11 @@ describe('libvirt q35 with several host devices', () => {
   const { guest, details } = load('q35-hostdev.xml');
 
   it('reads every PCI hostdev and SR-IOV interface as a vfio device with its host address', () => {
-    expect(devicesOf(guest).filter((d) => d.kind === 'vfio').map((d) => d.hostDevice)).toEqual([
-      '0000:81:00.0',
-      '0000:81:00.1',
-      '0002:c1:1f.7',
-      '0000:3b:02.3',
-    ]);
+    expect(
+      devicesOf(guest)
+        .filter((d) => d.kind === 'vfio')
+        .map((d) => d.hostDevice),
+    ).toEqual(['0000:81:00.0', '0000:81:00.1', '0002:c1:1f.7', '0000:3b:02.3']);
   });
 
   it('skips USB passthrough and normalises the name into an id while keeping the name', () => {
@@ -214,7 +216,11 @@ describe('libvirt host-passthrough guest', () => {
     expect(details).toMatchObject({ cpuVendorFollowsHost: true, cpuMode: 'host-passthrough' });
     expect(guest.physBits).toBeUndefined();
     expect(problems).toContainEqual(
-      expect.objectContaining({ severity: 'warning', path: 'domain/cpu', message: expect.stringContaining('hostCpuVendor') }),
+      expect.objectContaining({
+        severity: 'warning',
+        path: 'domain/cpu',
+        message: expect.stringContaining('hostCpuVendor'),
+      }),
     );
   });
 

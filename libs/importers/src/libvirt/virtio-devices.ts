@@ -23,44 +23,79 @@ const isVirtio = (model: string | undefined): model is string => model !== undef
 
 // One recogniser per libvirt device element that can be a virtio device.
 const RECOGNISERS: ReadonlyArray<readonly [string, (node: XmlNode) => VirtioMatch | undefined]> = [
-  ['interface', (node) => {
-    const model = node.child('model')?.attr('type');
-    // vDPA interfaces are virtio-net in the guest whatever the backend.
-    if (isVirtio(model) || node.attr('type') === 'vdpa') return { kind: 'virtio-net', model, idPrefix: 'net' };
-    return undefined;
-  }],
-  ['disk', (node) => {
-    const target = node.child('target');
-    if (target?.attr('bus') !== 'virtio') return undefined;
-    return { kind: 'virtio-blk', model: node.attr('model'), idPrefix: 'disk', idHint: target.attr('dev') };
-  }],
-  ['controller', (node) => {
-    const model = node.attr('model');
-    if (node.attr('type') === 'scsi' && (model === 'virtio-scsi' || isVirtio(model))) {
-      return { kind: 'virtio-scsi', model: model === 'virtio-scsi' ? 'virtio' : model, idPrefix: 'scsi' };
-    }
-    if (node.attr('type') === 'virtio-serial') return { kind: 'virtio-serial', model, idPrefix: 'serial' };
-    return undefined;
-  }],
-  ['rng', (node) => (isVirtio(node.attr('model')) ? { kind: 'virtio-rng', model: node.attr('model'), idPrefix: 'rng' } : undefined)],
-  ['memballoon', (node) =>
-    isVirtio(node.attr('model')) ? { kind: 'virtio-balloon', model: node.attr('model'), idPrefix: 'balloon' } : undefined],
-  ['video', (node) =>
-    node.child('model')?.attr('type') === 'virtio' ? { kind: 'virtio-gpu', modernOnly: true, idPrefix: 'video' } : undefined],
-  ['input', (node) =>
-    node.attr('bus') === 'virtio' ? { kind: 'virtio-input', model: node.attr('model'), modernOnly: true, idPrefix: 'input' } : undefined],
-  ['filesystem', (node) => {
-    const type = node.attr('type') ?? 'mount';
-    if (type !== 'mount') return undefined;
-    // vhost-user-fs is a virtio 1.0-only device; everything else of type mount is virtio-9p,
-    // which the fleet format also calls virtio-fs (same IOMMU rules; it can be transitional).
-    if (node.child('driver')?.attr('type') === 'virtiofs') return { kind: 'virtio-fs', modernOnly: true, idPrefix: 'fs' };
-    return { kind: 'virtio-fs', model: node.attr('model'), idPrefix: 'fs' };
-  }],
-  ['vsock', (node) => {
-    const model = node.attr('model') ?? 'virtio';
-    return isVirtio(model) ? { kind: 'virtio-vsock', model, modernOnly: true, idPrefix: 'vsock' } : undefined;
-  }],
+  [
+    'interface',
+    (node) => {
+      const model = node.child('model')?.attr('type');
+      // vDPA interfaces are virtio-net in the guest whatever the backend.
+      if (isVirtio(model) || node.attr('type') === 'vdpa') return { kind: 'virtio-net', model, idPrefix: 'net' };
+      return undefined;
+    },
+  ],
+  [
+    'disk',
+    (node) => {
+      const target = node.child('target');
+      if (target?.attr('bus') !== 'virtio') return undefined;
+      return { kind: 'virtio-blk', model: node.attr('model'), idPrefix: 'disk', idHint: target.attr('dev') };
+    },
+  ],
+  [
+    'controller',
+    (node) => {
+      const model = node.attr('model');
+      if (node.attr('type') === 'scsi' && (model === 'virtio-scsi' || isVirtio(model))) {
+        return { kind: 'virtio-scsi', model: model === 'virtio-scsi' ? 'virtio' : model, idPrefix: 'scsi' };
+      }
+      if (node.attr('type') === 'virtio-serial') return { kind: 'virtio-serial', model, idPrefix: 'serial' };
+      return undefined;
+    },
+  ],
+  [
+    'rng',
+    (node) =>
+      isVirtio(node.attr('model')) ? { kind: 'virtio-rng', model: node.attr('model'), idPrefix: 'rng' } : undefined,
+  ],
+  [
+    'memballoon',
+    (node) =>
+      isVirtio(node.attr('model'))
+        ? { kind: 'virtio-balloon', model: node.attr('model'), idPrefix: 'balloon' }
+        : undefined,
+  ],
+  [
+    'video',
+    (node) =>
+      node.child('model')?.attr('type') === 'virtio'
+        ? { kind: 'virtio-gpu', modernOnly: true, idPrefix: 'video' }
+        : undefined,
+  ],
+  [
+    'input',
+    (node) =>
+      node.attr('bus') === 'virtio'
+        ? { kind: 'virtio-input', model: node.attr('model'), modernOnly: true, idPrefix: 'input' }
+        : undefined,
+  ],
+  [
+    'filesystem',
+    (node) => {
+      const type = node.attr('type') ?? 'mount';
+      if (type !== 'mount') return undefined;
+      // vhost-user-fs is a virtio 1.0-only device; everything else of type mount is virtio-9p,
+      // which the fleet format also calls virtio-fs (same IOMMU rules; it can be transitional).
+      if (node.child('driver')?.attr('type') === 'virtiofs')
+        return { kind: 'virtio-fs', modernOnly: true, idPrefix: 'fs' };
+      return { kind: 'virtio-fs', model: node.attr('model'), idPrefix: 'fs' };
+    },
+  ],
+  [
+    'vsock',
+    (node) => {
+      const model = node.attr('model') ?? 'virtio';
+      return isVirtio(model) ? { kind: 'virtio-vsock', model, modernOnly: true, idPrefix: 'vsock' } : undefined;
+    },
+  ],
 ];
 
 /**
@@ -126,7 +161,7 @@ function isTransitional(
   // virtio-ccw negotiates a revision instead of exposing a separate legacy interface.
   if (transport === 'ccw') return false;
   if (transport === 'mmio') {
-    log.note(node.path, 'virtio-mmio: legacy or modern depends on QEMU\'s force-legacy setting; transitional left out');
+    log.note(node.path, "virtio-mmio: legacy or modern depends on QEMU's force-legacy setting; transitional left out");
     return undefined;
   }
   if (match.model === 'virtio-transitional') return true;

@@ -27,7 +27,16 @@ export interface ScheduleSummary {
   lowerBoundS: number;
 }
 
-export type EvacuationEvent = DomainEvent<'EvacuationStarted', { evacuationId: string; hostId: string; moves: EvacuationMove[]; unplaceable: Unplaceable[]; schedule: ScheduleSummary | null }>;
+export type EvacuationEvent = DomainEvent<
+  'EvacuationStarted',
+  {
+    evacuationId: string;
+    hostId: string;
+    moves: EvacuationMove[];
+    unplaceable: Unplaceable[];
+    schedule: ScheduleSummary | null;
+  }
+>;
 
 /** The link the evacuating host's migrations share, and how many may run at once (the outbound limit). */
 export interface EvacuationLink {
@@ -45,7 +54,9 @@ const guestSize = (fleet: FleetSnapshot, id: string) => {
 /** What the scheduler needs to know of a guest: its RAM and how fast it dirties it. */
 function moveToSchedule(fleet: FleetSnapshot, guestId: string): MoveToSchedule {
   const guest = fleet.guests.get(guestId)!;
-  const ramBytes = guest.memoryMap.filter((e) => e.kind === 'ram').reduce((sum, e) => sum + Number(e.end - e.start + 1n), 0);
+  const ramBytes = guest.memoryMap
+    .filter((e) => e.kind === 'ram')
+    .reduce((sum, e) => sum + Number(e.end - e.start + 1n), 0);
   const workingSet = guest.migration?.workingSet;
   return {
     id: guestId,
@@ -61,9 +72,14 @@ function moveToSchedule(fleet: FleetSnapshot, guestId: string): MoveToSchedule {
  * (so load spreads and memory is respected). Guests with no safe destination are listed with the
  * conflicts of their best candidate and are not moved.
  */
-export function planEvacuation(fleet: FleetSnapshot, hostId: string): { moves: Omit<EvacuationMove, 'migrationId'>[]; unplaceable: Unplaceable[] } {
+export function planEvacuation(
+  fleet: FleetSnapshot,
+  hostId: string,
+): { moves: Omit<EvacuationMove, 'migrationId'>[]; unplaceable: Unplaceable[] } {
   const guests = [...fleet.guests.values()].filter((g) => g.hostId === hostId && !g.removed).map((g) => g.id);
-  guests.sort((a, b) => (guestSize(fleet, b) > guestSize(fleet, a) ? 1 : guestSize(fleet, b) < guestSize(fleet, a) ? -1 : a.localeCompare(b)));
+  guests.sort((a, b) =>
+    guestSize(fleet, b) > guestSize(fleet, a) ? 1 : guestSize(fleet, b) < guestSize(fleet, a) ? -1 : a.localeCompare(b),
+  );
   // A pool is "the hosts a guest may visit" (FLEET-FORMAT.md): a pooled host evacuates within its pool.
   const pool = fleet.hosts.get(hostId)?.host.pool;
   const allowed = (id: string) => id !== hostId && (pool === undefined || fleet.hosts.get(id)?.host.pool === pool);
@@ -75,15 +91,31 @@ export function planEvacuation(fleet: FleetSnapshot, hostId: string): { moves: O
     const need = guestSize(fleet, guestId);
     const candidates = ranking.destinations
       .filter((d) => d.verdict !== 'blocked' && allowed(d.host.id))
-      .map((d) => ({ id: d.host.id, verdict: d.verdict, free: parseSize(d.freeMemory) - (assigned.get(d.host.id) ?? 0n) }))
+      .map((d) => ({
+        id: d.host.id,
+        verdict: d.verdict,
+        free: parseSize(d.freeMemory) - (assigned.get(d.host.id) ?? 0n),
+      }))
       .filter((d) => d.free >= need)
-      .sort((a, b) => (a.verdict !== b.verdict ? (a.verdict === 'ok' ? -1 : 1) : b.free > a.free ? 1 : b.free < a.free ? -1 : a.id.localeCompare(b.id)));
+      .sort((a, b) =>
+        a.verdict !== b.verdict
+          ? a.verdict === 'ok'
+            ? -1
+            : 1
+          : b.free > a.free
+            ? 1
+            : b.free < a.free
+              ? -1
+              : a.id.localeCompare(b.id),
+      );
     const best = candidates[0];
     if (!best) {
       const nearest = ranking.destinations.find((d) => allowed(d.host.id));
       unplaceable.push({
         guestId,
-        reason: nearest ? `no host${pool ? ` in pool ${pool}` : ''} without blocking conflicts and with ${formatSize(need)} free` : `no other host${pool ? ` in pool ${pool}` : ''}`,
+        reason: nearest
+          ? `no host${pool ? ` in pool ${pool}` : ''} without blocking conflicts and with ${formatSize(need)} free`
+          : `no other host${pool ? ` in pool ${pool}` : ''}`,
         conflicts: nearest?.conflicts ?? [],
       });
       continue;
@@ -113,36 +145,87 @@ export async function requestEvacuation(
   // The scheduler orders the moves (longest first, with the convergence need of heavy dirtiers
   // respected) and gives each a bandwidth cap of one stream, so the link stays full (issue 5 bench).
   const link = options.link ?? { bandwidth: 1.25e9, maxConcurrent: 2 };
-  const schedule = plan.moves.length === 0 ? undefined : scheduleEvacuation(plan.moves.map((m) => moveToSchedule(fleet, m.guestId)), {
-    bandwidth: link.bandwidth,
-    perStreamCap: link.perStreamCap ?? link.bandwidth,
-    maxConcurrent: link.maxConcurrent,
-  });
+  const schedule =
+    plan.moves.length === 0
+      ? undefined
+      : scheduleEvacuation(
+          plan.moves.map((m) => moveToSchedule(fleet, m.guestId)),
+          {
+            bandwidth: link.bandwidth,
+            perStreamCap: link.perStreamCap ?? link.bandwidth,
+            maxConcurrent: link.maxConcurrent,
+          },
+        );
   const destinationOf = new Map(plan.moves.map((m) => [m.guestId, m.destinationHostId]));
-  const ordered = schedule ? schedule.moves.map((p) => ({ guestId: p.id, destinationHostId: destinationOf.get(p.id)!, maxBandwidth: p.maxBandwidth })) : [];
+  const ordered = schedule
+    ? schedule.moves.map((p) => ({
+        guestId: p.id,
+        destinationHostId: destinationOf.get(p.id)!,
+        maxBandwidth: p.maxBandwidth,
+      }))
+    : [];
   for (const move of ordered) {
     // An operator's own maxBandwidth wins over the scheduler's stream cap.
     const policy = { maxBandwidth: move.maxBandwidth, ...options.policy };
-    const request = { guestId: move.guestId, destinationHostId: move.destinationHostId, policy, backend: pool?.backend };
+    const request = {
+      guestId: move.guestId,
+      destinationHostId: move.destinationHostId,
+      policy,
+      backend: pool?.backend,
+    };
     const built = buildMigrationRequest(fleet, request, { evacuationId, poolPolicy: pool?.policy });
     moves.push({ guestId: move.guestId, destinationHostId: move.destinationHostId, migrationId: built.id });
-    requests.push({ streamId: streamOf.migration(built.id), expectedVersion: 'no-stream', events: built.events.map((e) => ({ type: e.type, data: e.data, metadata })) });
+    requests.push({
+      streamId: streamOf.migration(built.id),
+      expectedVersion: 'no-stream',
+      events: built.events.map((e) => ({ type: e.type, data: e.data, metadata })),
+    });
   }
   const summary: ScheduleSummary | null = schedule
-    ? { maxConcurrent: Math.min(schedule.maxConcurrent, link.maxConcurrent), estimatedMakespanS: Math.round(schedule.estimatedMakespanS), lowerBoundS: Math.round(schedule.lowerBoundS) }
+    ? {
+        maxConcurrent: Math.min(schedule.maxConcurrent, link.maxConcurrent),
+        estimatedMakespanS: Math.round(schedule.estimatedMakespanS),
+        lowerBoundS: Math.round(schedule.lowerBoundS),
+      }
     : null;
   const cordon = decideHost({ type: 'CordonHost', reason: options.reason ?? `evacuation ${evacuationId}` }, host);
   const hostVersion = fleet.versions?.hosts?.get(hostId) ?? 'any';
   requests.unshift(
-    { streamId: streamOf.host(hostId), expectedVersion: hostVersion, events: cordon.map((e) => ({ type: e.type, data: e.data, metadata })) },
-    { streamId: `evacuation-${evacuationId}`, expectedVersion: 'no-stream', events: [{ type: 'EvacuationStarted', data: { evacuationId, hostId, moves, unplaceable: plan.unplaceable, schedule: summary }, metadata }] },
+    {
+      streamId: streamOf.host(hostId),
+      expectedVersion: hostVersion,
+      events: cordon.map((e) => ({ type: e.type, data: e.data, metadata })),
+    },
+    {
+      streamId: `evacuation-${evacuationId}`,
+      expectedVersion: 'no-stream',
+      events: [
+        {
+          type: 'EvacuationStarted',
+          data: { evacuationId, hostId, moves, unplaceable: plan.unplaceable, schedule: summary },
+          metadata,
+        },
+      ],
+    },
   );
   const body = { id: evacuationId, hostId, moves, unplaceable: plan.unplaceable, schedule: summary };
-  const idempotency: IdempotencyOptions | undefined = ctx.idempotency && { ...ctx.idempotency, respond: () => ({ status: 202, body }) };
-  const outcome = await store.appendMany(requests.filter((r) => r.events.length > 0), idempotency);
+  const idempotency: IdempotencyOptions | undefined = ctx.idempotency && {
+    ...ctx.idempotency,
+    respond: () => ({ status: 202, body }),
+  };
+  const outcome = await store.appendMany(
+    requests.filter((r) => r.events.length > 0),
+    idempotency,
+  );
   if (outcome.kind === 'replayed') {
     const replayed = outcome.record.body as typeof body;
-    return { status: outcome.record.status, body: replayed, replayed: true, id: replayed.id, migrationIds: replayed.moves.map((m) => m.migrationId) };
+    return {
+      status: outcome.record.status,
+      body: replayed,
+      replayed: true,
+      id: replayed.id,
+      migrationIds: replayed.moves.map((m) => m.migrationId),
+    };
   }
   return { status: 202, body, replayed: false, id: evacuationId, migrationIds: moves.map((m) => m.migrationId) };
 }

@@ -1,4 +1,10 @@
-import { effectiveIommuPlatform, type GuestDevice, type GuestState, type HostState, type MachineDefault } from '@ferry/domain';
+import {
+  effectiveIommuPlatform,
+  type GuestDevice,
+  type GuestState,
+  type HostState,
+  type MachineDefault,
+} from '@ferry/domain';
 import type { DeviceSpec, HostSpec, GuestState as EmulatedGuest, VfioBackend } from '@ferry/emulator';
 import { createGuest } from '@ferry/emulator';
 
@@ -25,16 +31,33 @@ export function hostSpecOf(state: HostState): HostSpec {
     interruptRemapping: host.iommu.interruptRemapping,
     allowUnsafeInterrupts: host.iommu.allowUnsafeInterrupts,
     vfioBackends: backends,
-    ...(host.arch === 'ppc64le' ? { kvm: host.iommu.kvm === 'pr' ? 'pr' : 'hv', spaprDefaultWindowBytes: host.spapr?.dma32Window.size ?? 1n << 30n } : {}),
+    ...(host.arch === 'ppc64le'
+      ? {
+          kvm: host.iommu.kvm === 'pr' ? 'pr' : 'hv',
+          spaprDefaultWindowBytes: host.spapr?.dma32Window.size ?? 1n << 30n,
+        }
+      : {}),
   };
 }
 
 /** The emulator's device for one of the guest's devices, on a given root port. */
-export function deviceSpecOf(device: GuestDevice, guest: GuestState, host: HostState, machineDefaults: readonly MachineDefault[], bus: string): DeviceSpec | undefined {
+export function deviceSpecOf(
+  device: GuestDevice,
+  guest: GuestState,
+  host: HostState,
+  machineDefaults: readonly MachineDefault[],
+  bus: string,
+): DeviceSpec | undefined {
   if (device.kind === 'vfio' || device.kind === 'vdpa') {
     const group = host.host.groups.find((g) => g.devices.some((d) => d.address === device.hostDevice));
     if (!group) return undefined;
-    return { kind: 'vfio-pci', id: device.id, bus, hostAddress: device.hostDevice!, group: { id: group.id, reservedRegions: group.reservedRegions } };
+    return {
+      kind: 'vfio-pci',
+      id: device.id,
+      bus,
+      hostAddress: device.hostDevice!,
+      group: { id: group.id, reservedRegions: group.reservedRegions },
+    };
   }
   return {
     kind: 'virtio',
@@ -51,10 +74,16 @@ export function deviceSpecOf(device: GuestDevice, guest: GuestState, host: HostS
  * The guest as the emulator holds it on this host: its RAM blocks and the devices it already has
  * (attached in order, as QEMU would have), with root ports to spare for the next one.
  */
-export function emulatedGuestOf(guest: GuestState, host: HostState, machineDefaults: readonly MachineDefault[]): EmulatedGuest {
+export function emulatedGuestOf(
+  guest: GuestState,
+  host: HostState,
+  machineDefaults: readonly MachineDefault[],
+): EmulatedGuest {
   return createGuest({
     id: guest.id,
-    ramBlocks: guest.memoryMap.filter((e) => e.kind === 'ram').map((e, i) => ({ name: i === 0 ? 'ram' : `ram${i}`, gpa: e.start, size: e.end - e.start + 1n })),
+    ramBlocks: guest.memoryMap
+      .filter((e) => e.kind === 'ram')
+      .map((e, i) => ({ name: i === 0 ? 'ram' : `ram${i}`, gpa: e.start, size: e.end - e.start + 1n })),
     pcieRootPorts: Array.from({ length: ROOT_PORTS }, (_, i) => `rp${i}`),
     restrictedMemoryAccess: guest.guestOs.confidential !== 'none',
   });

@@ -2,7 +2,17 @@ import type { DomainEvent, GuestDevice } from '@ferry/domain';
 import type { PlanSnapshot } from '../migration/migration-events.js';
 
 export type HotplugEvent =
-  | DomainEvent<'HotplugRequested', { hotplugId: string; guestId: string; hostId: string; device: GuestDevice; plan: PlanSnapshot; backend: 'emulator' | 'qemu' }>
+  | DomainEvent<
+      'HotplugRequested',
+      {
+        hotplugId: string;
+        guestId: string;
+        hostId: string;
+        device: GuestDevice;
+        plan: PlanSnapshot;
+        backend: 'emulator' | 'qemu';
+      }
+    >
   | DomainEvent<'HotplugRejected', { reason: string; conflicts: PlanSnapshot['conflicts'] }>
   | DomainEvent<'HotplugStarted', { attempt: number; worker: string }>
   /** The device is in the guest; `corruption` lists what a pre-5.4 kernel silently accepted. */
@@ -28,7 +38,18 @@ export interface HotplugState {
 export function evolveHotplug(state: HotplugState | undefined, event: HotplugEvent): HotplugState | undefined {
   if (event.type === 'HotplugRequested') {
     const d = event.data;
-    return { id: d.hotplugId, guestId: d.guestId, hostId: d.hostId, device: d.device, backend: d.backend, plan: d.plan, state: 'requested', attempts: 0, outcome: null, qemuError: null };
+    return {
+      id: d.hotplugId,
+      guestId: d.guestId,
+      hostId: d.hostId,
+      device: d.device,
+      backend: d.backend,
+      plan: d.plan,
+      state: 'requested',
+      attempts: 0,
+      outcome: null,
+      qemuError: null,
+    };
   }
   if (!state) return state;
   switch (event.type) {

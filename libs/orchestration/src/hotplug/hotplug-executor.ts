@@ -17,28 +17,69 @@ export interface HotplugRequest {
   force?: boolean;
 }
 
-export async function loadHotplug(store: EventStore, id: string): Promise<{ state: HotplugState | undefined; version: number }> {
+export async function loadHotplug(
+  store: EventStore,
+  id: string,
+): Promise<{ state: HotplugState | undefined; version: number }> {
   const events = await store.readStream(`hotplug-${id}`);
-  const state = events.reduce<HotplugState | undefined>((s, e) => evolveHotplug(s, e as unknown as HotplugEvent), undefined);
+  const state = events.reduce<HotplugState | undefined>(
+    (s, e) => evolveHotplug(s, e as unknown as HotplugEvent),
+    undefined,
+  );
   return { state, version: events.at(-1)?.streamVersion ?? 0 };
 }
 
-export async function requestHotplug(store: EventStore, fleet: FleetSnapshot, request: HotplugRequest, ctx: WriteContext): Promise<WriteOutcome & { id: string }> {
+export async function requestHotplug(
+  store: EventStore,
+  fleet: FleetSnapshot,
+  request: HotplugRequest,
+  ctx: WriteContext,
+): Promise<WriteOutcome & { id: string }> {
   const plan = planHotplug(fleet, request.guestId, request.device);
   if (plan.verdict === 'blocked' && !request.force) throw new PlanBlockedError('hotplug', plan.conflicts);
   const guest = fleet.guests.get(request.guestId)!;
   if (guest.devices.some((d) => d.id === request.device.id)) {
-    throw new DomainError('already-exists', 'DEVICE_ALREADY_ATTACHED', `guest "${guest.id}" already has a device "${request.device.id}"`, [{ field: 'device.id', message: 'already attached' }]);
+    throw new DomainError(
+      'already-exists',
+      'DEVICE_ALREADY_ATTACHED',
+      `guest "${guest.id}" already has a device "${request.device.id}"`,
+      [{ field: 'device.id', message: 'already attached' }],
+    );
   }
   const id = randomUUID();
   const event: HotplugEvent = {
     type: 'HotplugRequested',
-    data: { hotplugId: id, guestId: guest.id, hostId: guest.hostId!, device: request.device, plan: snapshotOf(plan), backend: request.backend ?? 'emulator' },
+    data: {
+      hotplugId: id,
+      guestId: guest.id,
+      hostId: guest.hostId!,
+      device: request.device,
+      plan: snapshotOf(plan),
+      backend: request.backend ?? 'emulator',
+    },
   };
   const body = { ...evolveHotplug(undefined, event), version: 1 };
-  const idempotency: IdempotencyOptions | undefined = ctx.idempotency && { ...ctx.idempotency, respond: () => ({ status: 202, body }) };
-  const outcome = await store.appendMany([{ streamId: `hotplug-${id}`, expectedVersion: 'no-stream', events: [{ type: event.type, data: event.data, metadata: ctx.metadata }] }], idempotency);
-  if (outcome.kind === 'replayed') return { status: outcome.record.status, body: outcome.record.body, replayed: true, id: (outcome.record.body as { id: string }).id };
+  const idempotency: IdempotencyOptions | undefined = ctx.idempotency && {
+    ...ctx.idempotency,
+    respond: () => ({ status: 202, body }),
+  };
+  const outcome = await store.appendMany(
+    [
+      {
+        streamId: `hotplug-${id}`,
+        expectedVersion: 'no-stream',
+        events: [{ type: event.type, data: event.data, metadata: ctx.metadata }],
+      },
+    ],
+    idempotency,
+  );
+  if (outcome.kind === 'replayed')
+    return {
+      status: outcome.record.status,
+      body: outcome.record.body,
+      replayed: true,
+      id: (outcome.record.body as { id: string }).id,
+    };
   return { status: 202, body, replayed: false, id };
 }
 
@@ -46,7 +87,13 @@ export async function requestHotplug(store: EventStore, fleet: FleetSnapshot, re
 export class HotplugExecutor {
   private readonly fleet: FleetRepository;
 
-  constructor(private readonly ports: { store: EventStore; backends: Record<'emulator' | 'qemu', ExecutionBackend | undefined>; workerId: string }) {
+  constructor(
+    private readonly ports: {
+      store: EventStore;
+      backends: Record<'emulator' | 'qemu', ExecutionBackend | undefined>;
+      workerId: string;
+    },
+  ) {
     this.fleet = new FleetRepository(ports.store);
   }
 
@@ -55,7 +102,11 @@ export class HotplugExecutor {
     if (!state || ['completed', 'failed', 'rejected'].includes(state.state)) return { kind: 'done' };
     const metadata: EventMetadata = { actor: `worker:${this.ports.workerId}`, correlationId: id };
     const append = (events: HotplugEvent[], at: number) =>
-      this.ports.store.append(`hotplug-${id}`, events.map((e) => ({ type: e.type, data: e.data, metadata })), at);
+      this.ports.store.append(
+        `hotplug-${id}`,
+        events.map((e) => ({ type: e.type, data: e.data, metadata })),
+        at,
+      );
     const fail = (reason: string, qemuError: string | null = null, guestCrashed = false, at = version) =>
       append([{ type: 'HotplugFailed', data: { reason, qemuError, guestCrashed } }], at);
     try {
@@ -63,15 +114,24 @@ export class HotplugExecutor {
         await fail(`interrupted: the worker running attempt ${state.attempts} stopped before the hot-plug finished`);
         return { kind: 'done' };
       }
-      await append([{ type: 'HotplugStarted', data: { attempt: state.attempts + 1, worker: this.ports.workerId } }], version);
-      await this.execute(state, metadata, (reason, qemuError, crashed) => fail(reason, qemuError, crashed, version + 1));
+      await append(
+        [{ type: 'HotplugStarted', data: { attempt: state.attempts + 1, worker: this.ports.workerId } }],
+        version,
+      );
+      await this.execute(state, metadata, (reason, qemuError, crashed) =>
+        fail(reason, qemuError, crashed, version + 1),
+      );
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
     }
     return { kind: 'done' };
   }
 
-  private async execute(state: HotplugState, metadata: EventMetadata, fail: (reason: string, qemuError: string | null, crashed: boolean) => Promise<unknown>): Promise<void> {
+  private async execute(
+    state: HotplugState,
+    metadata: EventMetadata,
+    fail: (reason: string, qemuError: string | null, crashed: boolean) => Promise<unknown>,
+  ): Promise<void> {
     const guestLoaded = await this.fleet.loadGuest(state.guestId);
     const guest = guestLoaded.state;
     const host = guest?.hostId ? (await this.fleet.loadHost(guest.hostId)).state : undefined;
@@ -96,23 +156,50 @@ export class HotplugExecutor {
     const port = freeRootPort(emulated);
     const device = port && deviceSpecOf(state.device, guest, host, defaults, port);
     if (!device) {
-      await fail(port ? `host ${host.host.id} has no PCI device ${state.device.hostDevice}` : 'no free pcie-root-port', null, false);
+      await fail(
+        port ? `host ${host.host.id} has no PCI device ${state.device.hostDevice}` : 'no free pcie-root-port',
+        null,
+        false,
+      );
       return;
     }
     const result = await backend.hotplug({ guest: emulated, host: hostSpec, device });
     if (!result.ok) {
       // QEMU's words go in qemuError; a refusal QEMU never saw (no IOMMU here) explains itself in message.
       const said = result.qemuError ? undefined : (result as typeof result & { message?: string }).message;
-      await fail(`device_add refused (${result.code})${said ? `: ${said}` : ''}`, result.qemuError, result.guest.status === 'crashed');
+      await fail(
+        `device_add refused (${result.code})${said ? `: ${said}` : ''}`,
+        result.qemuError,
+        result.guest.status === 'crashed',
+      );
       return;
     }
     const corruption = result.events.flatMap((e) =>
-      e.type === 'SilentDmaCorruptionRisk' ? e.overlaps.map((o) => `${o.ramBlock} [0x${o.overlap.start.toString(16)}, 0x${o.overlap.end.toString(16)}] overlaps a reserved region: DMA there is lost`) : [],
+      e.type === 'SilentDmaCorruptionRisk'
+        ? e.overlaps.map(
+            (o) =>
+              `${o.ramBlock} [0x${o.overlap.start.toString(16)}, 0x${o.overlap.end.toString(16)}] overlaps a reserved region: DMA there is lost`,
+          )
+        : [],
     );
     const { version } = await loadHotplug(this.ports.store, state.id);
     await this.ports.store.appendMany([
-      { streamId: `hotplug-${state.id}`, expectedVersion: version, events: [{ type: 'HotplugCompleted', data: { message: `${device.kind} ${state.device.id} added on ${port}`, corruption }, metadata }] },
-      { streamId: streamOf.guest(guest.id), expectedVersion: guestLoaded.version, events: [{ type: 'DeviceAttached', data: { device: guestDeviceSchema.parse(state.device) }, metadata }] },
+      {
+        streamId: `hotplug-${state.id}`,
+        expectedVersion: version,
+        events: [
+          {
+            type: 'HotplugCompleted',
+            data: { message: `${device.kind} ${state.device.id} added on ${port}`, corruption },
+            metadata,
+          },
+        ],
+      },
+      {
+        streamId: streamOf.guest(guest.id),
+        expectedVersion: guestLoaded.version,
+        events: [{ type: 'DeviceAttached', data: { device: guestDeviceSchema.parse(state.device) }, metadata }],
+      },
     ]);
   }
 }

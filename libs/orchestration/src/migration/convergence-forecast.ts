@@ -13,7 +13,12 @@ const cache = new Map<string, Conflict | null>();
  * hints under the policy, and warns when it will not converge within the completion timeout. It does
  * not depend on the destination (one link speed), so it is computed once per guest version and policy.
  */
-export function convergenceForecast(guest: GuestState, version: number, policy: ConvergencePolicy, linkBandwidth: number): Conflict | undefined {
+export function convergenceForecast(
+  guest: GuestState,
+  version: number,
+  policy: ConvergencePolicy,
+  linkBandwidth: number,
+): Conflict | undefined {
   const key = `${guest.id}@${version}|${linkBandwidth}|${JSON.stringify(policy)}`;
   if (cache.has(key)) return cache.get(key) ?? undefined;
   const hasVfio = guest.devices.some((d) => d.kind === 'vfio' || d.kind === 'vdpa');

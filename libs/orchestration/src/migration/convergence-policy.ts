@@ -52,7 +52,10 @@ const given = (input: ConvergencePolicyInput | undefined) =>
   Object.fromEntries(Object.entries(convergencePolicySchema.parse(input ?? {})).filter(([, v]) => v !== undefined));
 
 /** A migration's own policy fields win over its pool's, which win over the defaults. */
-export function effectivePolicy(pool: ConvergencePolicyInput | undefined, own: ConvergencePolicyInput | undefined): ConvergencePolicy {
+export function effectivePolicy(
+  pool: ConvergencePolicyInput | undefined,
+  own: ConvergencePolicyInput | undefined,
+): ConvergencePolicy {
   return { ...DEFAULT_POLICY, ...given(pool), ...given(own) } as ConvergencePolicy;
 }
 

@@ -24,7 +24,11 @@ export function seedOf(id: string): number {
  * The emulator's view of a guest: its RAM blocks from the recorded memory map, and a hot-set
  * workload from the operator's hints (dirty rate over a working set; idle without hints).
  */
-export function migrationSpecFor(guest: GuestState, policy: ConvergencePolicy, options: { linkBandwidth: number; streamBandwidth?: number; seed: number; hasVfio: boolean }): MigrationSpec {
+export function migrationSpecFor(
+  guest: GuestState,
+  policy: ConvergencePolicy,
+  options: { linkBandwidth: number; streamBandwidth?: number; seed: number; hasVfio: boolean },
+): MigrationSpec {
   const ramBlocks = guest.memoryMap
     .filter((e) => e.kind === 'ram')
     .map((e, index) => ({ name: index === 0 ? 'ram' : `ram${index}`, gpa: e.start, size: e.end - e.start + 1n }));
@@ -34,7 +38,13 @@ export function migrationSpecFor(guest: GuestState, policy: ConvergencePolicy, o
   const workload: WorkloadSpec =
     rate === 0
       ? { kind: 'idle' }
-      : { kind: 'hot-set', pagesPerSecond: rate, hotBytes: workingSet < total ? workingSet : total, hotFraction: 0.9, seed: options.seed };
+      : {
+          kind: 'hot-set',
+          pagesPerSecond: rate,
+          hotBytes: workingSet < total ? workingSet : total,
+          hotFraction: 0.9,
+          seed: options.seed,
+        };
   return {
     ramBlocks,
     // A running guest's memory is mostly written; pages it never touched still travel once.

@@ -2,7 +2,8 @@ import { DomainError } from '@ferry/domain';
 import type { MigrationEvent, MigrationProgress, PlanSnapshot } from './migration-events.js';
 import type { ConvergencePolicy } from './convergence-policy.js';
 
-export type MigrationStateName = 'requested' | 'waiting' | 'running' | 'completed' | 'failed' | 'cancelled' | 'rejected';
+export type MigrationStateName =
+  'requested' | 'waiting' | 'running' | 'completed' | 'failed' | 'cancelled' | 'rejected';
 export const TERMINAL_STATES: readonly MigrationStateName[] = ['completed', 'failed', 'cancelled', 'rejected'];
 
 export interface MigrationState {
@@ -42,39 +43,61 @@ export const isTerminal = (state: MigrationState) => TERMINAL_STATES.includes(st
 
 export function decideMigration(command: MigrationCommand, state: MigrationState | undefined): MigrationEvent[] {
   if (command.type === 'RequestMigration') {
-    if (state) throw new DomainError('already-exists', 'MIGRATION_ALREADY_EXISTS', `migration ${command.data.migrationId} already exists`);
+    if (state)
+      throw new DomainError(
+        'already-exists',
+        'MIGRATION_ALREADY_EXISTS',
+        `migration ${command.data.migrationId} already exists`,
+      );
     return [{ type: 'MigrationRequested', data: command.data }];
   }
   if (!state) throw new DomainError('not-found', 'MIGRATION_NOT_FOUND', 'migration does not exist');
   if (isTerminal(state)) {
-    if (command.type === 'RequestCancel') throw new DomainError('conflict', 'MIGRATION_FINISHED', `migration ${state.id} is already ${state.state}`);
+    if (command.type === 'RequestCancel')
+      throw new DomainError('conflict', 'MIGRATION_FINISHED', `migration ${state.id} is already ${state.state}`);
     return [];
   }
   const pending = state.state === 'requested' || state.state === 'waiting';
   switch (command.type) {
     case 'WaitForSlot':
-      return pending && state.waitingReason !== command.reason ? [{ type: 'MigrationWaiting', data: { reason: command.reason } }] : [];
+      return pending && state.waitingReason !== command.reason
+        ? [{ type: 'MigrationWaiting', data: { reason: command.reason } }]
+        : [];
     case 'Replan':
       return pending ? [{ type: 'MigrationReplanned', data: { stale: command.stale, plan: command.plan } }] : [];
     case 'Reject':
-      return pending ? [{ type: 'MigrationRejected', data: { reason: command.reason, conflicts: command.conflicts } }] : [];
+      return pending
+        ? [{ type: 'MigrationRejected', data: { reason: command.reason, conflicts: command.conflicts } }]
+        : [];
     case 'Start':
-      if (!pending) throw new DomainError('conflict', 'MIGRATION_NOT_PENDING', `migration ${state.id} is ${state.state}`);
+      if (!pending)
+        throw new DomainError('conflict', 'MIGRATION_NOT_PENDING', `migration ${state.id} is ${state.state}`);
       return [{ type: 'MigrationStarted', data: { attempt: state.attempts + 1, worker: command.worker } }];
     case 'RecordProgress':
       return state.state === 'running' ? [{ type: 'MigrationProgressed', data: command.progress }] : [];
     case 'AdjustPolicy':
-      return state.state === 'running' ? [{ type: 'MigrationPolicyAdjusted', data: { downtimeLimitMs: command.downtimeLimitMs, postcopy: command.postcopy, reason: command.reason } }] : [];
+      return state.state === 'running'
+        ? [
+            {
+              type: 'MigrationPolicyAdjusted',
+              data: { downtimeLimitMs: command.downtimeLimitMs, postcopy: command.postcopy, reason: command.reason },
+            },
+          ]
+        : [];
     case 'SwitchOver':
-      return state.state === 'running' ? [{ type: 'MigrationSwitchedOver', data: { mode: command.mode, elapsedMs: command.elapsedMs } }] : [];
+      return state.state === 'running'
+        ? [{ type: 'MigrationSwitchedOver', data: { mode: command.mode, elapsedMs: command.elapsedMs } }]
+        : [];
     case 'Complete':
-      if (state.state !== 'running') throw new DomainError('conflict', 'MIGRATION_NOT_RUNNING', `migration ${state.id} is ${state.state}`);
+      if (state.state !== 'running')
+        throw new DomainError('conflict', 'MIGRATION_NOT_RUNNING', `migration ${state.id} is ${state.state}`);
       return [{ type: 'MigrationCompleted', data: command.data }];
     case 'Fail':
       return [{ type: 'MigrationFailed', data: { reason: command.reason } }];
     case 'RequestCancel':
       // Not started yet: nothing to stop, so it is cancelled at once. Running: the worker stops it.
-      if (pending) return [{ type: 'MigrationCancelled', data: { reason: `cancelled by ${command.by} before it started` } }];
+      if (pending)
+        return [{ type: 'MigrationCancelled', data: { reason: `cancelled by ${command.by} before it started` } }];
       return state.cancelRequested ? [] : [{ type: 'MigrationCancelRequested', data: { by: command.by } }];
     case 'ConfirmCancel':
       return [{ type: 'MigrationCancelled', data: { reason: command.reason } }];
@@ -85,9 +108,21 @@ export function evolveMigration(state: MigrationState | undefined, event: Migrat
   if (event.type === 'MigrationRequested') {
     const d = event.data;
     return {
-      id: d.migrationId, guestId: d.guestId, sourceHostId: d.sourceHostId, destinationHostId: d.destinationHostId,
-      policy: d.policy, backend: d.backend, evacuationId: d.evacuationId, plan: d.plan,
-      state: 'requested', waitingReason: null, attempts: 0, cancelRequested: false, lastProgress: null, outcome: null, result: null,
+      id: d.migrationId,
+      guestId: d.guestId,
+      sourceHostId: d.sourceHostId,
+      destinationHostId: d.destinationHostId,
+      policy: d.policy,
+      backend: d.backend,
+      evacuationId: d.evacuationId,
+      plan: d.plan,
+      state: 'requested',
+      waitingReason: null,
+      attempts: 0,
+      cancelRequested: false,
+      lastProgress: null,
+      outcome: null,
+      result: null,
     };
   }
   if (!state) return state;
@@ -107,7 +142,12 @@ export function evolveMigration(state: MigrationState | undefined, event: Migrat
     case 'MigrationSwitchedOver':
       return state;
     case 'MigrationCompleted':
-      return { ...state, state: 'completed', outcome: `completed in ${event.data.totalTimeMs} ms, downtime ${event.data.downtimeMs} ms`, result: event.data };
+      return {
+        ...state,
+        state: 'completed',
+        outcome: `completed in ${event.data.totalTimeMs} ms, downtime ${event.data.downtimeMs} ms`,
+        result: event.data,
+      };
     case 'MigrationFailed':
       return { ...state, state: 'failed', outcome: event.data.reason };
     case 'MigrationCancelRequested':

@@ -23,16 +23,19 @@ export interface MigrationProgress {
 }
 
 export type MigrationEvent =
-  | DomainEvent<'MigrationRequested', {
-      migrationId: string;
-      guestId: string;
-      sourceHostId: string;
-      destinationHostId: string;
-      policy: ConvergencePolicy;
-      backend: 'emulator' | 'qemu';
-      plan: PlanSnapshot;
-      evacuationId: string | null;
-    }>
+  | DomainEvent<
+      'MigrationRequested',
+      {
+        migrationId: string;
+        guestId: string;
+        sourceHostId: string;
+        destinationHostId: string;
+        policy: ConvergencePolicy;
+        backend: 'emulator' | 'qemu';
+        plan: PlanSnapshot;
+        evacuationId: string | null;
+      }
+    >
   | DomainEvent<'MigrationWaiting', { reason: string }>
   | DomainEvent<'MigrationReplanned', { stale: boolean; plan: PlanSnapshot }>
   | DomainEvent<'MigrationRejected', { reason: string; conflicts: PlanSnapshot['conflicts'] }>
@@ -40,7 +43,16 @@ export type MigrationEvent =
   | DomainEvent<'MigrationProgressed', MigrationProgress>
   | DomainEvent<'MigrationPolicyAdjusted', { downtimeLimitMs?: number; postcopy?: boolean; reason: string }>
   | DomainEvent<'MigrationSwitchedOver', { mode: 'precopy' | 'postcopy'; elapsedMs: number }>
-  | DomainEvent<'MigrationCompleted', { totalTimeMs: number; downtimeMs: number; transferredBytes: string; iterations: number; mode: 'precopy' | 'postcopy' }>
+  | DomainEvent<
+      'MigrationCompleted',
+      {
+        totalTimeMs: number;
+        downtimeMs: number;
+        transferredBytes: string;
+        iterations: number;
+        mode: 'precopy' | 'postcopy';
+      }
+    >
   | DomainEvent<'MigrationFailed', { reason: string }>
   | DomainEvent<'MigrationCancelRequested', { by: string }>
   | DomainEvent<'MigrationCancelled', { reason: string }>;

@@ -65,7 +65,10 @@ export class MigrationExecutor {
       if (await this.ports.limiter.holds(slot)) return { kind: 'later', delayMs: this.ports.leaseCheckMs ?? 2_000 };
       // The previous attempt's worker stopped (SIGKILL, crash) mid-migration. The destination copy
       // died with it and the guest never left its source, which is what we record.
-      await this.fail(id, `interrupted: the worker running attempt ${state.attempts} stopped before the migration finished; the guest is still on ${state.sourceHostId}`);
+      await this.fail(
+        id,
+        `interrupted: the worker running attempt ${state.attempts} stopped before the migration finished; the guest is still on ${state.sourceHostId}`,
+      );
       await this.ports.limiter.release(slot);
       return { kind: 'done' };
     }
@@ -76,7 +79,11 @@ export class MigrationExecutor {
       return { kind: 'later', delayMs: this.ports.slotRetryMs ?? 500 };
     }
     try {
-      const started = await this.migrations.execute(id, { type: 'Start', worker: this.ports.workerId }, this.metadata(id));
+      const started = await this.migrations.execute(
+        id,
+        { type: 'Start', worker: this.ports.workerId },
+        this.metadata(id),
+      );
       if (started.events.length === 0 || isTerminal(started.state)) return { kind: 'done' };
       await this.execute(started.state, slot);
     } finally {
@@ -94,11 +101,22 @@ export class MigrationExecutor {
     await this.migrations.execute(state.id, { type: 'Replan', stale: true, plan }, this.metadata(state.id));
     if (plan.verdict !== 'blocked') return true;
     const blocking = plan.conflicts.filter((c) => c.severity === 'error' || c.severity === 'corruption');
-    await this.migrations.execute(state.id, { type: 'Reject', reason: `facts changed since planning and the migration is now blocked: ${blocking.map((c) => c.code).join(', ')}`, conflicts: plan.conflicts }, this.metadata(state.id));
+    await this.migrations.execute(
+      state.id,
+      {
+        type: 'Reject',
+        reason: `facts changed since planning and the migration is now blocked: ${blocking.map((c) => c.code).join(', ')}`,
+        conflicts: plan.conflicts,
+      },
+      this.metadata(state.id),
+    );
     return false;
   }
 
-  private async execute(state: MigrationState, slot: { id: string; source: string; destination: string }): Promise<void> {
+  private async execute(
+    state: MigrationState,
+    slot: { id: string; source: string; destination: string },
+  ): Promise<void> {
     const id = state.id;
     const guest = (await this.fleet.loadGuest(state.guestId)).state;
     if (!liveGuest(guest) || guest.hostId !== state.sourceHostId) {
@@ -111,11 +129,19 @@ export class MigrationExecutor {
       return;
     }
     const hasVfio = guest.devices.some((d) => d.kind === 'vfio' || d.kind === 'vdpa');
-    const spec = migrationSpecFor(guest, state.policy, { linkBandwidth: this.ports.linkBandwidth, streamBandwidth: this.ports.streamBandwidth, seed: seedOf(id), hasVfio });
+    const spec = migrationSpecFor(guest, state.policy, {
+      linkBandwidth: this.ports.linkBandwidth,
+      streamBandwidth: this.ports.streamBandwidth,
+      seed: seedOf(id),
+      hasVfio,
+    });
     const handle = backend.startMigration(spec) as SettableHandle;
     const watch = new MigrationWatch(this, state, handle, guest, hasVfio);
     // The lease is this worker's heartbeat: renewed while it runs, lapsing if it dies.
-    const renewal = setInterval(() => void this.ports.limiter.tryAcquire(slot).catch(() => undefined), this.ports.renewEveryMs ?? 5_000);
+    const renewal = setInterval(
+      () => void this.ports.limiter.tryAcquire(slot).catch(() => undefined),
+      this.ports.renewEveryMs ?? 5_000,
+    );
     this.active.add(watch);
     try {
       const result = await watch.follow();
@@ -128,14 +154,23 @@ export class MigrationExecutor {
   }
 
   async recordProgress(state: MigrationState, progress: MigrationProgress): Promise<MigrationState> {
-    return (await this.migrations.execute(state.id, { type: 'RecordProgress', progress }, this.metadata(state.id))).state;
+    return (await this.migrations.execute(state.id, { type: 'RecordProgress', progress }, this.metadata(state.id)))
+      .state;
   }
 
-  async adjust(state: MigrationState, change: { downtimeLimitMs?: number; postcopy?: boolean; reason: string }): Promise<void> {
+  async adjust(
+    state: MigrationState,
+    change: { downtimeLimitMs?: number; postcopy?: boolean; reason: string },
+  ): Promise<void> {
     await this.migrations.execute(state.id, { type: 'AdjustPolicy', ...change }, this.metadata(state.id));
   }
 
-  private async finish(state: MigrationState, guest: GuestState, result: MigrationResult, watch: MigrationWatch): Promise<void> {
+  private async finish(
+    state: MigrationState,
+    guest: GuestState,
+    result: MigrationResult,
+    watch: MigrationWatch,
+  ): Promise<void> {
     const id = state.id;
     if (result.status === 'completed') {
       const { version } = await this.migrations.load(id);
@@ -151,28 +186,53 @@ export class MigrationExecutor {
       };
       // One transaction: the guest moves exactly when the migration completes, never otherwise.
       await this.ports.store.appendMany([
-        { streamId: streamOf.migration(id), expectedVersion: version, events: [
-          { type: 'MigrationSwitchedOver', data: { mode, elapsedMs: result.postcopy?.startedAtMs ?? result.info.totalTimeMs }, metadata },
-          { type: 'MigrationCompleted', data: completed, metadata },
-        ] },
-        { streamId: streamOf.guest(guest.id), expectedVersion: guestVersion, events: [
-          { type: 'GuestMigrated', data: { fromHostId: state.sourceHostId, toHostId: state.destinationHostId, migrationId: id }, metadata },
-        ] },
+        {
+          streamId: streamOf.migration(id),
+          expectedVersion: version,
+          events: [
+            {
+              type: 'MigrationSwitchedOver',
+              data: { mode, elapsedMs: result.postcopy?.startedAtMs ?? result.info.totalTimeMs },
+              metadata,
+            },
+            { type: 'MigrationCompleted', data: completed, metadata },
+          ],
+        },
+        {
+          streamId: streamOf.guest(guest.id),
+          expectedVersion: guestVersion,
+          events: [
+            {
+              type: 'GuestMigrated',
+              data: { fromHostId: state.sourceHostId, toHostId: state.destinationHostId, migrationId: id },
+              metadata,
+            },
+          ],
+        },
       ]);
       return;
     }
     if (result.status === 'cancelled' && !watch.failure) {
-      await this.migrations.execute(id, { type: 'ConfirmCancel', reason: watch.cancelReason ?? 'cancelled' }, this.metadata(id));
+      await this.migrations.execute(
+        id,
+        { type: 'ConfirmCancel', reason: watch.cancelReason ?? 'cancelled' },
+        this.metadata(id),
+      );
       return;
     }
     // A real backend says why in its own words (QEMU's error-desc, the destination's stderr).
     const said = (result as MigrationResult & { error?: string }).error;
-    await this.fail(id, watch.failure ?? `migration ${result.status}${result.stopReason ? ` (${result.stopReason})` : ''}${said ? `: ${said}` : ''}`);
+    await this.fail(
+      id,
+      watch.failure ??
+        `migration ${result.status}${result.stopReason ? ` (${result.stopReason})` : ''}${said ? `: ${said}` : ''}`,
+    );
   }
 
   /** A stopping worker aborts what it runs and records why; the guests stay on their sources. */
   shutdown(): void {
-    for (const watch of this.active) watch.abort(`aborted: worker ${this.ports.workerId} is shutting down; the guest stays on its source`);
+    for (const watch of this.active)
+      watch.abort(`aborted: worker ${this.ports.workerId} is shutting down; the guest stays on its source`);
   }
 
   async fail(id: string, reason: string): Promise<void> {

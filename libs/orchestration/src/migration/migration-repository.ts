@@ -9,7 +9,10 @@ export class MigrationRepository {
 
   async load(id: string): Promise<{ state: MigrationState | undefined; version: number }> {
     const events = await this.store.readStream(streamOf.migration(id));
-    const state = events.reduce<MigrationState | undefined>((s, e) => evolveMigration(s, e as unknown as MigrationEvent), undefined);
+    const state = events.reduce<MigrationState | undefined>(
+      (s, e) => evolveMigration(s, e as unknown as MigrationEvent),
+      undefined,
+    );
     return { state, version: events.at(-1)?.streamVersion ?? 0 };
   }
 
@@ -17,13 +20,21 @@ export class MigrationRepository {
    * Decides and appends; when another writer got in first (a cancel request, say) it decides again
    * on the fresh state, so a command never overwrites what it did not see.
    */
-  async execute(id: string, command: MigrationCommand, metadata: EventMetadata): Promise<{ state: MigrationState; events: MigrationEvent[] }> {
+  async execute(
+    id: string,
+    command: MigrationCommand,
+    metadata: EventMetadata,
+  ): Promise<{ state: MigrationState; events: MigrationEvent[] }> {
     for (let attempt = 0; ; attempt++) {
       const { state, version } = await this.load(id);
       const events = decideMigration(command, state);
       if (events.length > 0) {
         try {
-          await this.store.append(streamOf.migration(id), events.map((e) => ({ type: e.type, data: e.data, metadata })), version);
+          await this.store.append(
+            streamOf.migration(id),
+            events.map((e) => ({ type: e.type, data: e.data, metadata })),
+            version,
+          );
         } catch (error) {
           if (error instanceof ConcurrencyError && attempt < 10) continue;
           throw error;

@@ -126,7 +126,10 @@ export class MigrationWatch {
     if (this.state.policy.onTimeout === 'postcopy' && !this.hasVfio) {
       this.postcopyStarted = true;
       this.handle.startPostcopy();
-      await this.executor.adjust(this.state, { postcopy: true, reason: `not converged after ${seconds} s: switching to post-copy` });
+      await this.executor.adjust(this.state, {
+        postcopy: true,
+        reason: `not converged after ${seconds} s: switching to post-copy`,
+      });
       return;
     }
     this.cancelReason = `aborted: not converged within the completion timeout (${seconds} s)`;

@@ -12,7 +12,10 @@ export type PoolPolicy = { policy: ConvergencePolicyInput; backend?: 'emulator' 
 
 const streamOfPool = (pool: string) => `pool-${pool}`;
 
-export async function loadPoolPolicy(store: EventStore, pool: string | undefined): Promise<{ value: PoolPolicy | undefined; version: number }> {
+export async function loadPoolPolicy(
+  store: EventStore,
+  pool: string | undefined,
+): Promise<{ value: PoolPolicy | undefined; version: number }> {
   if (!pool) return { value: undefined, version: 0 };
   const events = await store.readStream(streamOfPool(pool));
   const last = events.at(-1);
@@ -20,9 +23,19 @@ export async function loadPoolPolicy(store: EventStore, pool: string | undefined
   return { value: last ? (last.data as { policy: PoolPolicy }).policy : undefined, version: last?.streamVersion ?? 0 };
 }
 
-export async function setPoolPolicy(store: EventStore, pool: string, raw: unknown, metadata: EventMetadata, expectedVersion?: number): Promise<{ value: PoolPolicy; version: number }> {
+export async function setPoolPolicy(
+  store: EventStore,
+  pool: string,
+  raw: unknown,
+  metadata: EventMetadata,
+  expectedVersion?: number,
+): Promise<{ value: PoolPolicy; version: number }> {
   const current = await loadPoolPolicy(store, pool);
   const value = raw as PoolPolicy;
-  await store.append(streamOfPool(pool), [{ type: 'PoolPolicySet', data: { pool, policy: value }, metadata }], expectedVersion ?? current.version);
+  await store.append(
+    streamOfPool(pool),
+    [{ type: 'PoolPolicySet', data: { pool, policy: value }, metadata }],
+    expectedVersion ?? current.version,
+  );
   return { value, version: current.version + 1 };
 }

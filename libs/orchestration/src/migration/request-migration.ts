@@ -19,7 +19,12 @@ export interface MigrationRequest {
 }
 
 /** Adds the convergence forecast (a warning) to a migration plan that is not already blocked. */
-export function withForecast<P extends MigrationPlan>(fleet: FleetSnapshot, plan: P, policy: ConvergencePolicy, linkBandwidth = 1.25e9): P {
+export function withForecast<P extends MigrationPlan>(
+  fleet: FleetSnapshot,
+  plan: P,
+  policy: ConvergencePolicy,
+  linkBandwidth = 1.25e9,
+): P {
   if (plan.verdict === 'blocked') return plan;
   const guest = fleet.guests.get(plan.inputs.guest.id);
   const forecast = guest && convergenceForecast(guest, plan.inputs.guest.version ?? 0, policy, linkBandwidth);
@@ -39,11 +44,21 @@ export function migrationView(state: MigrationState, version: number) {
 export function buildMigrationRequest(
   fleet: FleetSnapshot,
   request: MigrationRequest,
-  extra: { id?: string; evacuationId?: string | null; poolPolicy?: ConvergencePolicyInput; linkBandwidth?: number } = {},
+  extra: {
+    id?: string;
+    evacuationId?: string | null;
+    poolPolicy?: ConvergencePolicyInput;
+    linkBandwidth?: number;
+  } = {},
 ): { id: string; events: MigrationEvent[]; state: MigrationState } {
   const postcopy = request.options?.postcopy ?? request.policy?.onTimeout === 'postcopy';
   const policy = effectivePolicy(extra.poolPolicy, request.policy);
-  const plan = withForecast(fleet, planMigration(fleet, request.guestId, request.destinationHostId, { postcopy }), policy, extra.linkBandwidth);
+  const plan = withForecast(
+    fleet,
+    planMigration(fleet, request.guestId, request.destinationHostId, { postcopy }),
+    policy,
+    extra.linkBandwidth,
+  );
   if (plan.verdict === 'blocked') throw new PlanBlockedError('migration', plan.conflicts);
   const guest = fleet.guests.get(request.guestId)!;
   const id = extra.id ?? randomUUID();
@@ -66,18 +81,38 @@ export function buildMigrationRequest(
   return { id, events, state: events.reduce<MigrationState | undefined>(evolveMigration, undefined)! };
 }
 
-export async function requestMigration(store: EventStore, fleet: FleetSnapshot, request: MigrationRequest, ctx: WriteContext): Promise<WriteOutcome & { id: string }> {
+export async function requestMigration(
+  store: EventStore,
+  fleet: FleetSnapshot,
+  request: MigrationRequest,
+  ctx: WriteContext,
+): Promise<WriteOutcome & { id: string }> {
   // The pool of the host the guest runs on supplies defaults for policy and backend.
   const sourcePool = fleet.hosts.get(fleet.guests.get(request.guestId)?.hostId ?? '')?.host.pool;
   const pool = (await loadPoolPolicy(store, sourcePool)).value;
   const withPool = { ...request, backend: request.backend ?? pool?.backend };
   const { id, events, state } = buildMigrationRequest(fleet, withPool, { poolPolicy: pool?.policy });
   const body = migrationView(state, events.length);
-  const idempotency: IdempotencyOptions | undefined = ctx.idempotency && { ...ctx.idempotency, respond: () => ({ status: 202, body }) };
+  const idempotency: IdempotencyOptions | undefined = ctx.idempotency && {
+    ...ctx.idempotency,
+    respond: () => ({ status: 202, body }),
+  };
   const outcome = await store.appendMany(
-    [{ streamId: streamOf.migration(id), expectedVersion: 'no-stream', events: events.map((e) => ({ type: e.type, data: e.data, metadata: ctx.metadata })) }],
+    [
+      {
+        streamId: streamOf.migration(id),
+        expectedVersion: 'no-stream',
+        events: events.map((e) => ({ type: e.type, data: e.data, metadata: ctx.metadata })),
+      },
+    ],
     idempotency,
   );
-  if (outcome.kind === 'replayed') return { status: outcome.record.status, body: outcome.record.body, replayed: true, id: (outcome.record.body as { id: string }).id };
+  if (outcome.kind === 'replayed')
+    return {
+      status: outcome.record.status,
+      body: outcome.record.body,
+      replayed: true,
+      id: (outcome.record.body as { id: string }).id,
+    };
   return { status: 202, body, replayed: false, id };
 }

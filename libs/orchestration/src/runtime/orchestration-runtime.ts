@@ -2,8 +2,15 @@ import { hostname } from 'node:os';
 import { EmulatorBackend, type ExecutionBackend } from '@ferry/emulator';
 import { ProjectionRunner, type EventStore } from '@ferry/event-store';
 import {
-  BullMqQueue, DEFAULT_LIMITS, InMemorySlotLimiter, InProcessQueue, RedisSlotLimiter,
-  type JobQueue, type JobWorker, type MigrationLimits, type SlotLimiter,
+  BullMqQueue,
+  DEFAULT_LIMITS,
+  InMemorySlotLimiter,
+  InProcessQueue,
+  RedisSlotLimiter,
+  type JobQueue,
+  type JobWorker,
+  type MigrationLimits,
+  type SlotLimiter,
 } from '@ferry/jobs';
 import { planMigration } from '@ferry/planner';
 import type { FleetView } from '../fleet-view.js';
@@ -61,10 +68,20 @@ export class OrchestrationRuntime {
     const limits = config.limits ?? DEFAULT_LIMITS;
     const leaseMs = config.leaseMs ?? 30_000;
     if (config.redisUrl) {
-      const options = { connection: { url: config.redisUrl }, prefix: config.queuePrefix ?? 'ferry', lockDurationMs: config.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs };
+      const options = {
+        connection: { url: config.redisUrl },
+        prefix: config.queuePrefix ?? 'ferry',
+        lockDurationMs: config.lockDurationMs,
+        stalledIntervalMs: config.stalledIntervalMs,
+      };
       this.migrations = new BullMqQueue('migrations', options);
       this.hotplugs = new BullMqQueue('hotplugs', options);
-      this.limiter = new RedisSlotLimiter({ url: config.redisUrl, prefix: `${config.queuePrefix ?? 'ferry'}:slots`, limits, leaseMs });
+      this.limiter = new RedisSlotLimiter({
+        url: config.redisUrl,
+        prefix: `${config.queuePrefix ?? 'ferry'}:slots`,
+        limits,
+        leaseMs,
+      });
     } else {
       this.migrations = new InProcessQueue('migrations');
       this.hotplugs = new InProcessQueue('hotplugs');
@@ -75,7 +92,11 @@ export class OrchestrationRuntime {
 
   private backends(): Record<'emulator' | 'qemu', ExecutionBackend | undefined> {
     const speed = this.config.emulatorSpeed;
-    return { emulator: new EmulatorBackend(speed ? { speed, sliceMs: 200 } : {}), qemu: undefined, ...this.config.backends };
+    return {
+      emulator: new EmulatorBackend(speed ? { speed, sliceMs: 200 } : {}),
+      qemu: undefined,
+      ...this.config.backends,
+    };
   }
 
   enqueueMigration(id: string): Promise<void> {
@@ -126,10 +147,18 @@ export class OrchestrationRuntime {
   private async replan(migration: MigrationState) {
     const snapshot = await this.fleet.snapshot();
     try {
-      return snapshotOf(planMigration(snapshot, migration.guestId, migration.destinationHostId, { postcopy: migration.policy.onTimeout === 'postcopy' }));
+      return snapshotOf(
+        planMigration(snapshot, migration.guestId, migration.destinationHostId, {
+          postcopy: migration.policy.onTimeout === 'postcopy',
+        }),
+      );
     } catch (error) {
       // The guest or the destination is gone, or the guest is already there: it cannot run.
-      return { verdict: 'blocked' as const, conflicts: [{ code: 'PLAN_FAILED', severity: 'error', message: (error as Error).message }], inputs: {} };
+      return {
+        verdict: 'blocked' as const,
+        conflicts: [{ code: 'PLAN_FAILED', severity: 'error', message: (error as Error).message }],
+        inputs: {},
+      };
     }
   }
 

@@ -2,8 +2,13 @@
 // (requestEvacuation records every migration at request time): the scheduler's decisions replayed
 // on a fluid model in which each migration sends its estimated bytes at its share.
 import {
-  decideShares, estimatedBytes, isHeavy, streamRate,
-  type MoveToSchedule, type RunningMove, type SharedLink,
+  decideShares,
+  estimatedBytes,
+  isHeavy,
+  streamRate,
+  type MoveToSchedule,
+  type RunningMove,
+  type SharedLink,
 } from './evacuation-scheduler.js';
 
 export interface PlannedMove {
@@ -36,7 +41,8 @@ export interface EvacuationSchedule {
 export function scheduleEvacuation(moves: readonly MoveToSchedule[], link: SharedLink): EvacuationSchedule {
   const ids = new Set(moves.map((m) => m.id));
   if (ids.size !== moves.length) throw new Error('scheduleEvacuation: move ids must be unique');
-  if (!(link.bandwidth > 0 && link.perStreamCap > 0 && link.maxConcurrent >= 1)) throw new Error('scheduleEvacuation: the link needs a positive bandwidth, stream cap and slot limit');
+  if (!(link.bandwidth > 0 && link.perStreamCap > 0 && link.maxConcurrent >= 1))
+    throw new Error('scheduleEvacuation: the link needs a positive bandwidth, stream cap and slot limit');
   const waiting = [...moves];
   const running = new Map<string, { move: MoveToSchedule; left: number }>();
   const planned = new Map<string, PlannedMove>();
@@ -46,9 +52,19 @@ export function scheduleEvacuation(moves: readonly MoveToSchedule[], link: Share
     const views: RunningMove[] = [...running.values()].map(({ move, left }) => ({ ...move, remainingBytes: left }));
     const decision = decideShares(views, waiting, link);
     for (const id of decision.admit) {
-      const move = waiting.splice(waiting.findIndex((m) => m.id === id), 1)[0]!;
+      const move = waiting.splice(
+        waiting.findIndex((m) => m.id === id),
+        1,
+      )[0]!;
       running.set(id, { move, left: estimatedBytes(move, decision.shares.get(id)!) });
-      planned.set(id, { id, startS: now, endS: now, bandwidthPlan: [], maxBandwidth: Math.floor(streamRate(link)), heavy: isHeavy(move, link) });
+      planned.set(id, {
+        id,
+        startS: now,
+        endS: now,
+        bandwidthPlan: [],
+        maxBandwidth: Math.floor(streamRate(link)),
+        heavy: isHeavy(move, link),
+      });
     }
     peak = Math.max(peak, running.size);
     for (const id of running.keys()) {
@@ -76,4 +92,3 @@ export function scheduleEvacuation(moves: readonly MoveToSchedule[], link: Share
     lowerBoundS: totalRam / link.bandwidth,
   };
 }
-

@@ -5,7 +5,11 @@ import { scheduleEvacuation } from './evacuation-plan.js';
 
 const LINK: SharedLink = { bandwidth: 10, perStreamCap: 4, maxConcurrent: 4 };
 const GiB = 2 ** 30;
-const move = (id: string, ramGiB: number, dirty = 0): MoveToSchedule => ({ id, ramBytes: ramGiB * GiB, dirtyBytesPerSecond: dirty });
+const move = (id: string, ramGiB: number, dirty = 0): MoveToSchedule => ({
+  id,
+  ramBytes: ramGiB * GiB,
+  dirtyBytesPerSecond: dirty,
+});
 
 describe('planning an evacuation', () => {
   it('moves a lone idle guest on one stream: RAM ÷ stream', () => {
@@ -24,20 +28,28 @@ describe('planning an evacuation', () => {
   });
 
   it('never gives a heavy guest less than a whole stream, never exceeds the link or the slot limit, and starts the longest first', () => {
-    const moves = [move('h1', 16, 2.5), move('h2', 8, 3), move('m', 32, 1), ...Array.from({ length: 8 }, (_, i) => move(`i${i}`, 2 + i * 2))];
+    const moves = [
+      move('h1', 16, 2.5),
+      move('h2', 8, 3),
+      move('m', 32, 1),
+      ...Array.from({ length: 8 }, (_, i) => move(`i${i}`, 2 + i * 2)),
+    ];
     const plan = scheduleEvacuation(moves, LINK);
     expect(new Set(plan.order)).toEqual(new Set(moves.map((m) => m.id)));
     expect(plan.order[0]).toBe('m');
     expect(plan.maxConcurrent).toBeLessThanOrEqual(LINK.maxConcurrent);
     for (const planned of plan.moves) {
       const m = moves.find((x) => x.id === planned.id)!;
-      for (const step of planned.bandwidthPlan) expect(step.bytesPerSecond).toBeGreaterThanOrEqual(needOf(m, LINK) - 1e-9);
+      for (const step of planned.bandwidthPlan)
+        expect(step.bytesPerSecond).toBeGreaterThanOrEqual(needOf(m, LINK) - 1e-9);
       expect(planned.heavy).toBe(m.id.startsWith('h'));
       expect(planned.maxBandwidth).toBe(4);
     }
     // At every planned start, the shares in force sum to at most the link.
     for (const t of plan.moves.map((m) => m.startS)) {
-      const inForce = plan.moves.filter((m) => m.startS <= t && t < m.endS).map((m) => m.bandwidthPlan.filter((s) => s.fromS <= t).at(-1)!.bytesPerSecond);
+      const inForce = plan.moves
+        .filter((m) => m.startS <= t && t < m.endS)
+        .map((m) => m.bandwidthPlan.filter((s) => s.fromS <= t).at(-1)!.bytesPerSecond);
       expect(inForce.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(10 + 1e-9);
     }
     expect(plan.estimatedMakespanS).toBeGreaterThan(plan.lowerBoundS);

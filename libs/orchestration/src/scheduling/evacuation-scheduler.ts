@@ -98,7 +98,11 @@ export function longestFirst(moves: readonly MoveToSchedule[], link: SharedLink)
  * One control step: which waiting moves start now and every running move's share. Call it when a
  * migration ends and every second or so (shares follow what is left to send).
  */
-export function decideShares(running: readonly RunningMove[], waiting: readonly MoveToSchedule[], link: SharedLink): ShareDecision {
+export function decideShares(
+  running: readonly RunningMove[],
+  waiting: readonly MoveToSchedule[],
+  link: SharedLink,
+): ShareDecision {
   const rate = streamRate(link);
   const active: RunningMove[] = [...running];
   const admit: string[] = [];
@@ -128,7 +132,8 @@ export function allocateShares(running: readonly RunningMove[], link: SharedLink
   // A byte of share given to a dirty guest saves re-sending what it dirties; an idle guest sends
   // its RAM once at any speed. Among equally dirty guests, the one with most left goes first.
   const order = [...running].sort(
-    (a, b) => b.dirtyBytesPerSecond - a.dirtyBytesPerSecond || b.remainingBytes - a.remainingBytes || a.id.localeCompare(b.id),
+    (a, b) =>
+      b.dirtyBytesPerSecond - a.dirtyBytesPerSecond || b.remainingBytes - a.remainingBytes || a.id.localeCompare(b.id),
   );
   for (const m of order) {
     const add = Math.min(rate - shares.get(m.id)!, extra);

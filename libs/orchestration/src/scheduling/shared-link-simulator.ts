@@ -5,7 +5,13 @@
 // Used by the unit tests and bench/evacuation.bench.ts to compare scheduling policies on the same
 // QEMU parameters.
 import { MigrationSimulation, type MigrationSpec } from '@ferry/emulator';
-import { decideShares, type MoveToSchedule, type RunningMove, type SharedLink, type ShareDecision } from './evacuation-scheduler.js';
+import {
+  decideShares,
+  type MoveToSchedule,
+  type RunningMove,
+  type SharedLink,
+  type ShareDecision,
+} from './evacuation-scheduler.js';
 import type { EvacuationSchedule } from './evacuation-plan.js';
 import { maxMinFair } from './link-share.js';
 
@@ -47,7 +53,12 @@ export interface SimulatorOptions {
 const TICK_MS = 10;
 
 /** Runs every move to its end under `policy`; a migration that hits its limits is cancelled and counted as not converged. */
-export function simulateSharedLink(moves: readonly SimulatedMove[], link: SharedLink, policy: LinkPolicy, options: SimulatorOptions = {}): SharedLinkRun {
+export function simulateSharedLink(
+  moves: readonly SimulatedMove[],
+  link: SharedLink,
+  policy: LinkPolicy,
+  options: SimulatorOptions = {},
+): SharedLinkRun {
   const controlEveryMs = options.controlEveryMs ?? 1000;
   const waiting = [...moves];
   // A finished migration keeps its slot until its switchover ends (`endMs`): the guest is paused
@@ -65,7 +76,10 @@ export function simulateSharedLink(moves: readonly SimulatedMove[], link: Shared
     }
     if (waiting.length === 0 && running.size === 0) break;
     if (now >= nextControl) {
-      const views = [...running.values()].map(({ move, sim, endMs }) => ({ ...strip(move), remainingBytes: endMs === undefined ? Number(sim.info().ram.remainingBytes) : 0 }));
+      const views = [...running.values()].map(({ move, sim, endMs }) => ({
+        ...strip(move),
+        remainingBytes: endMs === undefined ? Number(sim.info().ram.remainingBytes) : 0,
+      }));
       const decision = policy.control(views, waiting.map(strip), link);
       for (const id of decision.admit) {
         const index = waiting.findIndex((m) => m.id === id);
@@ -73,13 +87,23 @@ export function simulateSharedLink(moves: readonly SimulatedMove[], link: Shared
         const [move] = waiting.splice(index, 1);
         running.set(id, { move: move!, sim: new MigrationSimulation(withLink(move!.spec, link)), startMs: now });
       }
-      if (running.size === 0) throw new Error(`policy ${policy.name} started nothing while ${waiting.length} moves wait`);
+      if (running.size === 0)
+        throw new Error(`policy ${policy.name} started nothing while ${waiting.length} moves wait`);
       peak = Math.max(peak, running.size);
       // What each stream asks for (never more than one stream can push), split as TCP would.
       // The final stop-and-copy is not rate-limited (QEMU lifts max-bandwidth for it).
-      const asks = new Map([...running].map(([id, e]) => [id, Math.min(e.endMs === undefined ? (decision.shares.get(id) ?? link.bandwidth) : link.bandwidth, link.perStreamCap)]));
+      const asks = new Map(
+        [...running].map(([id, e]) => [
+          id,
+          Math.min(
+            e.endMs === undefined ? (decision.shares.get(id) ?? link.bandwidth) : link.bandwidth,
+            link.perStreamCap,
+          ),
+        ]),
+      );
       const rates = maxMinFair(asks, link.bandwidth);
-      for (const [id, entry] of running) if (entry.endMs === undefined) entry.sim.setParameters({ maxBandwidth: Math.max(1, rates.get(id)!) });
+      for (const [id, entry] of running)
+        if (entry.endMs === undefined) entry.sim.setParameters({ maxBandwidth: Math.max(1, rates.get(id)!) });
       nextControl = now + controlEveryMs;
     }
     for (const [id, entry] of running) {
@@ -103,7 +127,12 @@ export function simulateSharedLink(moves: readonly SimulatedMove[], link: Shared
     }
     now += TICK_MS;
   }
-  return { policy: policy.name, makespanMs: outcomes.reduce((max, o) => Math.max(max, o.endMs), 0), peakConcurrent: peak, moves: outcomes };
+  return {
+    policy: policy.name,
+    makespanMs: outcomes.reduce((max, o) => Math.max(max, o.endMs), 0),
+    peakConcurrent: peak,
+    moves: outcomes,
+  };
 }
 
 function strip(move: SimulatedMove): MoveToSchedule {
@@ -113,7 +142,16 @@ function strip(move: SimulatedMove): MoveToSchedule {
 
 /** Every policy runs on the same link and stream cap, all in 10 ms lockstep; only the scheduling differs. */
 function withLink(spec: MigrationSpec, link: SharedLink): MigrationSpec {
-  return { ...spec, tickMs: TICK_MS, parameters: { ...spec.parameters, linkBandwidth: link.bandwidth, perChannelBandwidth: link.perStreamCap, maxBandwidth: link.perStreamCap } };
+  return {
+    ...spec,
+    tickMs: TICK_MS,
+    parameters: {
+      ...spec.parameters,
+      linkBandwidth: link.bandwidth,
+      perChannelBandwidth: link.perStreamCap,
+      maxBandwidth: link.perStreamCap,
+    },
+  };
 }
 
 // ---- policies ---------------------------------------------------------------------------
@@ -143,7 +181,10 @@ export function ferryPolicy(name = 'ferry'): LinkPolicy {
  * A plan executed the way the job queue runs it today: moves start in the plan's order whenever
  * one of `maxConcurrent` slots is free, each with a fixed max-bandwidth; the link splits the rest.
  */
-export function staticPlanPolicy(schedule: Pick<EvacuationSchedule, 'order' | 'maxConcurrent' | 'moves'>, name = 'ferry-static'): LinkPolicy {
+export function staticPlanPolicy(
+  schedule: Pick<EvacuationSchedule, 'order' | 'maxConcurrent' | 'moves'>,
+  name = 'ferry-static',
+): LinkPolicy {
   const rank = new Map(schedule.order.map((id, i) => [id, i]));
   const caps = new Map(schedule.moves.map((m) => [m.id, m.maxBandwidth]));
   return {

@@ -4,8 +4,14 @@ import { GiB, type MigrationSpec } from '@ferry/emulator';
 import type { SharedLink } from './evacuation-scheduler.js';
 import { scheduleEvacuation } from './evacuation-plan.js';
 import {
-  ferryPolicy, fixedParallelPolicy, serialPolicy, simulateSharedLink, staticPlanPolicy,
-  type LinkPolicy, type SharedLinkRun, type SimulatedMove,
+  ferryPolicy,
+  fixedParallelPolicy,
+  serialPolicy,
+  simulateSharedLink,
+  staticPlanPolicy,
+  type LinkPolicy,
+  type SharedLinkRun,
+  type SimulatedMove,
 } from './shared-link-simulator.js';
 
 const GBIT = 1e9 / 8;
@@ -19,7 +25,10 @@ function guest(id: string, gib: bigint, pagesPerSecond = 0, extra: Partial<Migra
     spec: {
       ramBlocks: [{ name: 'ram', gpa: 0n, size: gib * GiB }],
       initialContent: 'filled',
-      workload: pagesPerSecond === 0 ? { kind: 'idle' } : { kind: 'hot-set', pagesPerSecond, hotBytes: (gib * GiB) / 8n, hotFraction: 0.9, seed: 1 },
+      workload:
+        pagesPerSecond === 0
+          ? { kind: 'idle' }
+          : { kind: 'hot-set', pagesPerSecond, hotBytes: (gib * GiB) / 8n, hotFraction: 0.9, seed: 1 },
       parameters: { downtimeLimitMs: 300, autoConverge: { enabled: true }, multifdChannels: 0 },
       limits: { maxIterations: 1000, timeoutMs: 600_000 },
       ...extra,
@@ -27,7 +36,8 @@ function guest(id: string, gib: bigint, pagesPerSecond = 0, extra: Partial<Migra
   };
 }
 
-const overlaps = (run: SharedLinkRun) => Math.max(...run.moves.map((m) => run.moves.filter((o) => o.startMs <= m.startMs && m.startMs < o.endMs).length));
+const overlaps = (run: SharedLinkRun) =>
+  Math.max(...run.moves.map((m) => run.moves.filter((o) => o.startMs <= m.startMs && m.startMs < o.endMs).length));
 const sent = (run: SharedLinkRun) => Number(run.moves.reduce((s, m) => s + m.transferredBytes, 0n));
 const three = () => [guest('a', 2n), guest('b', 2n), guest('c', 2n)];
 
@@ -74,7 +84,12 @@ describe('migrations sharing one link', () => {
   });
 
   it('aborts a migration that hits its time limit and reports it as not converged; near miss: a longer limit converges', () => {
-    const hot = (timeoutMs: number) => [guest('hot', 1n, 120_000, { parameters: { autoConverge: { enabled: false } }, limits: { maxIterations: 1000, timeoutMs } })];
+    const hot = (timeoutMs: number) => [
+      guest('hot', 1n, 120_000, {
+        parameters: { autoConverge: { enabled: false } },
+        limits: { maxIterations: 1000, timeoutMs },
+      }),
+    ];
     const slow = simulateSharedLink(hot(5_000), { ...LINK, perStreamCap: 2 * GBIT }, serialPolicy());
     expect(slow.moves[0]).toMatchObject({ id: 'hot', converged: false, status: 'cancelled' });
     const fast = simulateSharedLink(hot(600_000), LINK, serialPolicy());

@@ -50,7 +50,9 @@ export type ConflictCode = keyof typeof CONFLICT_SECTIONS;
 export const CONFLICT_CODES = Object.keys(CONFLICT_SECTIONS) as ConflictCode[];
 
 /** Dense indices for compact storage (the fleet matrix stores code sets, not conflicts). */
-export const CODE_INDEX: ReadonlyMap<ConflictCode, number> = new Map(CONFLICT_CODES.map((code, index) => [code, index]));
+export const CODE_INDEX: ReadonlyMap<ConflictCode, number> = new Map(
+  CONFLICT_CODES.map((code, index) => [code, index]),
+);
 
 export function isConflictCode(value: string): value is ConflictCode {
   return CODE_INDEX.has(value as ConflictCode);

@@ -44,4 +44,7 @@ export const VERDICT_ORDER: Record<Verdict, number> = { ok: 0, warnings: 1, bloc
 /** An inclusive range as "0x…" strings; a type literal (not an interface) so it fits JsonValue. */
 export type JsonRange = { start: string; end: string };
 
-export const hexRange = (range: { start: bigint; end: bigint }): JsonRange => ({ start: `0x${range.start.toString(16)}`, end: `0x${range.end.toString(16)}` });
+export const hexRange = (range: { start: bigint; end: bigint }): JsonRange => ({
+  start: `0x${range.start.toString(16)}`,
+  end: `0x${range.end.toString(16)}`,
+});

@@ -9,7 +9,12 @@ import { hostDeviceNotFound, noMatchingDevice } from '../rules/groups/device-res
 import { runDeviceRules } from './rule-sets.js';
 
 /** `preClaimed`: addresses the guest already holds on this host (hot-plug), never offered again. */
-export function assignTargets(base: DestinationContext, requests: readonly TargetRequest[], preClaimed: readonly string[], sink: ConflictSink): void {
+export function assignTargets(
+  base: DestinationContext,
+  requests: readonly TargetRequest[],
+  preClaimed: readonly string[],
+  sink: ConflictSink,
+): void {
   const { host } = base;
   // Devices taken by earlier requests of the same guest: two reservations of one class need two devices.
   const claimed: string[] = [...preClaimed];
@@ -57,7 +62,11 @@ function assignment(base: DestinationContext, request: TargetRequest, device: Pr
   };
 }
 
-function bestCandidate(base: DestinationContext, request: TargetRequest, candidates: readonly PreparedDevice[]): { device: PreparedDevice; clean: boolean } {
+function bestCandidate(
+  base: DestinationContext,
+  request: TargetRequest,
+  candidates: readonly PreparedDevice[],
+): { device: PreparedDevice; clean: boolean } {
   const tally = new SeverityTally();
   let best = candidates[0]!;
   let bestScore = { blocking: Infinity, warnings: Infinity };

@@ -33,23 +33,49 @@ export function evaluateHotplug(
 ): void {
   const id = hotplugDeviceId(device);
   if (isVirtioKind(device.kind)) {
-    const virtio = { id, kind: device.kind as GuestDevice['kind'], iommuPlatform: device.iommuPlatform, transitional: device.transitional ?? false };
+    const virtio = {
+      id,
+      kind: device.kind as GuestDevice['kind'],
+      iommuPlatform: device.iommuPlatform,
+      transitional: device.transitional ?? false,
+    };
     runVirtioRules({ guest, device: virtio, machineDefaults }, sink);
     return;
   }
-  const guestContext: GuestContext = { guest, machineDefaults, mode: 'hotplug', postcopy: false, source: host, hotplug: { id, kind: device.kind } };
+  const guestContext: GuestContext = {
+    guest,
+    machineDefaults,
+    mode: 'hotplug',
+    postcopy: false,
+    source: host,
+    hotplug: { id, kind: device.kind },
+  };
   runGuestRules(guestContext, sink);
 
   const held = guest.assignedDevices.map((d) => d.hostDevice!);
   let requests: TargetRequest[];
   let preClaimed: readonly string[];
   if (isAssignedKind(device.kind)) {
-    requests = [{ origin: 'hotplug', id, kind: device.kind as 'vfio' | 'vdpa', hostDevice: device.hostDevice, deviceClass: device.deviceClass }];
+    requests = [
+      {
+        origin: 'hotplug',
+        id,
+        kind: device.kind as 'vfio' | 'vdpa',
+        hostDevice: device.hostDevice,
+        deviceClass: device.deviceClass,
+      },
+    ];
     preClaimed = held;
   } else {
     // Memory hot-plug: RAM lands in device memory, already mapped for the groups the guest holds;
     // a forbidden range there kills the VM (hw_error), so re-check those groups.
-    requests = guest.assignedDevices.map((d) => ({ origin: 'device', id: d.id, kind: d.kind as 'vfio' | 'vdpa', hostDevice: d.hostDevice, deviceClass: undefined }));
+    requests = guest.assignedDevices.map((d) => ({
+      origin: 'device',
+      id: d.id,
+      kind: d.kind as 'vfio' | 'vdpa',
+      hostDevice: d.hostDevice,
+      deviceClass: undefined,
+    }));
     preClaimed = [];
   }
   const context: DestinationContext = {

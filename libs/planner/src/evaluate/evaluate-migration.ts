@@ -32,19 +32,35 @@ export function evaluateMigrationGuest(
   for (const device of virtioDevices) {
     runVirtioRules({ guest, device, machineDefaults }, sink);
   }
-  const context = { guest, machineDefaults, mode: 'migration' as const, postcopy: options.postcopy ?? false, source, hotplug: undefined };
+  const context = {
+    guest,
+    machineDefaults,
+    mode: 'migration' as const,
+    postcopy: options.postcopy ?? false,
+    source,
+    hotplug: undefined,
+  };
   runGuestRules(context, sink);
 }
 
 /** Destination-dependent findings: compatibility, the destination IOMMU, every current and reserved device. */
-export function evaluateMigrationDestination(guest: PreparedGuest, host: PreparedHost, occupancy: HostOccupancy, sink: ConflictSink): void {
+export function evaluateMigrationDestination(
+  guest: PreparedGuest,
+  host: PreparedHost,
+  occupancy: HostOccupancy,
+  sink: ConflictSink,
+): void {
   const context = destinationContext(guest, host, occupancy);
   runProfileRules(context, sink);
   runMeasuredRules(context, sink);
   if (hostIommuApplies(context)) assignTargets(context, guest.migrationRequests, [], sink);
 }
 
-export function destinationContext(guest: PreparedGuest, host: PreparedHost, occupancy: HostOccupancy): DestinationContext {
+export function destinationContext(
+  guest: PreparedGuest,
+  host: PreparedHost,
+  occupancy: HostOccupancy,
+): DestinationContext {
   return {
     guest,
     host,

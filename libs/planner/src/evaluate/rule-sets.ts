@@ -13,9 +13,18 @@ import { bridgeWindowOverlapsGuestRam } from '../rules/memory/bridge-window-over
 import { guestGpaExceedsIommuWidth } from '../rules/memory/guest-gpa-exceeds-iommu-width.js';
 import { msiWindowOverlapsGuestRam } from '../rules/memory/msi-window-overlaps-guest-ram.js';
 import { resvOverlapsGuestRam } from '../rules/memory/resv-overlaps-guest-ram.js';
-import { archMismatch, cpuVendorMismatch, hostNotSchedulable, insufficientMemory, machineTypeUnsupported } from '../rules/migration/compatibility.js';
+import {
+  archMismatch,
+  cpuVendorMismatch,
+  hostNotSchedulable,
+  insufficientMemory,
+  machineTypeUnsupported,
+} from '../rules/migration/compatibility.js';
 import { postcopyWithVfio } from '../rules/migration/postcopy-with-vfio.js';
-import { destinationDeviceNotMigratable, sourceDeviceNotMigratable } from '../rules/migration/vfio-device-not-migratable.js';
+import {
+  destinationDeviceNotMigratable,
+  sourceDeviceNotMigratable,
+} from '../rules/migration/vfio-device-not-migratable.js';
 import { spaprDma64AddrMismatch } from '../rules/spapr/spapr-dma64-addr-mismatch.js';
 import { spaprPagesizeUnsupported } from '../rules/spapr/spapr-pagesize-unsupported.js';
 import { spaprV2FallbackV1 } from '../rules/spapr/spapr-v2-fallback-v1.js';
@@ -56,7 +65,8 @@ export function runGuestRules(context: GuestContext, sink: ConflictSink): void {
 // caches profile results per host and profile key; everything else runs per cell.
 
 /** Device rules apply only when something is assigned, and only on the guest's own architecture. */
-export const hostIommuApplies = (context: DestinationContext) => context.assigns && context.guest.arch === context.host.arch;
+export const hostIommuApplies = (context: DestinationContext) =>
+  context.assigns && context.guest.arch === context.host.arch;
 
 export function runProfileRules(context: DestinationContext, sink: ConflictSink): void {
   // Can the destination take this guest at all (§7.1)?

@@ -22,7 +22,8 @@ export interface CodeSet {
 
 const SEVERITY_INDEX: Record<Severity, number> = { error: 0, corruption: 1, warning: 2 };
 const KEYSPACE = CONFLICT_CODES.length * SEVERITIES.length;
-const keyOf = (code: ConflictCode, severity: Severity) => CODE_INDEX.get(code)! * SEVERITIES.length + SEVERITY_INDEX[severity];
+const keyOf = (code: ConflictCode, severity: Severity) =>
+  CODE_INDEX.get(code)! * SEVERITIES.length + SEVERITY_INDEX[severity];
 
 interface TrieNode {
   id: number;
@@ -84,7 +85,10 @@ export class CodeSetTable {
 }
 
 function makeSet(id: number, keys: readonly number[]): CodeSet {
-  const findings = keys.map((key) => ({ code: CONFLICT_CODES[Math.floor(key / SEVERITIES.length)]!, severity: SEVERITIES[key % SEVERITIES.length]! }));
+  const findings = keys.map((key) => ({
+    code: CONFLICT_CODES[Math.floor(key / SEVERITIES.length)]!,
+    severity: SEVERITIES[key % SEVERITIES.length]!,
+  }));
   return {
     id,
     keys: [...keys],

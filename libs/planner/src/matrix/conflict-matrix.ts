@@ -68,7 +68,11 @@ export class ConflictMatrix {
   private readonly profileIds = new Map<string, number>();
   private readonly rangeSetIds = new RangeSetIds();
   private readonly occupancy = new Map<string, HostOccupancy>();
-  private readonly versions = { hosts: new Map<string, number>(), guests: new Map<string, number>(), machineDefaults: undefined as number | undefined };
+  private readonly versions = {
+    hosts: new Map<string, number>(),
+    guests: new Map<string, number>(),
+    machineDefaults: undefined as number | undefined,
+  };
   private machineDefaults: readonly MachineDefault[] = [];
   private capacity = 16;
   /** Query order caches, dropped whenever a row or column object is replaced. */
@@ -167,7 +171,12 @@ export class ConflictMatrix {
   query(query: MatrixQuery = {}): MatrixPage {
     this.sortedRows ??= [...this.rows.values()].sort((a, b) => (a.state.id < b.state.id ? -1 : 1));
     this.sortedColumns ??= [...this.hosts.values()].sort((a, b) => (a.host.id < b.host.id ? -1 : 1));
-    return runQuery(query, { codeSets: this.codeSets, rows: this.sortedRows, columns: this.sortedColumns, hostById: this.hosts });
+    return runQuery(query, {
+      codeSets: this.codeSets,
+      rows: this.sortedRows,
+      columns: this.sortedColumns,
+      hostById: this.hosts,
+    });
   }
 
   /** Drill-down: the full migration plan (evidence, remedies) behind one cell. */
@@ -189,7 +198,11 @@ export class ConflictMatrix {
       hosts: new Map([...this.hosts].map(([id, column]) => [id, column.state])),
       guests: new Map([...this.rows].map(([id, row]) => [id, row.state])),
       machineDefaults: this.machineDefaults,
-      versions: { hosts: this.versions.hosts, guests: this.versions.guests, machineDefaults: this.versions.machineDefaults },
+      versions: {
+        hosts: this.versions.hosts,
+        guests: this.versions.guests,
+        machineDefaults: this.versions.machineDefaults,
+      },
     };
   }
 
@@ -293,8 +306,20 @@ export class ConflictMatrix {
     if (!column || !isLive(row.state)) return [];
     return row.state.hotplugReservations.map((reservation) => {
       this.stats.hotplugCells++;
-      this.onEvaluate?.({ kind: 'hotplug', guestId: row.state.id, hostId: column.host.id, reservationId: reservation.id });
-      evaluateHotplug(row.guest, column.host, this.occupancyFor(column.host.id)!, this.machineDefaults, reservation, this.collector);
+      this.onEvaluate?.({
+        kind: 'hotplug',
+        guestId: row.state.id,
+        hostId: column.host.id,
+        reservationId: reservation.id,
+      });
+      evaluateHotplug(
+        row.guest,
+        column.host,
+        this.occupancyFor(column.host.id)!,
+        this.machineDefaults,
+        reservation,
+        this.collector,
+      );
       return { reservationId: reservation.id, set: this.collector.take() };
     });
   }

@@ -1,12 +1,21 @@
 // The fleet matrix: every cell must say what planMigration/planHotplug say, and updates stay local.
 import type { GuestState, HostState } from '@ferry/domain';
 import { describe, expect, it } from 'vitest';
-import { ConflictMatrix, planHotplug, planMigration, type Evaluation, type FleetSnapshot, type MatrixCell } from '../index.js';
+import {
+  ConflictMatrix,
+  planHotplug,
+  planMigration,
+  type Evaluation,
+  type FleetSnapshot,
+  type MatrixCell,
+} from '../index.js';
 import { fleetOf, group, guest, host, nic } from '../test-support/fleet-fixtures.js';
 import { randomFleet } from '../test-support/random-fleet.js';
 
-const findingsOf = (conflicts: readonly { code: string; severity: string }[]) => [...new Set(conflicts.map((c) => `${c.code}:${c.severity}`))].sort();
-const cellKey = (cell: MatrixCell) => `${cell.kind} ${cell.guestId} ${cell.hostId} ${cell.reservationId ?? ''} ${findingsOf(cell.findings).join(',')}`;
+const findingsOf = (conflicts: readonly { code: string; severity: string }[]) =>
+  [...new Set(conflicts.map((c) => `${c.code}:${c.severity}`))].sort();
+const cellKey = (cell: MatrixCell) =>
+  `${cell.kind} ${cell.guestId} ${cell.hostId} ${cell.reservationId ?? ''} ${findingsOf(cell.findings).join(',')}`;
 const everyCell = (matrix: ConflictMatrix) => matrix.query({ limit: Number.MAX_SAFE_INTEGER }).cells;
 
 /** What the plan functions say, cell by cell. */
@@ -28,7 +37,11 @@ function expectedCells(fleet: FleetSnapshot): string[] {
   return keys.sort();
 }
 
-function snapshotOf(hosts: HostState[], guests: GuestState[], machineDefaults = randomFleet(1, 0, 0).machineDefaults): FleetSnapshot {
+function snapshotOf(
+  hosts: HostState[],
+  guests: GuestState[],
+  machineDefaults = randomFleet(1, 0, 0).machineDefaults,
+): FleetSnapshot {
   return fleetOf(hosts, guests, machineDefaults);
 }
 
@@ -57,7 +70,10 @@ it('stays equal to the plan functions through a random sequence of host and gues
       case 0: {
         // a host's facts change wholesale (same id, another host's groups and IOMMU)
         const target = pick([...hostMap.values()]);
-        const next: HostState = { ...target, host: { ...pick(spare.hosts).host, id: target.host.id, pool: target.host.pool } };
+        const next: HostState = {
+          ...target,
+          host: { ...pick(spare.hosts).host, id: target.host.id, pool: target.host.pool },
+        };
         hostMap.set(target.host.id, next);
         matrix.upsertHost(next);
         break;
@@ -73,7 +89,13 @@ it('stays equal to the plan functions through a random sequence of host and gues
       case 2: {
         // a guest gains a reservation
         const target = pick([...guestMap.values()]);
-        const next: GuestState = { ...target, hotplugReservations: [...target.hotplugReservations, { id: `r${step}`, kind: 'vfio', deviceClass: 'storage' }] };
+        const next: GuestState = {
+          ...target,
+          hotplugReservations: [
+            ...target.hotplugReservations,
+            { id: `r${step}`, kind: 'vfio', deviceClass: 'storage' },
+          ],
+        };
         guestMap.set(target.id, next);
         matrix.upsertGuest(next);
         break;
@@ -102,19 +124,31 @@ describe('incremental updates', () => {
 
   function recorded() {
     const events: Evaluation[] = [];
-    const matrix = ConflictMatrix.build(snapshotOf(hosts, guests, machineDefaults), { onEvaluate: (e) => events.push(e) });
+    const matrix = ConflictMatrix.build(snapshotOf(hosts, guests, machineDefaults), {
+      onEvaluate: (e) => events.push(e),
+    });
     events.length = 0;
     return { matrix, events };
   }
 
-  it('a host fact change recomputes that host\'s column only, and ends where a full rebuild ends', () => {
+  it("a host fact change recomputes that host's column only, and ends where a full rebuild ends", () => {
     const { matrix, events } = recorded();
     const target = hosts[3]!;
     const changed: HostState = {
       ...target,
       host: {
         ...target.host,
-        groups: target.host.groups.map((g, i) => (i === 0 ? { ...g, reservedRegions: [...g.reservedRegions, { start: 0x2_0000_0000n, end: 0x2_001f_ffffn, type: 'reserved' as const }] } : g)),
+        groups: target.host.groups.map((g, i) =>
+          i === 0
+            ? {
+                ...g,
+                reservedRegions: [
+                  ...g.reservedRegions,
+                  { start: 0x2_0000_0000n, end: 0x2_001f_ffffn, type: 'reserved' as const },
+                ],
+              }
+            : g,
+        ),
       },
     };
     matrix.upsertHost(changed);
@@ -128,19 +162,34 @@ describe('incremental updates', () => {
     expect(new Set(others).size).toBeLessThanOrEqual(onTarget.length);
     for (const id of others) expect(onTarget).toContain(id);
 
-    const rebuilt = ConflictMatrix.build(snapshotOf(hosts.map((h) => (h === target ? changed : h)), guests, machineDefaults));
+    const rebuilt = ConflictMatrix.build(
+      snapshotOf(
+        hosts.map((h) => (h === target ? changed : h)),
+        guests,
+        machineDefaults,
+      ),
+    );
     expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
   });
 
-  it('a guest change that keeps its footprint recomputes that guest\'s row only', () => {
+  it("a guest change that keeps its footprint recomputes that guest's row only", () => {
     const { matrix, events } = recorded();
     const target = guests[7]!;
-    const changed: GuestState = { ...target, hotplugReservations: [...target.hotplugReservations, { id: 'extra', kind: 'vfio', deviceClass: 'gpu' }] };
+    const changed: GuestState = {
+      ...target,
+      hotplugReservations: [...target.hotplugReservations, { id: 'extra', kind: 'vfio', deviceClass: 'gpu' }],
+    };
     matrix.upsertGuest(changed);
 
     expect(new Set(events.map((e) => e.guestId))).toEqual(new Set([target.id]));
     expect(events.filter((e) => e.kind === 'migration').length).toBe(hosts.length - 1);
-    const rebuilt = ConflictMatrix.build(snapshotOf(hosts, guests.map((g) => (g === target ? changed : g)), machineDefaults));
+    const rebuilt = ConflictMatrix.build(
+      snapshotOf(
+        hosts,
+        guests.map((g) => (g === target ? changed : g)),
+        machineDefaults,
+      ),
+    );
     expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
   });
 
@@ -151,8 +200,11 @@ describe('incremental updates', () => {
     const mover = guest({ id: 'mover', host: 'big', memory: { ram: '40GiB' } });
     const watcher = guest({ id: 'watcher', host: 'other', memory: { ram: '32GiB' } });
     const events: Evaluation[] = [];
-    const matrix = ConflictMatrix.build(snapshotOf([small, big, other], [mover, watcher]), { onEvaluate: (e) => events.push(e) });
-    const watcherToSmall = () => matrix.query({ guest: 'watcher', host: 'small' }).cells[0]!.findings.map((f) => f.code);
+    const matrix = ConflictMatrix.build(snapshotOf([small, big, other], [mover, watcher]), {
+      onEvaluate: (e) => events.push(e),
+    });
+    const watcherToSmall = () =>
+      matrix.query({ guest: 'watcher', host: 'small' }).cells[0]!.findings.map((f) => f.code);
     expect(watcherToSmall()).toEqual([]);
 
     events.length = 0;
@@ -167,7 +219,13 @@ describe('incremental updates', () => {
     const { matrix } = recorded();
     matrix.removeHost(hosts[2]!.host.id);
     matrix.removeGuest(guests[4]!.id);
-    const rebuilt = ConflictMatrix.build(snapshotOf(hosts.filter((h) => h !== hosts[2]), guests.filter((g) => g !== guests[4]), machineDefaults));
+    const rebuilt = ConflictMatrix.build(
+      snapshotOf(
+        hosts.filter((h) => h !== hosts[2]),
+        guests.filter((g) => g !== guests[4]),
+        machineDefaults,
+      ),
+    );
     expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
   });
 
@@ -200,8 +258,16 @@ describe('query', () => {
     ['pool', { pool: 'p1' }, (c: MatrixCell) => poolOf.get(c.hostId) === 'p1'],
     ['host', { host: hosts[4]!.host.id }, (c: MatrixCell) => c.hostId === hosts[4]!.host.id],
     ['guest', { guest: guests[9]!.id }, (c: MatrixCell) => c.guestId === guests[9]!.id],
-    ['code', { code: 'CPU_VENDOR_MISMATCH' as const }, (c: MatrixCell) => c.findings.some((f) => f.code === 'CPU_VENDOR_MISMATCH')],
-    ['severity', { severity: 'corruption' as const }, (c: MatrixCell) => c.findings.some((f) => f.severity === 'corruption')],
+    [
+      'code',
+      { code: 'CPU_VENDOR_MISMATCH' as const },
+      (c: MatrixCell) => c.findings.some((f) => f.code === 'CPU_VENDOR_MISMATCH'),
+    ],
+    [
+      'severity',
+      { severity: 'corruption' as const },
+      (c: MatrixCell) => c.findings.some((f) => f.severity === 'corruption'),
+    ],
     ['verdict', { verdict: 'warnings' as const }, (c: MatrixCell) => c.verdict === 'warnings'],
   ])('filters by %s, with totals and counts over every match', (_name, filter, keep) => {
     const expected = all.filter(keep);
@@ -210,18 +276,23 @@ describe('query', () => {
     expect(page.total).toBe(expected.length);
     expect(page.cells.map(cellKey)).toEqual(expected.slice(1, 4).map(cellKey));
     const byCode: Record<string, number> = {};
-    for (const cell of expected) for (const code of new Set(cell.findings.map((f) => f.code))) byCode[code] = (byCode[code] ?? 0) + 1;
+    for (const cell of expected)
+      for (const code of new Set(cell.findings.map((f) => f.code))) byCode[code] = (byCode[code] ?? 0) + 1;
     expect(page.counts.byCode).toEqual(byCode);
     expect(page.counts.byVerdict.blocked).toBe(expected.filter((c) => c.verdict === 'blocked').length);
-    expect(page.counts.bySeverity.warning).toBe(expected.filter((c) => c.findings.some((f) => f.severity === 'warning')).length);
+    expect(page.counts.bySeverity.warning).toBe(
+      expected.filter((c) => c.findings.some((f) => f.severity === 'warning')).length,
+    );
   });
 
-  it('drills down: the plan behind a cell carries evidence for exactly the cell\'s findings', () => {
+  it("drills down: the plan behind a cell carries evidence for exactly the cell's findings", () => {
     const cell = matrix.query({ code: 'GROUP_NOT_VIABLE', kind: 'migration', limit: 1 }).cells[0]!;
     const plan = matrix.explainMigration(cell.guestId, cell.hostId);
     expect(findingsOf(plan.conflicts)).toEqual(findingsOf(cell.findings));
     expect(plan.conflicts.find((c) => c.code === 'GROUP_NOT_VIABLE')?.evidence.boundToNativeDriver).toBeDefined();
     const hotplug = matrix.query({ kind: 'hotplug', verdict: 'blocked', limit: 1 }).cells[0]!;
-    expect(findingsOf(matrix.explainHotplug(hotplug.guestId, hotplug.reservationId!).conflicts)).toEqual(findingsOf(hotplug.findings));
+    expect(findingsOf(matrix.explainHotplug(hotplug.guestId, hotplug.reservationId!).conflicts)).toEqual(
+      findingsOf(hotplug.findings),
+    );
   });
 });

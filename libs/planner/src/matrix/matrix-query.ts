@@ -73,7 +73,11 @@ export function runQuery(query: MatrixQuery, source: QuerySource): MatrixPage {
     total++;
   };
 
-  const columns = source.columns.filter((c) => (query.host === undefined || c.host.id === query.host) && (query.pool === undefined || c.host.pool === query.pool));
+  const columns = source.columns.filter(
+    (c) =>
+      (query.host === undefined || c.host.id === query.host) &&
+      (query.pool === undefined || c.host.pool === query.pool),
+  );
   const rows = query.guest === undefined ? source.rows : source.rows.filter((r) => r.state.id === query.guest);
   for (const row of rows) {
     if (query.kind !== 'hotplug') {
@@ -86,8 +90,14 @@ export function runQuery(query: MatrixQuery, source: QuerySource): MatrixPage {
     }
     if (query.kind !== 'migration' && row.hotplug.length > 0) {
       const own = row.state.hostId ? source.hostById.get(row.state.hostId) : undefined;
-      if (!own || (query.host !== undefined && own.host.id !== query.host) || (query.pool !== undefined && own.host.pool !== query.pool)) continue;
-      for (const { reservationId, set } of row.hotplug) visit(set, () => cellOf('hotplug', row, own.host.id, reservationId, codeSets.get(set)));
+      if (
+        !own ||
+        (query.host !== undefined && own.host.id !== query.host) ||
+        (query.pool !== undefined && own.host.pool !== query.pool)
+      )
+        continue;
+      for (const { reservationId, set } of row.hotplug)
+        visit(set, () => cellOf('hotplug', row, own.host.id, reservationId, codeSets.get(set)));
     }
   }
   return { total, offset, limit, cells, counts: countsOf(perSet, codeSets) };
@@ -101,12 +111,22 @@ function setMatches(set: CodeSet, query: MatrixQuery): boolean {
   );
 }
 
-function cellOf(kind: MatrixCell['kind'], row: GuestRow, hostId: string, reservationId: string | null, set: CodeSet): MatrixCell {
+function cellOf(
+  kind: MatrixCell['kind'],
+  row: GuestRow,
+  hostId: string,
+  reservationId: string | null,
+  set: CodeSet,
+): MatrixCell {
   return { kind, guestId: row.state.id, hostId, reservationId, verdict: set.verdict, findings: set.findings };
 }
 
 function countsOf(perSet: readonly number[], codeSets: CodeSetTable): MatrixCounts {
-  const counts: MatrixCounts = { byVerdict: { ok: 0, warnings: 0, blocked: 0 }, bySeverity: { error: 0, corruption: 0, warning: 0 }, byCode: {} };
+  const counts: MatrixCounts = {
+    byVerdict: { ok: 0, warnings: 0, blocked: 0 },
+    bySeverity: { error: 0, corruption: 0, warning: 0 },
+    byCode: {},
+  };
   perSet.forEach((n, id) => {
     if (!n) return;
     const set = codeSets.get(id);

@@ -36,13 +36,25 @@ export interface CellColumn {
   unions: ColumnUnions;
 }
 
-export function migrationCell(row: CellRow, column: CellColumn, ids: RangeSetIds, collector: CodeCollector, table: CodeSetTable): number {
+export function migrationCell(
+  row: CellRow,
+  column: CellColumn,
+  ids: RangeSetIds,
+  collector: CodeCollector,
+  table: CodeSetTable,
+): number {
   const { guest, touch } = row;
   const { host, unions } = column;
   const context = destinationContext(guest, host, column.occupancy);
   const devices = hostIommuApplies(context);
   // A guest holding devices on this host is excluded from its own group-split check: never shared.
-  const mask = !devices ? 0 : guest.state.hostId === host.id ? undefined : mayTouchForbidden(guest, unions, ids, touch) ? overlapMask(guest, unions, ids, touch) : 0;
+  const mask = !devices
+    ? 0
+    : guest.state.hostId === host.id
+      ? undefined
+      : mayTouchForbidden(guest, unions, ids, touch)
+        ? overlapMask(guest, unions, ids, touch)
+        : 0;
   if (mask === undefined) {
     runProfileRules(context, collector);
     assignTargets(context, guest.migrationRequests, [], collector);

@@ -42,8 +42,12 @@ export function columnUnions(host: PreparedHost, ids: RangeSetIds): ColumnUnions
       return set ? ids.idOf(set) : -1;
     }),
     anyDevice: ids.idOf(host.groupForbiddenUnion),
-    byAddress: new Map(host.allDevices.map((d) => [d.address, ids.idOf(toRangeSet([...d.group.reservedSet, ...d.group.msiSet]))])),
-    groupSets: host.groups.flatMap((g) => [g.reservedSet, g.msiSet].map((set) => (set.length > 0 ? ids.idOf(set) : -1))),
+    byAddress: new Map(
+      host.allDevices.map((d) => [d.address, ids.idOf(toRangeSet([...d.group.reservedSet, ...d.group.msiSet]))]),
+    ),
+    groupSets: host.groups.flatMap((g) =>
+      [g.reservedSet, g.msiSet].map((set) => (set.length > 0 ? ids.idOf(set) : -1)),
+    ),
   };
 }
 
@@ -55,7 +59,9 @@ export interface TouchMemo {
 
 export function touchMemo(guest: PreparedGuest, knownSets: number): TouchMemo {
   return {
-    classIndexes: guest.migrationRequests.map((r) => (r.hostDevice ? -1 : r.deviceClass ? DEVICE_CLASSES.indexOf(r.deviceClass as (typeof DEVICE_CLASSES)[number]) : -2)),
+    classIndexes: guest.migrationRequests.map((r) =>
+      r.hostDevice ? -1 : r.deviceClass ? DEVICE_CLASSES.indexOf(r.deviceClass as (typeof DEVICE_CLASSES)[number]) : -2,
+    ),
     answers: new Uint8Array(knownSets),
   };
 }
@@ -64,12 +70,22 @@ export function touchMemo(guest: PreparedGuest, knownSets: number): TouchMemo {
  * Could any device request of this guest meet a group whose reserved or MSI ranges overlap its RAM?
  * When not, the per-device rules find nothing that depends on the guest's addresses.
  */
-export function mayTouchForbidden(guest: PreparedGuest, unions: ColumnUnions, ids: RangeSetIds, memo: TouchMemo): boolean {
+export function mayTouchForbidden(
+  guest: PreparedGuest,
+  unions: ColumnUnions,
+  ids: RangeSetIds,
+  memo: TouchMemo,
+): boolean {
   if (!guest.identityMapped) return false;
   const requests = guest.migrationRequests;
   for (let i = 0; i < requests.length; i++) {
     const classIndex = memo.classIndexes[i]!;
-    const id = classIndex >= 0 ? unions.byClass[classIndex]! : classIndex === -2 ? unions.anyDevice : (unions.byAddress.get(requests[i]!.hostDevice!) ?? -1);
+    const id =
+      classIndex >= 0
+        ? unions.byClass[classIndex]!
+        : classIndex === -2
+          ? unions.anyDevice
+          : (unions.byAddress.get(requests[i]!.hostDevice!) ?? -1);
     if (id >= 0 && touches(guest, id, ids, memo)) return true;
   }
   return false;
@@ -82,7 +98,12 @@ const MASK_GROUPS = 26;
  * Which of the host's groups the guest's RAM touches — what the per-device rules' findings depend on,
  * guest-wise, once it touches any. undefined for hosts with more groups than the mask can hold.
  */
-export function overlapMask(guest: PreparedGuest, unions: ColumnUnions, ids: RangeSetIds, memo: TouchMemo): number | undefined {
+export function overlapMask(
+  guest: PreparedGuest,
+  unions: ColumnUnions,
+  ids: RangeSetIds,
+  memo: TouchMemo,
+): number | undefined {
   const sets = unions.groupSets;
   if (sets.length > 2 * MASK_GROUPS) return undefined;
   let mask = 0;

@@ -21,8 +21,14 @@ export interface StreamRef {
   version: number | null;
 }
 
-export const hostRef = (fleet: FleetSnapshot, id: string): StreamRef => ({ id, version: fleet.versions?.hosts?.get(id) ?? null });
-export const guestRef = (fleet: FleetSnapshot, id: string): StreamRef => ({ id, version: fleet.versions?.guests?.get(id) ?? null });
+export const hostRef = (fleet: FleetSnapshot, id: string): StreamRef => ({
+  id,
+  version: fleet.versions?.hosts?.get(id) ?? null,
+});
+export const guestRef = (fleet: FleetSnapshot, id: string): StreamRef => ({
+  id,
+  version: fleet.versions?.guests?.get(id) ?? null,
+});
 export const machineDefaultsRef = (fleet: FleetSnapshot) => ({ version: fleet.versions?.machineDefaults ?? null });
 
 export function requireGuest(fleet: FleetSnapshot, id: string): GuestState {
@@ -41,7 +47,12 @@ export function requireHost(fleet: FleetSnapshot, id: string, field = 'hostId'):
 export function requirePlacement(fleet: FleetSnapshot, guest: GuestState): HostState {
   const host = guest.hostId === null ? undefined : fleet.hosts.get(guest.hostId);
   if (!host || host.decommissioned) {
-    throw new DomainError('precondition-failed', 'GUEST_NOT_PLACED', `guest "${guest.id}" does not run on a known host`, [{ field: 'guestId', message: 'not placed on a live host' }]);
+    throw new DomainError(
+      'precondition-failed',
+      'GUEST_NOT_PLACED',
+      `guest "${guest.id}" does not run on a known host`,
+      [{ field: 'guestId', message: 'not placed on a live host' }],
+    );
   }
   return host;
 }

@@ -34,10 +34,21 @@ export function chooseMsiDoorbell(
 ): MsiDoorbell {
   const size = toHex(MiB);
   if (hosts.length > 0 && hosts.every((h) => h.host.arch === 'x86_64')) {
-    return { iova: toHex(X86_MSI_WINDOW.start), size, reason: 'x86: the MSI address range 0xfee00000–0xfeefffff is architectural and handled by interrupt remapping on every host.' };
+    return {
+      iova: toHex(X86_MSI_WINDOW.start),
+      size,
+      reason:
+        'x86: the MSI address range 0xfee00000–0xfeefffff is architectural and handled by interrupt remapping on every host.',
+    };
   }
   const obstacles = mergeRanges([
-    ...forbidden.filter((r) => !(r.source.kind === 'arm-sw-msi' || (r.source.kind === 'msi' && r.start === ARM_SW_MSI_WINDOW.start && r.end === ARM_SW_MSI_WINDOW.end))),
+    ...forbidden.filter(
+      (r) =>
+        !(
+          r.source.kind === 'arm-sw-msi' ||
+          (r.source.kind === 'msi' && r.start === ARM_SW_MSI_WINDOW.start && r.end === ARM_SW_MSI_WINDOW.end)
+        ),
+    ),
     ...bridgeWindows,
     ...ramAreas,
   ]);
@@ -55,5 +66,9 @@ export function chooseMsiDoorbell(
       };
     }
   }
-  return { iova: null, size, reason: 'No 1 MiB-aligned window between 0x8000000 and 4 GiB is free on every host of the pool.' };
+  return {
+    iova: null,
+    size,
+    reason: 'No 1 MiB-aligned window between 0x8000000 and 4 GiB is free on every host of the pool.',
+  };
 }

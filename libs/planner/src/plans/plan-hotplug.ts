@@ -5,7 +5,15 @@ import { ConflictCollector } from '../conflict/sink.js';
 import { evaluateHotplug, type HotplugDevice } from '../evaluate/evaluate-hotplug.js';
 import { prepareGuest } from '../prepare/prepared-guest.js';
 import { prepareHost } from '../prepare/prepared-host.js';
-import { guestRef, hostRef, machineDefaultsRef, requireGuest, requirePlacement, type FleetSnapshot, type StreamRef } from './fleet-snapshot.js';
+import {
+  guestRef,
+  hostRef,
+  machineDefaultsRef,
+  requireGuest,
+  requirePlacement,
+  type FleetSnapshot,
+  type StreamRef,
+} from './fleet-snapshot.js';
 import { answer, type PlanAnswer } from './plan-answer.js';
 import { occupancyOf } from './plan-migration.js';
 
@@ -22,7 +30,14 @@ export function planHotplug(fleet: FleetSnapshot, guestId: string, device: Hotpl
   const guestState = requireGuest(fleet, guestId);
   const hostState = requirePlacement(fleet, guestState);
   const collector = new ConflictCollector();
-  evaluateHotplug(prepareGuest(guestState), prepareHost(hostState), occupancyOf(fleet, hostState.host.id), fleet.machineDefaults, device, collector);
+  evaluateHotplug(
+    prepareGuest(guestState),
+    prepareHost(hostState),
+    occupancyOf(fleet, hostState.host.id),
+    fleet.machineDefaults,
+    device,
+    collector,
+  );
   return answer(collector.conflicts, {
     guest: guestRef(fleet, guestId),
     host: hostRef(fleet, hostState.host.id),

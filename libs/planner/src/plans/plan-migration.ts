@@ -2,11 +2,23 @@
 // never checks the destination's IOMMU at migration time, so this is the last point to catch it.
 import { DomainError } from '@ferry/domain';
 import { ConflictCollector } from '../conflict/sink.js';
-import { evaluateMigrationDestination, evaluateMigrationGuest, type MigrationOptions } from '../evaluate/evaluate-migration.js';
+import {
+  evaluateMigrationDestination,
+  evaluateMigrationGuest,
+  type MigrationOptions,
+} from '../evaluate/evaluate-migration.js';
 import { HostOccupancy, isLive } from '../prepare/occupancy.js';
 import { prepareGuest } from '../prepare/prepared-guest.js';
 import { prepareHost } from '../prepare/prepared-host.js';
-import { guestRef, hostRef, machineDefaultsRef, requireGuest, requireHost, type FleetSnapshot, type StreamRef } from './fleet-snapshot.js';
+import {
+  guestRef,
+  hostRef,
+  machineDefaultsRef,
+  requireGuest,
+  requireHost,
+  type FleetSnapshot,
+  type StreamRef,
+} from './fleet-snapshot.js';
 import { answer, type PlanAnswer } from './plan-answer.js';
 
 export interface MigrationInputs {
@@ -20,13 +32,21 @@ export interface MigrationInputs {
 
 export type MigrationPlan = PlanAnswer<MigrationInputs>;
 
-export function planMigration(fleet: FleetSnapshot, guestId: string, destinationHostId: string, options: MigrationOptions = {}): MigrationPlan {
+export function planMigration(
+  fleet: FleetSnapshot,
+  guestId: string,
+  destinationHostId: string,
+  options: MigrationOptions = {},
+): MigrationPlan {
   const guestState = requireGuest(fleet, guestId);
   const destination = requireHost(fleet, destinationHostId, 'destinationHostId');
   if (guestState.hostId === destinationHostId) {
-    throw new DomainError('invalid', 'MIGRATION_TO_CURRENT_HOST', `guest "${guestId}" already runs on "${destinationHostId}"`, [
-      { field: 'destinationHostId', message: 'is the guest\'s current host' },
-    ]);
+    throw new DomainError(
+      'invalid',
+      'MIGRATION_TO_CURRENT_HOST',
+      `guest "${guestId}" already runs on "${destinationHostId}"`,
+      [{ field: 'destinationHostId', message: "is the guest's current host" }],
+    );
   }
   const sourceState = guestState.hostId === null ? undefined : fleet.hosts.get(guestState.hostId);
   const collector = new ConflictCollector();

@@ -21,7 +21,8 @@ import {
 import { firstEndingAtOrAfter } from '../prepare/range-set.js';
 import { chooseMsiDoorbell, ARM_SW_MSI_WINDOW, type MsiDoorbell } from './msi-doorbell.js';
 
-export type ForbiddenKind = 'reserved' | 'direct' | 'msi' | 'beyond-iommu-width' | 'amd-ht-hole' | 'arm-sw-msi' | 'bridge-window';
+export type ForbiddenKind =
+  'reserved' | 'direct' | 'msi' | 'beyond-iommu-width' | 'amd-ht-hole' | 'arm-sw-msi' | 'bridge-window';
 
 export interface ForbiddenSource {
   hostId: string;
@@ -61,8 +62,22 @@ const FOUR_GIB = 4n * GiB;
 
 /** RAM areas and the main RAM base, from hw/i386/pc_q35.c, pc_piix.c, hw/arm/virt.c, hw/ppc/spapr.c (§2). */
 const FAMILY_AREAS: Record<MachineFamily, { areas: AddressRange[]; base: bigint; identityMapped: boolean }> = {
-  'pc-q35': { areas: [{ start: 0n, end: 0xafff_ffffn }, { start: FOUR_GIB, end: TOP }], base: FOUR_GIB, identityMapped: true },
-  'pc-i440fx': { areas: [{ start: 0n, end: 0xdfff_ffffn }, { start: FOUR_GIB, end: TOP }], base: FOUR_GIB, identityMapped: true },
+  'pc-q35': {
+    areas: [
+      { start: 0n, end: 0xafff_ffffn },
+      { start: FOUR_GIB, end: TOP },
+    ],
+    base: FOUR_GIB,
+    identityMapped: true,
+  },
+  'pc-i440fx': {
+    areas: [
+      { start: 0n, end: 0xdfff_ffffn },
+      { start: FOUR_GIB, end: TOP },
+    ],
+    base: FOUR_GIB,
+    identityMapped: true,
+  },
   virt: { areas: [{ start: GiB, end: TOP }], base: GiB, identityMapped: true },
   pseries: { areas: [{ start: 0n, end: 32n * TiB - 1n }], base: 0n, identityMapped: false },
   's390-ccw-virtio': { areas: [{ start: 0n, end: TOP }], base: 0n, identityMapped: false },
@@ -73,9 +88,14 @@ interface Piece extends AddressRange {
 }
 
 /** `hosts`: host states, or the fleet's map of them. Decommissioned hosts never come back and are left out. */
-export function poolMemoryLayout(hosts: Iterable<HostState> | ReadonlyMap<string, HostState>, pool: string): PoolMemoryLayout {
+export function poolMemoryLayout(
+  hosts: Iterable<HostState> | ReadonlyMap<string, HostState>,
+  pool: string,
+): PoolMemoryLayout {
   const states = hosts instanceof Map ? [...hosts.values()] : [...(hosts as Iterable<HostState>)];
-  const members = states.filter((s) => !s.decommissioned && s.host.pool === pool).sort((a, b) => (a.host.id < b.host.id ? -1 : 1));
+  const members = states
+    .filter((s) => !s.decommissioned && s.host.pool === pool)
+    .sort((a, b) => (a.host.id < b.host.id ? -1 : 1));
   const hard: Piece[] = [];
   const soft: Piece[] = [];
   for (const { host } of members) {
@@ -83,12 +103,15 @@ export function poolMemoryLayout(hosts: Iterable<HostState> | ReadonlyMap<string
     for (const group of host.groups) {
       for (const region of group.reservedRegions) {
         // direct-relaxable is ignored by VFIO (§1.2).
-        if (region.type !== 'direct-relaxable') hard.push({ start: region.start, end: region.end, source: at(region.type, group.id) });
+        if (region.type !== 'direct-relaxable')
+          hard.push({ start: region.start, end: region.end, source: at(region.type, group.id) });
       }
     }
-    if (host.iommu.addressWidthBits < 64) hard.push({ start: 1n << BigInt(host.iommu.addressWidthBits), end: TOP, source: at('beyond-iommu-width') });
+    if (host.iommu.addressWidthBits < 64)
+      hard.push({ start: 1n << BigInt(host.iommu.addressWidthBits), end: TOP, source: at('beyond-iommu-width') });
     // Rules 6 and 7: these hold on the platform even when a group's sysfs file was not reported.
-    if (host.cpuVendor === 'amd' || host.iommu.model === 'amd-vi') hard.push({ ...AMD_HT_HOLE, source: at('amd-ht-hole') });
+    if (host.cpuVendor === 'amd' || host.iommu.model === 'amd-vi')
+      hard.push({ ...AMD_HT_HOLE, source: at('amd-ht-hole') });
     if (host.iommu.model === 'arm-smmuv3') hard.push({ ...ARM_SW_MSI_WINDOW, source: at('arm-sw-msi') });
     for (const window of host.bridgeWindows) soft.push({ ...window, source: at('bridge-window') });
   }
@@ -97,7 +120,9 @@ export function poolMemoryLayout(hosts: Iterable<HostState> | ReadonlyMap<string
   const bridgeSet = mergeRanges(soft);
   const avoid = mergeRanges([...forbiddenSet, ...bridgeSet]);
   const arches = new Set(members.map((m) => m.host.arch));
-  const families = MACHINE_FAMILIES.filter((family) => arches.has(MACHINE_FAMILY_ARCH[family])).map((family) => familyLayout(family, avoid));
+  const families = MACHINE_FAMILIES.filter((family) => arches.has(MACHINE_FAMILY_ARCH[family])).map((family) =>
+    familyLayout(family, avoid),
+  );
 
   return {
     pool,
@@ -105,7 +130,12 @@ export function poolMemoryLayout(hosts: Iterable<HostState> | ReadonlyMap<string
     forbidden: withSources(forbiddenSet, hard),
     bridgeWindows: withSources(bridgeSet, soft),
     families,
-    msiDoorbell: chooseMsiDoorbell(members, hard, bridgeSet, families.filter((f) => f.constrainedByHostIommu).flatMap((f) => FAMILY_AREAS[f.family].areas)),
+    msiDoorbell: chooseMsiDoorbell(
+      members,
+      hard,
+      bridgeSet,
+      families.filter((f) => f.constrainedByHostIommu).flatMap((f) => FAMILY_AREAS[f.family].areas),
+    ),
   };
 }
 

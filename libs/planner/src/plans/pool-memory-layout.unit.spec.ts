@@ -5,7 +5,15 @@ import { poolMemoryLayout } from '../index.js';
 import { AMD_HT, ARM_SW_MSI, X86_MSI, group, host, nic } from '../test-support/fleet-fixtures.js';
 
 const arm = (id: string, regions: Parameters<typeof group>[2], extra = {}) =>
-  host({ id, pool: 'arm-pool', arch: 'aarch64', cpuVendor: 'arm', iommu: { model: 'arm-smmuv3', addressWidthBits: 48 }, groups: [group(1, [nic('0000:81:00.0')], regions)], ...extra });
+  host({
+    id,
+    pool: 'arm-pool',
+    arch: 'aarch64',
+    cpuVendor: 'arm',
+    iommu: { model: 'arm-smmuv3', addressWidthBits: 48 },
+    groups: [group(1, [nic('0000:81:00.0')], regions)],
+    ...extra,
+  });
 
 describe('poolMemoryLayout: aarch64 pool', () => {
   const hosts = [
@@ -13,12 +21,16 @@ describe('poolMemoryLayout: aarch64 pool', () => {
     // HiSilicon-style hardware MSI doorbell at 0xc6010000 (§3.3)
     arm('a2', [ARM_SW_MSI, { start: '0xc6010000', end: '0xc601ffff', type: 'msi' }]),
     // ignored by VFIO: must not shrink the usable ranges
-    arm('a3', [ARM_SW_MSI, { start: '0x50000000', end: '0x5fffffff', type: 'direct-relaxable' }], { bridgeWindows: [{ start: '0x8000000000', end: '0x80ffffffff' }] }),
-    arm('other-pool', [ARM_SW_MSI, { start: '0x60000000', end: '0x6fffffff', type: 'reserved' }], { pool: 'elsewhere' }),
+    arm('a3', [ARM_SW_MSI, { start: '0x50000000', end: '0x5fffffff', type: 'direct-relaxable' }], {
+      bridgeWindows: [{ start: '0x8000000000', end: '0x80ffffffff' }],
+    }),
+    arm('other-pool', [ARM_SW_MSI, { start: '0x60000000', end: '0x6fffffff', type: 'reserved' }], {
+      pool: 'elsewhere',
+    }),
   ];
   const layout = poolMemoryLayout(hosts, 'arm-pool');
 
-  it('takes only the pool\'s hosts and unions their forbidden ranges, with the hosts behind each', () => {
+  it("takes only the pool's hosts and unions their forbidden ranges, with the hosts behind each", () => {
     expect(layout.hosts).toEqual(['a1', 'a2', 'a3']);
     expect(layout.forbidden.map(({ start, end }) => [start, end])).toEqual([
       ['0x8000000', '0x80fffff'],
@@ -61,13 +73,26 @@ describe('poolMemoryLayout: aarch64 pool', () => {
 
 describe('poolMemoryLayout: x86 pool with Intel and AMD hosts', () => {
   const hosts = [
-    host({ id: 'i1', pool: 'p', iommu: { addressWidthBits: 46 }, groups: [group(1, [nic('0000:81:00.0')], [X86_MSI])] }),
-    host({ id: 'a1', pool: 'p', cpuVendor: 'amd', iommu: { model: 'amd-vi', addressWidthBits: 48 }, groups: [group(1, [nic('0000:81:00.0')], [X86_MSI])] }),
+    host({
+      id: 'i1',
+      pool: 'p',
+      iommu: { addressWidthBits: 46 },
+      groups: [group(1, [nic('0000:81:00.0')], [X86_MSI])],
+    }),
+    host({
+      id: 'a1',
+      pool: 'p',
+      cpuVendor: 'amd',
+      iommu: { model: 'amd-vi', addressWidthBits: 48 },
+      groups: [group(1, [nic('0000:81:00.0')], [X86_MSI])],
+    }),
   ];
   const layout = poolMemoryLayout(new Map(hosts.map((h) => [h.host.id, h])), 'p');
 
   it('adds the AMD HT hole for an AMD host even when its groups do not list it (rule 6)', () => {
-    expect(layout.forbidden.find((r) => r.start === AMD_HT.start)?.sources).toEqual([{ hostId: 'a1', groupId: null, kind: 'amd-ht-hole' }]);
+    expect(layout.forbidden.find((r) => r.start === AMD_HT.start)?.sources).toEqual([
+      { hostId: 'a1', groupId: null, kind: 'amd-ht-hole' },
+    ]);
   });
 
   it('q35 may put above-4G RAM up to the HT hole, and again from 1 TiB to the narrowest IOMMU (46 bits)', () => {
@@ -81,7 +106,7 @@ describe('poolMemoryLayout: x86 pool with Intel and AMD hosts', () => {
     expect(q35.contiguousFromBase).toEqual({ base: '0x100000000', bytes: '0xfc00000000' });
   });
 
-  it('keeps x86\'s architectural doorbell 0xfee00000', () => {
+  it("keeps x86's architectural doorbell 0xfee00000", () => {
     expect(layout.msiDoorbell.iova).toBe('0xfee00000');
   });
 });

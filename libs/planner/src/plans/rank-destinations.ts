@@ -4,11 +4,22 @@
 import { formatSize } from '@ferry/domain';
 import { VERDICT_ORDER, verdictOf, type Conflict, type Verdict } from '../conflict/conflict.js';
 import { ConflictCollector } from '../conflict/sink.js';
-import { evaluateMigrationDestination, evaluateMigrationGuest, type MigrationOptions } from '../evaluate/evaluate-migration.js';
+import {
+  evaluateMigrationDestination,
+  evaluateMigrationGuest,
+  type MigrationOptions,
+} from '../evaluate/evaluate-migration.js';
 import { HostOccupancy, occupancyByHost } from '../prepare/occupancy.js';
 import { prepareGuest } from '../prepare/prepared-guest.js';
 import { prepareHost } from '../prepare/prepared-host.js';
-import { guestRef, hostRef, machineDefaultsRef, requireGuest, type FleetSnapshot, type StreamRef } from './fleet-snapshot.js';
+import {
+  guestRef,
+  hostRef,
+  machineDefaultsRef,
+  requireGuest,
+  type FleetSnapshot,
+  type StreamRef,
+} from './fleet-snapshot.js';
 
 export interface RankedDestination {
   rank: number;
@@ -33,7 +44,11 @@ export interface DestinationRanking {
   excluded: ExcludedDestination[];
 }
 
-export function rankDestinations(fleet: FleetSnapshot, guestId: string, options: MigrationOptions = {}): DestinationRanking {
+export function rankDestinations(
+  fleet: FleetSnapshot,
+  guestId: string,
+  options: MigrationOptions = {},
+): DestinationRanking {
   const guestState = requireGuest(fleet, guestId);
   const guest = prepareGuest(guestState);
   const sourceState = guestState.hostId === null ? undefined : fleet.hosts.get(guestState.hostId);
@@ -56,9 +71,22 @@ export function rankDestinations(fleet: FleetSnapshot, guestId: string, options:
     evaluateMigrationDestination(guest, host, occupancy, collector);
     const conflicts = [...guestWide.conflicts, ...collector.conflicts];
     const free = host.memory - occupancy.usedMemory;
-    ranked.push({ rank: 0, host: hostRef(fleet, host.id), pool: host.pool ?? null, verdict: verdictOf(conflicts), freeMemory: formatSize(free > 0n ? free : 0n), conflicts, free });
+    ranked.push({
+      rank: 0,
+      host: hostRef(fleet, host.id),
+      pool: host.pool ?? null,
+      verdict: verdictOf(conflicts),
+      freeMemory: formatSize(free > 0n ? free : 0n),
+      conflicts,
+      free,
+    });
   }
-  ranked.sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || (a.free > b.free ? -1 : a.free < b.free ? 1 : 0) || (a.host.id < b.host.id ? -1 : 1));
+  ranked.sort(
+    (a, b) =>
+      VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] ||
+      (a.free > b.free ? -1 : a.free < b.free ? 1 : 0) ||
+      (a.host.id < b.host.id ? -1 : 1),
+  );
   excluded.sort((a, b) => (a.host.id < b.host.id ? -1 : 1));
   return {
     guest: guestRef(fleet, guestId),

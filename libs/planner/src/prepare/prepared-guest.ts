@@ -82,9 +82,16 @@ function build(state: GuestState): PreparedGuest {
     arch: MACHINE_FAMILY_ARCH[machine.family],
     maxMemory: definition.memory.max ?? definition.memory.ram,
     dmaRanges,
-    maxDmaAddress: dmaRanges.reduce<bigint | undefined>((max, r) => (max === undefined || r.end > max ? r.end : max), undefined),
-    mapEntriesInHtHole: state.memoryMap.filter((e) => intersection(e, AMD_HT_HOLE) !== undefined && e.kind !== 'reserved').map(asGuestRange),
-    identityMapped: definition.viommu === 'none' && (machine.family === 'pc-q35' || machine.family === 'pc-i440fx' || machine.family === 'virt'),
+    maxDmaAddress: dmaRanges.reduce<bigint | undefined>(
+      (max, r) => (max === undefined || r.end > max ? r.end : max),
+      undefined,
+    ),
+    mapEntriesInHtHole: state.memoryMap
+      .filter((e) => intersection(e, AMD_HT_HOLE) !== undefined && e.kind !== 'reserved')
+      .map(asGuestRange),
+    identityMapped:
+      definition.viommu === 'none' &&
+      (machine.family === 'pc-q35' || machine.family === 'pc-i440fx' || machine.family === 'virt'),
     assignedDevices,
     vfioDevices: assignedDevices.filter((d) => d.kind === 'vfio'),
     virtioDevices: state.devices.filter((d) => isVirtioKind(d.kind)),
@@ -98,17 +105,49 @@ function build(state: GuestState): PreparedGuest {
 
 function profileKeyOf(guest: PreparedGuest): string {
   const { definition } = guest.state;
-  const htHole = guest.mapEntriesInHtHole.length === 0 ? 'clear' : guest.mapEntriesInHtHole.some((e) => e.kind === 'ram' || e.kind === 'device-memory') ? 'dma' : 'holes';
-  const requests = guest.migrationRequests.map((r) => `${r.origin}:${r.kind}:${r.hostDevice ?? ''}:${r.deviceClass ?? ''}`).join('|');
-  return [definition.machine, definition.cpuVendor, guest.identityMapped, definition.viommu, definition.viommuAddressWidthBits ?? '', htHole, requests].join(';');
+  const htHole =
+    guest.mapEntriesInHtHole.length === 0
+      ? 'clear'
+      : guest.mapEntriesInHtHole.some((e) => e.kind === 'ram' || e.kind === 'device-memory')
+        ? 'dma'
+        : 'holes';
+  const requests = guest.migrationRequests
+    .map((r) => `${r.origin}:${r.kind}:${r.hostDevice ?? ''}:${r.deviceClass ?? ''}`)
+    .join('|');
+  return [
+    definition.machine,
+    definition.cpuVendor,
+    guest.identityMapped,
+    definition.viommu,
+    definition.viommuAddressWidthBits ?? '',
+    htHole,
+    requests,
+  ].join(';');
 }
 
 function requestsOf(devices: readonly GuestDevice[], reservations: readonly GuestReservation[]) {
   const migrationRequests: TargetRequest[] = [
-    ...devices.map((d): TargetRequest => ({ origin: 'device', id: d.id, kind: d.kind as TargetRequest['kind'], hostDevice: d.hostDevice, deviceClass: undefined })),
-    ...reservations.map((r): TargetRequest => ({ origin: 'reservation', id: r.id, kind: r.kind as TargetRequest['kind'], hostDevice: r.hostDevice, deviceClass: r.deviceClass })),
+    ...devices.map((d): TargetRequest => ({
+      origin: 'device',
+      id: d.id,
+      kind: d.kind as TargetRequest['kind'],
+      hostDevice: d.hostDevice,
+      deviceClass: undefined,
+    })),
+    ...reservations.map((r): TargetRequest => ({
+      origin: 'reservation',
+      id: r.id,
+      kind: r.kind as TargetRequest['kind'],
+      hostDevice: r.hostDevice,
+      deviceClass: r.deviceClass,
+    })),
   ];
   return { migrationRequests, migrationAssignsVfio: migrationRequests.some((r) => r.kind === 'vfio') };
 }
 
-const asGuestRange = (entry: MemoryMapEntry): GuestRange => ({ start: entry.start, end: entry.end, kind: entry.kind, label: entry.label });
+const asGuestRange = (entry: MemoryMapEntry): GuestRange => ({
+  start: entry.start,
+  end: entry.end,
+  kind: entry.kind,
+  label: entry.label,
+});

@@ -134,7 +134,11 @@ function build(state: HostState): PreparedHost {
     cpuVendor: host.cpuVendor,
     memory: host.memory,
     pool: host.pool,
-    unschedulableReason: state.decommissioned ? 'decommissioned' : state.cordoned ? `cordoned: ${state.cordoned.reason}` : undefined,
+    unschedulableReason: state.decommissioned
+      ? 'decommissioned'
+      : state.cordoned
+        ? `cordoned: ${state.cordoned.reason}`
+        : undefined,
     qemuVersion: parseQemuVersion(host.qemuVersion),
     isAmd,
     enforcesIovaRanges: kernelAtLeast(host.kernel, ...IOVA_ENFORCEMENT_SINCE),
@@ -144,7 +148,12 @@ function build(state: HostState): PreparedHost {
     bridgeWindows: toRangeSet(host.bridgeWindows),
     groups,
     groupForbiddenUnion: forbiddenUnion(groups),
-    classForbiddenUnion: new Map([...devicesByClass].map(([deviceClass, devices]) => [deviceClass, forbiddenUnion(new Set(devices.map((d) => d.group)))])),
+    classForbiddenUnion: new Map(
+      [...devicesByClass].map(([deviceClass, devices]) => [
+        deviceClass,
+        forbiddenUnion(new Set(devices.map((d) => d.group))),
+      ]),
+    ),
     deviceByAddress,
     devicesByClass,
     allDevices,
@@ -158,7 +167,9 @@ function forbiddenUnion(groups: Iterable<PreparedGroup>): RangeSet {
 
 /** The parts of each region outside the AMD HT hole, keeping the region's type. */
 function withoutHtHole(regions: readonly ReservedRegion[]): ReservedRegion[] {
-  return regions.flatMap((region) => subtractRanges([region], [AMD_HT_HOLE]).map((part) => ({ ...part, type: region.type })));
+  return regions.flatMap((region) =>
+    subtractRanges([region], [AMD_HT_HOLE]).map((part) => ({ ...part, type: region.type })),
+  );
 }
 
 function parseQemuVersion(version: string | undefined): readonly [number, number] | undefined {

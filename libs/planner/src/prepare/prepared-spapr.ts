@@ -22,7 +22,11 @@ export function prepareSpapr(host: Host): PreparedSpapr {
   // "vfio/spapr: Allow fallback to SPAPR TCE IOMMU v1" (seeds/001): the spapr driver advertises both,
   // but KVM-PR (pseries) hosts reject v2 at SET_IOMMU, so the container really runs v1.
   const v2Usable = hasV2 && host.iommu.kvm !== 'pr';
-  const effective = v2Usable ? 'spapr-tce-v2' : hasV2 || advertised.includes('spapr-tce-v1') ? 'spapr-tce-v1' : undefined;
+  const effective = v2Usable
+    ? 'spapr-tce-v2'
+    : hasV2 || advertised.includes('spapr-tce-v1')
+      ? 'spapr-tce-v1'
+      : undefined;
   const spapr = host.spapr;
   return {
     advertised,

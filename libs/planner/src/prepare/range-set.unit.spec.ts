@@ -28,7 +28,9 @@ describe('range sets (binary search over sorted, disjoint ranges)', () => {
         const range = { start, end: start + next(30) };
         const pairwise = raw.filter((r) => r.start <= range.end && range.start <= r.end);
         expect(setOverlaps(set, range)).toBe(pairwise.length > 0);
-        expect(setOverlapsAny(set, [{ start: range.end + 1n, end: range.end + 1n }, range])).toBe(pairwise.length > 0 || raw.some((r) => r.start <= range.end + 1n && range.end + 1n <= r.end));
+        expect(setOverlapsAny(set, [{ start: range.end + 1n, end: range.end + 1n }, range])).toBe(
+          pairwise.length > 0 || raw.some((r) => r.start <= range.end + 1n && range.end + 1n <= r.end),
+        );
       }
     }
   });
@@ -38,7 +40,12 @@ describe('range sets (binary search over sorted, disjoint ranges)', () => {
     expect(setOverlaps(set, { start: 0x1ffn, end: 0x300n })).toBe(true);
     expect(setOverlaps(set, { start: 0x200n, end: 0x300n })).toBe(false);
     expect(setOverlaps(set, { start: 0x0n, end: 0xffn })).toBe(false);
-    expect(setOverlapsAny(set, [{ start: 0n, end: 0xffn }, { start: 0x1ffn, end: 0x1ffn }])).toBe(true);
+    expect(
+      setOverlapsAny(set, [
+        { start: 0n, end: 0xffn },
+        { start: 0x1ffn, end: 0x1ffn },
+      ]),
+    ).toBe(true);
     expect(firstEndingAtOrAfter(set, 0x200n)).toBe(1);
   });
 });

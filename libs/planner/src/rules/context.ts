@@ -68,10 +68,16 @@ export type Rule<Context> = (context: Context, sink: ConflictSink) => void;
 /** "reservation 'nic' (network) → 0000:81:00.0": how messages name the device a conflict is about. */
 export function describeTarget(request: TargetRequest, address?: string): string {
   const what =
-    request.origin === 'device' ? `${request.kind} device '${request.id}'`
-    : request.origin === 'reservation' ? `hot-plug reservation '${request.id}'${request.deviceClass ? ` (${request.deviceClass})` : ''}`
-    : `hot-plugged ${request.kind} device '${request.id}'`;
+    request.origin === 'device'
+      ? `${request.kind} device '${request.id}'`
+      : request.origin === 'reservation'
+        ? `hot-plug reservation '${request.id}'${request.deviceClass ? ` (${request.deviceClass})` : ''}`
+        : `hot-plugged ${request.kind} device '${request.id}'`;
   return address ? `${what} → ${address}` : what;
 }
 
-export const targetEvidence = (request: TargetRequest) => ({ origin: request.origin, id: request.id, kind: request.kind });
+export const targetEvidence = (request: TargetRequest) => ({
+  origin: request.origin,
+  id: request.id,
+  kind: request.kind,
+});

@@ -19,7 +19,10 @@ import type { FleetSnapshot } from '../plans/fleet-snapshot.js';
 type HostOverrides = Partial<Omit<HostInput, 'iommu'>> & { id: string; iommu?: Partial<HostInput['iommu']> };
 
 /** An Intel x86 host with a healthy VT-d setup unless told otherwise. */
-export function host(overrides: HostOverrides, status: { cordoned?: string; decommissioned?: boolean } = {}): HostState {
+export function host(
+  overrides: HostOverrides,
+  status: { cordoned?: string; decommissioned?: boolean } = {},
+): HostState {
   const { iommu, ...rest } = overrides;
   const parsed = hostSchema.parse({
     arch: 'x86_64',
@@ -28,19 +31,41 @@ export function host(overrides: HostOverrides, status: { cordoned?: string; deco
     kernel: '6.8.0',
     qemuVersion: '9.1',
     ...rest,
-    iommu: { model: 'intel-vtd', addressWidthBits: 48, interruptRemapping: true, vfioBackends: ['type1v2', 'type1'], ...iommu },
+    iommu: {
+      model: 'intel-vtd',
+      addressWidthBits: 48,
+      interruptRemapping: true,
+      vfioBackends: ['type1v2', 'type1'],
+      ...iommu,
+    },
   });
-  return { host: parsed, cordoned: status.cordoned ? { reason: status.cordoned } : null, decommissioned: status.decommissioned ?? false };
+  return {
+    host: parsed,
+    cordoned: status.cordoned ? { reason: status.cordoned } : null,
+    decommissioned: status.decommissioned ?? false,
+  };
 }
 
 /** A guest as DefineGuest would record it (memory map derived unless given). */
 export function guest(overrides: Partial<GuestInput> & { id: string; host: string }): GuestState {
-  const parsed = guestSchema.parse({ machine: 'pc-q35-8.2', cpuVendor: 'intel', memory: { ram: '16GiB' }, ...overrides });
-  const state = decideGuest({ type: 'DefineGuest', guest: parsed }, undefined).reduce<GuestState | undefined>(evolveGuest, undefined);
+  const parsed = guestSchema.parse({
+    machine: 'pc-q35-8.2',
+    cpuVendor: 'intel',
+    memory: { ram: '16GiB' },
+    ...overrides,
+  });
+  const state = decideGuest({ type: 'DefineGuest', guest: parsed }, undefined).reduce<GuestState | undefined>(
+    evolveGuest,
+    undefined,
+  );
   return state!;
 }
 
-export function fleetOf(hosts: HostState[], guests: GuestState[] = [], machineDefaults: MachineDefault[] = []): FleetSnapshot {
+export function fleetOf(
+  hosts: HostState[],
+  guests: GuestState[] = [],
+  machineDefaults: MachineDefault[] = [],
+): FleetSnapshot {
   return {
     hosts: new Map(hosts.map((h) => [h.host.id, h])),
     guests: new Map(guests.map((g) => [g.id, g])),
@@ -58,10 +83,20 @@ export const AMD_HT = { start: '0xfd00000000', end: '0xffffffffff', type: 'reser
 export const ARM_SW_MSI = { start: '0x8000000', end: '0x80fffff', type: 'msi' as const };
 
 type DeviceInput = NonNullable<HostInput['groups']>[number]['devices'] extends (infer D)[] | undefined ? D : never;
-type RegionInput = NonNullable<HostInput['groups']>[number]['reservedRegions'] extends (infer R)[] | undefined ? R : never;
+type RegionInput = NonNullable<HostInput['groups']>[number]['reservedRegions'] extends (infer R)[] | undefined
+  ? R
+  : never;
 
 export function nic(address: string, extra: Partial<DeviceInput> = {}): DeviceInput {
-  return { address, vendor: '0x15b3', device: '0x101b', class: 'network', driver: 'vfio-pci', migratable: true, ...extra };
+  return {
+    address,
+    vendor: '0x15b3',
+    device: '0x101b',
+    class: 'network',
+    driver: 'vfio-pci',
+    migratable: true,
+    ...extra,
+  };
 }
 
 export function group(id: number, devices: DeviceInput[], regions: RegionInput[] = [X86_MSI]) {
@@ -69,4 +104,5 @@ export function group(id: number, devices: DeviceInput[], regions: RegionInput[]
 }
 
 export const codesOf = (plan: { conflicts: Conflict[] }) => plan.conflicts.map((c) => c.code);
-export const conflict = (plan: { conflicts: Conflict[] }, code: ConflictCode): Conflict | undefined => plan.conflicts.find((c) => c.code === code);
+export const conflict = (plan: { conflicts: Conflict[] }, code: ConflictCode): Conflict | undefined =>
+  plan.conflicts.find((c) => c.code === code);

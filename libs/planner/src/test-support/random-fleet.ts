@@ -45,7 +45,11 @@ function randomHost(r: Random, id: string): HostState {
     if (flavour === 'amd' && r.chance(0.8)) regions.push(AMD_HT);
     if (r.chance(0.3)) {
       const start = BigInt(r.int(1, 40)) << 30n;
-      regions.push({ start: `0x${start.toString(16)}`, end: `0x${(start + 0xfffffn).toString(16)}`, type: r.pick(['reserved', 'msi', 'direct', 'direct-relaxable'] as const) });
+      regions.push({
+        start: `0x${start.toString(16)}`,
+        end: `0x${(start + 0xfffffn).toString(16)}`,
+        type: r.pick(['reserved', 'msi', 'direct', 'direct-relaxable'] as const),
+      });
     }
     const devices = [];
     for (let d = 0, m = r.int(1, 3); d < m; d++) {
@@ -70,11 +74,21 @@ function randomHost(r: Random, id: string): HostState {
     kernel: r.pick(['6.8.0', '6.8.0', '6.1.0', '5.3.18', '6.5.0']),
     qemuVersion: r.pick(['7.2', '8.2', '9.1']),
     iommu: {
-      model: flavour === 'intel' ? 'intel-vtd' : flavour === 'amd' ? 'amd-vi' : flavour === 'arm' ? 'arm-smmuv3' : 'spapr-tce',
+      model:
+        flavour === 'intel'
+          ? 'intel-vtd'
+          : flavour === 'amd'
+            ? 'amd-vi'
+            : flavour === 'arm'
+              ? 'arm-smmuv3'
+              : 'spapr-tce',
       addressWidthBits: r.pick([39, 48, 48]),
       interruptRemapping: r.chance(0.85),
       allowUnsafeInterrupts: r.chance(0.3),
-      vfioBackends: flavour === 'power' ? r.pick([['spapr-tce-v1', 'spapr-tce-v2'], ['spapr-tce-v1']]) : r.pick([['type1v2', 'type1'], ['type1v2'], ['noiommu']]),
+      vfioBackends:
+        flavour === 'power'
+          ? r.pick([['spapr-tce-v1', 'spapr-tce-v2'], ['spapr-tce-v1']])
+          : r.pick([['type1v2', 'type1'], ['type1v2'], ['noiommu']]),
       kvm: flavour === 'power' ? r.pick(['hv', 'pr'] as const) : 'hv',
       ignoreIommuFor: r.chance(0.1) ? ['0000:10:00.0'] : [],
     },
@@ -82,7 +96,15 @@ function randomHost(r: Random, id: string): HostState {
     groups,
     spapr:
       flavour === 'power'
-        ? { dma32Window: { start: '0x0', size: r.pick(['512MiB', '1GiB', '2GiB']) }, dma64WindowAddr: r.pick(['0x800000000000000', '0x1000000000000000']), pageSizes: r.pick([['4KiB', '64KiB', '16MiB'], ['64KiB', '16MiB']]), ddw: r.chance(0.8) }
+        ? {
+            dma32Window: { start: '0x0', size: r.pick(['512MiB', '1GiB', '2GiB']) },
+            dma64WindowAddr: r.pick(['0x800000000000000', '0x1000000000000000']),
+            pageSizes: r.pick([
+              ['4KiB', '64KiB', '16MiB'],
+              ['64KiB', '16MiB'],
+            ]),
+            ddw: r.chance(0.8),
+          }
         : undefined,
   };
   return host(input, { cordoned: r.chance(0.1) ? 'maintenance' : undefined });
@@ -91,13 +113,24 @@ function randomHost(r: Random, id: string): HostState {
 function randomGuest(r: Random, id: string, on: HostState, placed: readonly GuestState[]): GuestState {
   const h = on.host;
   const machine =
-    h.arch === 'aarch64' ? 'virt-8.2' : h.arch === 'ppc64le' ? r.pick(['pseries-4.1', 'pseries-8.2']) : r.pick(['pc-q35-7.0', 'pc-q35-7.1', 'pc-q35-9.1', 'pc-i440fx-8.2']);
+    h.arch === 'aarch64'
+      ? 'virt-8.2'
+      : h.arch === 'ppc64le'
+        ? r.pick(['pseries-4.1', 'pseries-8.2'])
+        : r.pick(['pc-q35-7.0', 'pc-q35-7.1', 'pc-q35-9.1', 'pc-i440fx-8.2']);
   const cpuVendor = h.arch === 'x86_64' ? r.pick(['intel', 'amd'] as const) : h.cpuVendor;
   const ram = r.pick([2, 8, 16, 48]);
-  const viommu = h.arch === 'x86_64' ? r.pick(['none', 'none', 'intel-iommu', 'virtio-iommu'] as const) : h.arch === 'aarch64' ? r.pick(['none', 'smmuv3', 'virtio-iommu'] as const) : 'none';
+  const viommu =
+    h.arch === 'x86_64'
+      ? r.pick(['none', 'none', 'intel-iommu', 'virtio-iommu'] as const)
+      : h.arch === 'aarch64'
+        ? r.pick(['none', 'smmuv3', 'virtio-iommu'] as const)
+        : 'none';
   const taken = new Set(placed.filter((g) => g.hostId === h.id).flatMap((g) => g.devices.map((d) => d.hostDevice)));
   const free = h.groups.flatMap((g) => g.devices).filter((d) => !taken.has(d.address));
-  const devices: NonNullable<GuestInput['devices']> = [{ id: 'net0', kind: 'virtio-net', iommuPlatform: r.pick([true, false, undefined]), transitional: r.chance(0.2) }];
+  const devices: NonNullable<GuestInput['devices']> = [
+    { id: 'net0', kind: 'virtio-net', iommuPlatform: r.pick([true, false, undefined]), transitional: r.chance(0.2) },
+  ];
   if (free.length > 0 && r.chance(0.3)) devices.push({ id: 'pt0', kind: 'vfio', hostDevice: r.pick(free).address });
   const reservations: NonNullable<GuestInput['hotplugReservations']> = [];
   for (let i = 0, n = r.int(0, 2); i < n; i++) {
@@ -114,10 +147,19 @@ function randomGuest(r: Random, id: string, on: HostState, placed: readonly Gues
     host: h.id,
     machine,
     cpuVendor,
-    memory: { ram: `${ram}GiB`, max: hotplugMemory ? `${ram * 2}GiB` : undefined, slots: hotplugMemory && r.chance(0.5) ? 2 : 0 },
+    memory: {
+      ram: `${ram}GiB`,
+      max: hotplugMemory ? `${ram * 2}GiB` : undefined,
+      slots: hotplugMemory && r.chance(0.5) ? 2 : 0,
+    },
     viommu,
     viommuAddressWidthBits: viommu === 'intel-iommu' ? r.pick([39, 48]) : undefined,
-    guestOs: { acksAccessPlatform: r.chance(0.85), xen: r.chance(0.05), confidential: r.pick(['none', 'none', 'none', 'sev'] as const), nestedDriversInGuest: r.chance(0.2) },
+    guestOs: {
+      acksAccessPlatform: r.chance(0.85),
+      xen: r.chance(0.05),
+      confidential: r.pick(['none', 'none', 'none', 'sev'] as const),
+      nestedDriversInGuest: r.chance(0.2),
+    },
     devices,
     hotplugReservations: reservations,
   });

@@ -34,7 +34,8 @@ export function planBackendGuest(spec: MigrationSpec, maxMemoryMiB: number): Bac
   if (ram <= 0n) throw new QemuDriverError('INVALID_CONFIG', 'the migration spec has no guest RAM block');
   const requestedMiB = Number((ram + MiB - 1n) / MiB);
   let memoryMiB = Math.min(requestedMiB, maxMemoryMiB);
-  if (memoryMiB < requestedMiB) notes.push(`guest RAM capped from ${requestedMiB} MiB to ${memoryMiB} MiB (what this machine runs)`);
+  if (memoryMiB < requestedMiB)
+    notes.push(`guest RAM capped from ${requestedMiB} MiB to ${memoryMiB} MiB (what this machine runs)`);
   if (memoryMiB < MIN_GUEST_MIB) {
     notes.push(`guest RAM raised from ${memoryMiB} MiB to ${MIN_GUEST_MIB} MiB: the test guest writes from 16 MiB up`);
     memoryMiB = MIN_GUEST_MIB;
@@ -49,7 +50,8 @@ export function planBackendGuest(spec: MigrationSpec, maxMemoryMiB: number): Bac
   const pagesPerSecond = Math.round(load.pagesPerSecond);
   // 'zero' says nothing was written before the migration; anything else means the working set was.
   const waitForFill = pagesPerSecond > 0 && (spec.initialContent ?? 'zero') !== 'zero';
-  if (spec.initialContent === 'filled') notes.push('initialContent "filled": only the working set is written before migrating; the rest of RAM stays zero');
+  if (spec.initialContent === 'filled')
+    notes.push('initialContent "filled": only the working set is written before migrating; the rest of RAM stays zero');
   if (spec.networkFailureAtMs !== undefined) notes.push('networkFailureAtMs is not injected on QEMU');
   return { memoryMiB, requestedMiB, workingSetMiB, pagesPerSecond, waitForFill, notes };
 }

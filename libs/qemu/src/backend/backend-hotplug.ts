@@ -39,17 +39,27 @@ const QEMU_MODEL: Record<string, string> = {
   'virtio-input-pci': 'virtio-keyboard-pci',
 };
 
-export async function hotplugOnQemu({ guest, device }: HotplugSpec, options: QemuHotplugOptions): Promise<QemuHotplugResult> {
-  if (guest.status !== 'running') return refused(guest, 'GUEST_NOT_RUNNING', null, `guest ${guest.id} is ${guest.status}`);
+export async function hotplugOnQemu(
+  { guest, device }: HotplugSpec,
+  options: QemuHotplugOptions,
+): Promise<QemuHotplugResult> {
+  if (guest.status !== 'running')
+    return refused(guest, 'GUEST_NOT_RUNNING', null, `guest ${guest.id} is ${guest.status}`);
   if (device.kind === 'vfio-pci') {
-    return refused(guest, 'VFIO_NO_IOMMU_BACKEND', null, `not attempted: the QEMU backend cannot assign host device ${device.hostAddress} (VFIO group ${device.group.id}) — ${iommuAbsence()}`);
+    return refused(
+      guest,
+      'VFIO_NO_IOMMU_BACKEND',
+      null,
+      `not attempted: the QEMU backend cannot assign host device ${device.hostAddress} (VFIO group ${device.group.id}) — ${iommuAbsence()}`,
+    );
   }
   const portIndex = new Map(guest.pcieRootPorts.slice(0, MAX_ROOT_PORTS).map((port, index) => [port.id, index]));
   if (device.kind === 'virtio') {
     if (!portIndex.has(device.bus)) return refused(guest, 'BUS_NOT_FOUND', null, `Bus '${device.bus}' not found`);
     // QEMU would put a second device in the port's slot 1; a root port has one slot (see DeviceInventory).
     const occupant = guest.pcieRootPorts.find((p) => p.id === device.bus)?.deviceId;
-    if (occupant) return refused(guest, 'BUS_OCCUPIED', null, `pcie-root-port "${device.bus}" already holds device "${occupant}"`);
+    if (occupant)
+      return refused(guest, 'BUS_OCCUPIED', null, `pcie-root-port "${device.bus}" already holds device "${occupant}"`);
   }
   const vm = await QemuVm.start(await vmConfigFor(guest, device, portIndex, options));
   try {
@@ -59,20 +69,41 @@ export async function hotplugOnQemu({ guest, device }: HotplugSpec, options: Qem
   }
 }
 
-async function plug(vm: QemuVm, guest: GuestState, device: Exclude<DeviceSpec, { kind: 'vfio-pci' }>, portIndex: Map<string, number>): Promise<QemuHotplugResult> {
+async function plug(
+  vm: QemuVm,
+  guest: GuestState,
+  device: Exclude<DeviceSpec, { kind: 'vfio-pci' }>,
+  portIndex: Map<string, number>,
+): Promise<QemuHotplugResult> {
   try {
     if (device.kind === 'pc-dimm') {
       const dimm = await hotplugMemory(vm, { id: device.id, sizeBytes: Number(device.size) });
       const plugged: PluggedDevice = { id: device.id, kind: 'pc-dimm', driver: 'pc-dimm', bus: null, usable: true };
-      return accepted({ ...guest, ramBlocks: [...guest.ramBlocks, { name: device.id, gpa: dimm.addr ?? device.gpa, size: device.size }], devices: [...guest.devices, plugged] });
+      return accepted({
+        ...guest,
+        ramBlocks: [...guest.ramBlocks, { name: device.id, gpa: dimm.addr ?? device.gpa, size: device.size }],
+        devices: [...guest.devices, plugged],
+      });
     }
     const port = rootPortId(portIndex.get(device.bus)!);
     const model = QEMU_MODEL[device.model] ?? device.model;
     // disable-legacy=off is what makes a device transitional; QEMU refuses that with iommu_platform.
-    const spec = { id: device.id, driver: model as VirtioDriver, port, iommuPlatform: device.iommuPlatform, disableLegacy: !device.transitional };
+    const spec = {
+      id: device.id,
+      driver: model as VirtioDriver,
+      port,
+      iommuPlatform: device.iommuPlatform,
+      disableLegacy: !device.transitional,
+    };
     if (model === 'virtio-net-pci' || model === 'virtio-blk-pci') await hotplugDevice(vm, spec);
     else await vm.qmp.execute('device_add', genericDeviceArguments(spec));
-    const plugged: PluggedDevice = { id: device.id, kind: 'virtio', driver: device.model, bus: device.bus, usable: true };
+    const plugged: PluggedDevice = {
+      id: device.id,
+      kind: 'virtio',
+      driver: device.model,
+      bus: device.bus,
+      usable: true,
+    };
     return accepted({
       ...guest,
       pcieRootPorts: guest.pcieRootPorts.map((p) => (p.id === device.bus ? { ...p, deviceId: device.id } : p)),
@@ -86,25 +117,36 @@ async function plug(vm: QemuVm, guest: GuestState, device: Exclude<DeviceSpec, {
 }
 
 /** The guest as QEMU starts it: idle test guest, its RAM (capped), its devices on the same ports. */
-async function vmConfigFor(guest: GuestState, device: DeviceSpec, portIndex: Map<string, number>, options: QemuHotplugOptions): Promise<QemuVmConfig> {
+async function vmConfigFor(
+  guest: GuestState,
+  device: DeviceSpec,
+  portIndex: Map<string, number>,
+  options: QemuHotplugOptions,
+): Promise<QemuVmConfig> {
   const dimmIds = new Set(guest.devices.filter((d) => d.kind === 'pc-dimm').map((d) => d.id));
   const base = guest.ramBlocks.filter((b) => !dimmIds.has(b.name)).reduce((sum, b) => sum + b.size, 0n);
   const memoryMiB = Math.max(32, Math.min(options.maxMemoryMiB, Number((base + MiB - 1n) / MiB)));
-  const dimms: DimmSpec[] = guest.ramBlocks.filter((b) => dimmIds.has(b.name)).map((b) => ({ id: b.name, sizeBytes: Number(b.size) }));
-  const dimmBytes = dimms.reduce((sum, d) => sum + d.sizeBytes, 0) + (device.kind === 'pc-dimm' ? Number(device.size) : 0);
+  const dimms: DimmSpec[] = guest.ramBlocks
+    .filter((b) => dimmIds.has(b.name))
+    .map((b) => ({ id: b.name, sizeBytes: Number(b.size) }));
+  const dimmBytes =
+    dimms.reduce((sum, d) => sum + d.sizeBytes, 0) + (device.kind === 'pc-dimm' ? Number(device.size) : 0);
   const devices: VirtioDeviceSpec[] = [];
   const extraArgs: string[] = [];
   for (const existing of guest.devices) {
     if (existing.kind !== 'virtio' || existing.bus === null || !portIndex.has(existing.bus)) continue; // VFIO cannot be replayed here
     const port = rootPortId(portIndex.get(existing.bus)!);
     const model = QEMU_MODEL[existing.driver] ?? existing.driver;
-    if (model === 'virtio-net-pci' || model === 'virtio-blk-pci') devices.push({ id: existing.id, driver: model, port });
+    if (model === 'virtio-net-pci' || model === 'virtio-blk-pci')
+      devices.push({ id: existing.id, driver: model, port });
     else extraArgs.push('-device', `${model},id=${existing.id},bus=${port},addr=0x0`);
   }
   return {
     name: `ferry-hotplug-${nextVmNumber++}`,
     memoryMiB,
-    ...(dimmBytes > 0 ? { memorySlots: dimms.length + 1, maxMemoryMiB: memoryMiB + Math.ceil(dimmBytes / Number(MiB)) } : {}),
+    ...(dimmBytes > 0
+      ? { memorySlots: dimms.length + 1, maxMemoryMiB: memoryMiB + Math.ceil(dimmBytes / Number(MiB)) }
+      : {}),
     rootPorts: Math.max(1, portIndex.size),
     kernel: await buildTestGuest(),
     append: testGuestAppend({ workingSetMiB: 1, pagesPerSecond: 0 }),
@@ -115,13 +157,27 @@ async function vmConfigFor(guest: GuestState, device: DeviceSpec, portIndex: Map
   };
 }
 
-function genericDeviceArguments(spec: { id: string; driver: string; port: string; iommuPlatform: boolean; disableLegacy: boolean }): Record<string, unknown> {
-  return { driver: spec.driver, id: spec.id, bus: spec.port, addr: '0x0', iommu_platform: spec.iommuPlatform, 'disable-legacy': spec.disableLegacy ? 'on' : 'off' };
+function genericDeviceArguments(spec: {
+  id: string;
+  driver: string;
+  port: string;
+  iommuPlatform: boolean;
+  disableLegacy: boolean;
+}): Record<string, unknown> {
+  return {
+    driver: spec.driver,
+    id: spec.id,
+    bus: spec.port,
+    addr: '0x0',
+    iommu_platform: spec.iommuPlatform,
+    'disable-legacy': spec.disableLegacy ? 'on' : 'off',
+  };
 }
 
 /** QEMU's refusal in the model's terms; the text itself stays in qemuError. */
 function codeOf(device: DeviceSpec, desc: string): HotplugCode {
-  if (desc.includes('VIRTIO_F_IOMMU_PLATFORM was supported by neither legacy nor transitional')) return 'VIRTIO_IOMMU_PLATFORM_TRANSITIONAL';
+  if (desc.includes('VIRTIO_F_IOMMU_PLATFORM was supported by neither legacy nor transitional'))
+    return 'VIRTIO_IOMMU_PLATFORM_TRANSITIONAL';
   if (/Duplicate (device )?ID/i.test(desc)) return 'DUPLICATE_ID';
   if (/Bus '.*' not found/.test(desc)) return 'BUS_NOT_FOUND';
   if (/not available for|in use by/.test(desc)) return 'BUS_OCCUPIED';
@@ -150,9 +206,29 @@ function iommuAbsence(): string {
 }
 
 function accepted(guest: GuestState): QemuHotplugResult {
-  return { ok: true, code: 'OK', qemuError: null, kernelLog: [], guestLog: [], events: [], vfioBackend: guest.vfio?.backend ?? null, guest, message: null };
+  return {
+    ok: true,
+    code: 'OK',
+    qemuError: null,
+    kernelLog: [],
+    guestLog: [],
+    events: [],
+    vfioBackend: guest.vfio?.backend ?? null,
+    guest,
+    message: null,
+  };
 }
 
 function refused(guest: GuestState, code: HotplugCode, qemuError: string | null, message: string): QemuHotplugResult {
-  return { ok: false, code, qemuError, kernelLog: [], guestLog: [], events: [], vfioBackend: guest.vfio?.backend ?? null, guest, message };
+  return {
+    ok: false,
+    code,
+    qemuError,
+    kernelLog: [],
+    guestLog: [],
+    events: [],
+    vfioBackend: guest.vfio?.backend ?? null,
+    guest,
+    message,
+  };
 }

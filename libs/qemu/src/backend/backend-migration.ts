@@ -166,7 +166,9 @@ export class QemuBackedMigration implements QemuMigrationHandle {
       this.downtimeLimitMs = args['downtime-limit'];
     }
     if (this.qemu && this.source && !this.finished) {
-      this.source.qmp.execute('migrate-set-parameters', args).catch((error: unknown) => this.warn('migrate-set-parameters', error));
+      this.source.qmp
+        .execute('migrate-set-parameters', args)
+        .catch((error: unknown) => this.warn('migrate-set-parameters', error));
     } else {
       Object.assign(this.pendingLive, args);
     }
@@ -180,7 +182,13 @@ export class QemuBackedMigration implements QemuMigrationHandle {
       return await this.finish(await this.migrate());
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      return this.finish({ status: 'failed', error: message, sourceRunState: await this.runState(this.source), destinationRunState: await this.runState(this.destination), destinationStderr: this.destination?.stderr ?? '' });
+      return this.finish({
+        status: 'failed',
+        error: message,
+        sourceRunState: await this.runState(this.source),
+        destinationRunState: await this.runState(this.destination),
+        destinationStderr: this.destination?.stderr ?? '',
+      });
     } finally {
       await Promise.all([this.source?.stop({ graceMs: 2000 }), this.destination?.stop({ graceMs: 2000 })]);
       this.history.close();
@@ -200,11 +208,13 @@ export class QemuBackedMigration implements QemuMigrationHandle {
     };
     const source = (this.source = await QemuVm.start(config));
     await waitForBoot(source, this.startup.signal);
-    if (plan.waitForFill && !this.cancelRequested) this.fillMs = await waitForFill(source, plan, this.options.fillTimeoutMs, this.startup.signal);
+    if (plan.waitForFill && !this.cancelRequested)
+      this.fillMs = await waitForFill(source, plan, this.options.fillTimeoutMs, this.startup.signal);
     if (this.cancelRequested) return this.cancelledBeforeMigrating();
     this.destination = await startMigrationDestination(source, this.options.destinationOverrides);
     if (this.cancelRequested) return this.cancelledBeforeMigrating();
-    if (Object.keys(this.params.sourceParameters).length > 0) await source.qmp.execute('migrate-set-parameters', this.params.sourceParameters);
+    if (Object.keys(this.params.sourceParameters).length > 0)
+      await source.qmp.execute('migrate-set-parameters', this.params.sourceParameters);
     // MIGRATION_PASS comes with every dirty-bitmap sync: poll at once for a fresh iteration report.
     const stopPasses = source.qmp.on('MIGRATION_PASS', () => void this.sample());
     const stopEvents = source.qmp.on('MIGRATION', (event) => {
@@ -213,10 +223,17 @@ export class QemuBackedMigration implements QemuMigrationHandle {
     try {
       this.guestPagesAtStart = parseGuestProgress(source.readDebugcon()).at(-1)?.pages ?? 0;
       this.migrateStartedAt = Date.now();
-      const qemu = (this.qemu = await startMigration({ source, destination: this.destination, parameters: this.params.parameters, pollIntervalMs: this.options.pollIntervalMs }));
-      if (Object.keys(this.pendingLive).length > 0) await source.qmp.execute('migrate-set-parameters', this.pendingLive);
+      const qemu = (this.qemu = await startMigration({
+        source,
+        destination: this.destination,
+        parameters: this.params.parameters,
+        pollIntervalMs: this.options.pollIntervalMs,
+      }));
+      if (Object.keys(this.pendingLive).length > 0)
+        await source.qmp.execute('migrate-set-parameters', this.pendingLive);
       if (this.cancelRequested) qemu.cancel().catch((error: unknown) => this.warn('migrate_cancel', error));
-      else if (this.postcopyRequested) qemu.startPostcopy().catch((error: unknown) => this.warn('migrate-start-postcopy', error));
+      else if (this.postcopyRequested)
+        qemu.startPostcopy().catch((error: unknown) => this.warn('migrate-start-postcopy', error));
       for (;;) {
         const status = await this.sample();
         if (status === undefined || isEndStatus(status)) break;
@@ -265,7 +282,8 @@ export class QemuBackedMigration implements QemuMigrationHandle {
     }
     if (ending) this.statusChanged(before.status, info.status, info.totalTimeMs);
     const timeout = this.spec.limits?.timeoutMs;
-    if (timeout !== undefined && info.totalTimeMs >= timeout && (info.status === 'setup' || info.status === 'active')) this.limitReached('time-limit');
+    if (timeout !== undefined && info.totalTimeMs >= timeout && (info.status === 'setup' || info.status === 'active'))
+      this.limitReached('time-limit');
   }
 
   private onSync(info: MigrationInfo, before: MigrationInfo): void {
@@ -277,7 +295,8 @@ export class QemuBackedMigration implements QemuMigrationHandle {
     if (info.status !== 'active') return;
     this.applyPostcopyPolicy(previous?.remainingBytes, report.remainingBytes);
     const maxIterations = this.spec.limits?.maxIterations ?? DEFAULT_MAX_ITERATIONS;
-    if (report.iteration >= maxIterations && report.remainingBytes > report.thresholdBytes) this.limitReached('iteration-limit');
+    if (report.iteration >= maxIterations && report.remainingBytes > report.thresholdBytes)
+      this.limitReached('iteration-limit');
   }
 
   /** The spec's post-copy policy, as the emulator applies it at each sync. */
@@ -315,11 +334,23 @@ export class QemuBackedMigration implements QemuMigrationHandle {
   // ---- the end ------------------------------------------------------------------------
 
   private ended(outcome: MigrationOutcome): End {
-    return { status: outcome.status, error: errorOf(outcome), sourceRunState: outcome.sourceRunState, destinationRunState: outcome.destinationRunState, destinationStderr: outcome.destinationStderr };
+    return {
+      status: outcome.status,
+      error: errorOf(outcome),
+      sourceRunState: outcome.sourceRunState,
+      destinationRunState: outcome.destinationRunState,
+      destinationStderr: outcome.destinationStderr,
+    };
   }
 
   private async cancelledBeforeMigrating(): Promise<End> {
-    return { status: 'cancelled', error: null, sourceRunState: await this.runState(this.source), destinationRunState: await this.runState(this.destination), destinationStderr: this.destination?.stderr ?? '' };
+    return {
+      status: 'cancelled',
+      error: null,
+      sourceRunState: await this.runState(this.source),
+      destinationRunState: await this.runState(this.destination),
+      destinationStderr: this.destination?.stderr ?? '',
+    };
   }
 
   private async finish(end: End): Promise<QemuMigrationResult> {
@@ -332,7 +363,8 @@ export class QemuBackedMigration implements QemuMigrationHandle {
       this.statusChanged(this.current.status, status, this.current.totalTimeMs);
       this.current = { ...this.current, status };
     }
-    const writing = this.source && status !== 'completed' && end.sourceRunState === 'running' && (this.plan?.pagesPerSecond ?? 0) > 0;
+    const writing =
+      this.source && status !== 'completed' && end.sourceRunState === 'running' && (this.plan?.pagesPerSecond ?? 0) > 0;
     const sourceKeptRunning = writing ? await guestStillWriting(this.source!) : null;
     const plan = this.plan;
     return {
@@ -362,7 +394,9 @@ export class QemuBackedMigration implements QemuMigrationHandle {
   }
 
   private measuredRate(): number | null {
-    const samples = parseGuestProgress(this.source?.readDebugcon() ?? '').filter((p) => p.pages >= this.guestPagesAtStart);
+    const samples = parseGuestProgress(this.source?.readDebugcon() ?? '').filter(
+      (p) => p.pages >= this.guestPagesAtStart,
+    );
     return samples.length > 1 ? Math.round(measuredDirtyRate(samples) ?? 0) : null;
   }
 

@@ -19,7 +19,10 @@ export function backendParametersFor(spec: MigrationSpec): BackendParameters {
   const p = spec.parameters ?? {};
   const notes: string[] = [];
   // The link caps what max-bandwidth allows; here the "link" is a unix socket, so pass the cap on.
-  const maxBandwidth = Math.min(p.maxBandwidth ?? QEMU_DEFAULT_MAX_BANDWIDTH, p.linkBandwidth ?? Number.POSITIVE_INFINITY);
+  const maxBandwidth = Math.min(
+    p.maxBandwidth ?? QEMU_DEFAULT_MAX_BANDWIDTH,
+    p.linkBandwidth ?? Number.POSITIVE_INFINITY,
+  );
   const downtimeLimitMs = Math.max(1, Math.round(p.downtimeLimitMs ?? QEMU_DEFAULT_DOWNTIME_LIMIT_MS));
   const postcopyEnabled = p.postcopy?.enabled ?? false;
   let multifdChannels = p.multifdChannels ?? 0;
@@ -41,14 +44,17 @@ export function backendParametersFor(spec: MigrationSpec): BackendParameters {
   if (ac.increment !== undefined) sourceParameters['cpu-throttle-increment'] = ac.increment;
   if (ac.max !== undefined) sourceParameters['max-cpu-throttle'] = ac.max;
   if (ac.triggerThreshold !== undefined) sourceParameters['throttle-trigger-threshold'] = ac.triggerThreshold;
-  if (p.postcopy?.maxBandwidth !== undefined) sourceParameters['max-postcopy-bandwidth'] = Math.floor(p.postcopy.maxBandwidth);
+  if (p.postcopy?.maxBandwidth !== undefined)
+    sourceParameters['max-postcopy-bandwidth'] = Math.floor(p.postcopy.maxBandwidth);
   return {
     parameters,
     sourceParameters,
     downtimeLimitMs,
     postcopy: {
       enabled: postcopyEnabled,
-      ...(p.postcopy?.switchAfterIterations !== undefined ? { switchAfterIterations: p.postcopy.switchAfterIterations } : {}),
+      ...(p.postcopy?.switchAfterIterations !== undefined
+        ? { switchAfterIterations: p.postcopy.switchAfterIterations }
+        : {}),
       switchWhenNotConverging: p.postcopy?.switchWhenNotConverging ?? false,
     },
     notes,

@@ -83,7 +83,8 @@ export function initialInfo(totalBytes: bigint, downtimeLimitMs: number): Migrat
 
 export function migrationInfoOf(raw: RawMigrationInfo, previous: MigrationInfo): MigrationInfo {
   const ram = raw.ram;
-  const big = (value: number | undefined, fallback: bigint) => (value === undefined ? fallback : BigInt(Math.round(value)));
+  const big = (value: number | undefined, fallback: bigint) =>
+    value === undefined ? fallback : BigInt(Math.round(value));
   const status = emulatorStatusOf(raw.status, previous.status);
   return {
     status,
@@ -118,12 +119,23 @@ const PAGE = 4096n;
  * QEMU does not report the pages a sync found, so newlyDirtyPages is derived: what remains now
  * minus what remained before less what was sent in between (exact when one sync fell between).
  */
-export function iterationReportOf(sample: MigrationInfo, before: MigrationInfo, lastSync: MigrationInfo | undefined, downtimeLimitMs: number): IterationReport {
-  const since = lastSync ?? { ...before, totalTimeMs: 0, ram: { ...before.ram, transferredBytes: 0n, normalPages: 0, duplicatePages: 0 } };
-  const sentPages = sample.ram.normalPages + sample.ram.duplicatePages - before.ram.normalPages - before.ram.duplicatePages;
+export function iterationReportOf(
+  sample: MigrationInfo,
+  before: MigrationInfo,
+  lastSync: MigrationInfo | undefined,
+  downtimeLimitMs: number,
+): IterationReport {
+  const since = lastSync ?? {
+    ...before,
+    totalTimeMs: 0,
+    ram: { ...before.ram, transferredBytes: 0n, normalPages: 0, duplicatePages: 0 },
+  };
+  const sentPages =
+    sample.ram.normalPages + sample.ram.duplicatePages - before.ram.normalPages - before.ram.duplicatePages;
   const pendingBefore = before.ram.remainingBytes / PAGE - BigInt(sentPages);
   // The setup sync finds nothing new: every page is already pending (ram_init_bitmaps).
-  const newlyDirty = before.ram.dirtySyncCount === 0 ? 0n : sample.ram.remainingBytes / PAGE - (pendingBefore > 0n ? pendingBefore : 0n);
+  const newlyDirty =
+    before.ram.dirtySyncCount === 0 ? 0n : sample.ram.remainingBytes / PAGE - (pendingBefore > 0n ? pendingBefore : 0n);
   // mbps is decimal megabits per second over QEMU's last 100 ms window; threshold = bandwidth × downtime-limit.
   const bandwidthBytesPerSecond = (sample.ram.mbps * 1e6) / 8;
   return {

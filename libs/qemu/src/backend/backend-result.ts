@@ -20,7 +20,10 @@ export function destinationState(state: RunState): DestinationVmState {
  */
 export function errorOf(outcome: MigrationOutcome): string | null {
   if (outcome.error === undefined) return null;
-  const destination = outcome.status === 'failed' ? outcome.destinationStderr.trim().split('\n').filter(Boolean).slice(0, 3).join(' | ') : '';
+  const destination =
+    outcome.status === 'failed'
+      ? outcome.destinationStderr.trim().split('\n').filter(Boolean).slice(0, 3).join(' | ')
+      : '';
   return destination ? `${outcome.error}; destination: ${destination}` : outcome.error;
 }
 
@@ -28,7 +31,12 @@ export function errorOf(outcome: MigrationOutcome): string | null {
  * QEMU reports post-copy totals, not when the switch happened: `startedAtMs` comes from the
  * MIGRATION event's arrival, and faults are counted as one page each (postcopy-requests).
  */
-export function postcopyReportOf(startedAtMs: number | undefined, iterations: readonly IterationReport[], raw: RawMigrationInfo, totalTimeMs: number): PostcopyReport | null {
+export function postcopyReportOf(
+  startedAtMs: number | undefined,
+  iterations: readonly IterationReport[],
+  raw: RawMigrationInfo,
+  totalTimeMs: number,
+): PostcopyReport | null {
   if (startedAtMs === undefined) return null;
   const faultCount = raw.ram?.['postcopy-requests'] ?? 0;
   const faultBytes = BigInt(faultCount) * PAGE;

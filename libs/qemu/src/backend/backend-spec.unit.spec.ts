@@ -12,19 +12,42 @@ const spec = (extra: Partial<MigrationSpec> = {}): MigrationSpec => ({
 describe('the test guest the QEMU backend runs for a migration spec', () => {
   it('sizes RAM from the guest blocks (not the firmware ones) and sweeps the working set at the given rate', () => {
     const plan = planBackendGuest(
-      spec({ ramBlocks: [{ name: 'pc.ram', gpa: 0n, size: 512n * MiB }, { name: 'pc.bios', gpa: 0xfffc0000n, size: 256n * 1024n }, { name: '/rom@etc/acpi/tables', gpa: 0x2_0000_0000n, size: 128n * 1024n }], initialContent: 'filled' }),
+      spec({
+        ramBlocks: [
+          { name: 'pc.ram', gpa: 0n, size: 512n * MiB },
+          { name: 'pc.bios', gpa: 0xfffc0000n, size: 256n * 1024n },
+          { name: '/rom@etc/acpi/tables', gpa: 0x2_0000_0000n, size: 128n * 1024n },
+        ],
+        initialContent: 'filled',
+      }),
       512,
     );
-    expect(plan).toEqual({ memoryMiB: 512, requestedMiB: 512, workingSetMiB: 256, pagesPerSecond: 5000, waitForFill: true, notes: [expect.stringContaining('only the working set is written')] });
+    expect(plan).toEqual({
+      memoryMiB: 512,
+      requestedMiB: 512,
+      workingSetMiB: 256,
+      pagesPerSecond: 5000,
+      waitForFill: true,
+      notes: [expect.stringContaining('only the working set is written')],
+    });
   });
 
   it('waits for no fill when the spec says memory starts zero, or the guest is idle', () => {
     expect(planBackendGuest(spec(), 512).waitForFill).toBe(false);
-    expect(planBackendGuest(spec({ initialContent: 'filled', workload: { kind: 'idle' } }), 512)).toMatchObject({ pagesPerSecond: 0, waitForFill: false });
+    expect(planBackendGuest(spec({ initialContent: 'filled', workload: { kind: 'idle' } }), 512)).toMatchObject({
+      pagesPerSecond: 0,
+      waitForFill: false,
+    });
   });
 
   it('scales a guest this machine cannot hold down to the cap, and says so', () => {
-    const plan = planBackendGuest(spec({ ramBlocks: [{ name: 'ram', gpa: 0n, size: 4096n * MiB }], workload: { kind: 'hot-set', pagesPerSecond: 2000, hotBytes: 1024n * MiB, hotFraction: 0.9 } }), 512);
+    const plan = planBackendGuest(
+      spec({
+        ramBlocks: [{ name: 'ram', gpa: 0n, size: 4096n * MiB }],
+        workload: { kind: 'hot-set', pagesPerSecond: 2000, hotBytes: 1024n * MiB, hotFraction: 0.9 },
+      }),
+      512,
+    );
     expect(plan).toMatchObject({ memoryMiB: 512, requestedMiB: 4096, workingSetMiB: 496, pagesPerSecond: 2000 });
     expect(plan.notes).toEqual([
       'guest RAM capped from 4096 MiB to 512 MiB (what this machine runs)',
@@ -34,19 +57,38 @@ describe('the test guest the QEMU backend runs for a migration spec', () => {
   });
 
   it('refuses a spec without guest RAM', () => {
-    expect(() => planBackendGuest(spec({ ramBlocks: [{ name: 'pc.bios', gpa: 0n, size: 256n * 1024n }] }), 512)).toThrow(/no guest RAM block/);
+    expect(() =>
+      planBackendGuest(spec({ ramBlocks: [{ name: 'pc.bios', gpa: 0n, size: 256n * 1024n }] }), 512),
+    ).toThrow(/no guest RAM block/);
   });
 });
 
 describe("a migration spec's parameters in QEMU's terms", () => {
   it("fills in QEMU's defaults and passes the throttle knobs to the source", () => {
-    const mapped = backendParametersFor(spec({ parameters: { autoConverge: { enabled: true, initial: 30, increment: 5 } } }));
-    expect(mapped.parameters).toEqual({ maxBandwidthBytesPerSec: 128 * 1024 * 1024, downtimeLimitMs: 300, autoConverge: true, postcopy: false, multifdChannels: 0 });
+    const mapped = backendParametersFor(
+      spec({ parameters: { autoConverge: { enabled: true, initial: 30, increment: 5 } } }),
+    );
+    expect(mapped.parameters).toEqual({
+      maxBandwidthBytesPerSec: 128 * 1024 * 1024,
+      downtimeLimitMs: 300,
+      autoConverge: true,
+      postcopy: false,
+      multifdChannels: 0,
+    });
     expect(mapped.sourceParameters).toEqual({ 'cpu-throttle-initial': 30, 'cpu-throttle-increment': 5 });
   });
 
   it('caps max-bandwidth at the link and keeps post-copy over multifd, which QEMU 7.2 cannot combine', () => {
-    const mapped = backendParametersFor(spec({ parameters: { maxBandwidth: 10e9, linkBandwidth: 1.25e9, multifdChannels: 2, postcopy: { enabled: true, switchAfterIterations: 1 } } }));
+    const mapped = backendParametersFor(
+      spec({
+        parameters: {
+          maxBandwidth: 10e9,
+          linkBandwidth: 1.25e9,
+          multifdChannels: 2,
+          postcopy: { enabled: true, switchAfterIterations: 1 },
+        },
+      }),
+    );
     expect(mapped.parameters).toMatchObject({ maxBandwidthBytesPerSec: 1.25e9, postcopy: true, multifdChannels: 0 });
     expect(mapped.postcopy).toEqual({ enabled: true, switchAfterIterations: 1, switchWhenNotConverging: false });
     expect(mapped.notes).toEqual([expect.stringContaining('multifd (2 channels) dropped')]);

@@ -17,7 +17,8 @@ export async function hotplugDevice(vm: QemuVm, spec: VirtioDeviceSpec): Promise
     await vm.qmp.execute('device_add', deviceAddArguments(spec));
   } catch (error) {
     vm.inventory.releaseDevice(spec.id);
-    if (blockNodeAdded) await vm.qmp.execute('blockdev-del', { 'node-name': diskNodeName(spec.id) }).catch(() => undefined);
+    if (blockNodeAdded)
+      await vm.qmp.execute('blockdev-del', { 'node-name': diskNodeName(spec.id) }).catch(() => undefined);
     throw error;
   }
 }

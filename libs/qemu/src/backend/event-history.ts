@@ -35,7 +35,8 @@ export class EventHistory {
     let index = 0;
     const iterator: AsyncIterableIterator<MigrationEvent> = {
       next: async () => {
-        while (index >= this.events.length && !this.closed) await new Promise<void>((resolve) => this.wakeups.add(resolve));
+        while (index >= this.events.length && !this.closed)
+          await new Promise<void>((resolve) => this.wakeups.add(resolve));
         if (index < this.events.length) return { value: this.events[index++]!, done: false };
         return { value: undefined, done: true };
       },

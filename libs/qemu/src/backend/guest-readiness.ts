@@ -14,19 +14,30 @@ const BOOT_TIMEOUT_MS = 10_000;
 export async function waitForBoot(source: QemuVm, signal: AbortSignal): Promise<void> {
   const started = Date.now();
   while (!source.readDebugcon().includes('ferry-guest') && !signal.aborted) {
-    if (source.hasExited) throw new QemuDriverError('START_FAILED', `the source QEMU exited while booting: ${firstLine(source.stderr)}`);
-    if (Date.now() - started > BOOT_TIMEOUT_MS) throw new QemuDriverError('START_FAILED', `the test guest did not boot within ${BOOT_TIMEOUT_MS} ms`);
+    if (source.hasExited)
+      throw new QemuDriverError('START_FAILED', `the source QEMU exited while booting: ${firstLine(source.stderr)}`);
+    if (Date.now() - started > BOOT_TIMEOUT_MS)
+      throw new QemuDriverError('START_FAILED', `the test guest did not boot within ${BOOT_TIMEOUT_MS} ms`);
     await pause(20, signal);
   }
 }
 
 /** Waits until the guest has swept its whole working set once; returns how long that took. */
-export async function waitForFill(source: QemuVm, working: { workingSetMiB: number; pagesPerSecond: number }, timeoutMs: number, signal: AbortSignal): Promise<number> {
+export async function waitForFill(
+  source: QemuVm,
+  working: { workingSetMiB: number; pagesPerSecond: number },
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<number> {
   const pages = working.workingSetMiB * 256;
   const started = Date.now();
   while (!signal.aborted) {
     if ((parseGuestProgress(source.readDebugcon()).at(-1)?.pages ?? 0) >= pages) break;
-    if (source.hasExited) throw new QemuDriverError('START_FAILED', `the source QEMU exited while the guest filled its working set: ${firstLine(source.stderr)}`);
+    if (source.hasExited)
+      throw new QemuDriverError(
+        'START_FAILED',
+        `the source QEMU exited while the guest filled its working set: ${firstLine(source.stderr)}`,
+      );
     if (Date.now() - started > timeoutMs) {
       throw new QemuDriverError(
         'START_FAILED',

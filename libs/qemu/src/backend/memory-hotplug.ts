@@ -35,7 +35,8 @@ export async function hotplugMemory(vm: QemuVm, spec: Pick<DimmSpec, 'id' | 'siz
 
 /** Needs the guest's cooperation (ACPI eject); a guest without it leaves the DIMM in place. */
 export async function hotUnplugMemory(vm: QemuVm, id: string, options: UnplugOptions = {}): Promise<void> {
-  if (!vm.inventory.dimms().some((dimm) => dimm.id === id)) throw new QemuDriverError('UNKNOWN_DEVICE', `no DIMM "${id}" on "${vm.name}"`);
+  if (!vm.inventory.dimms().some((dimm) => dimm.id === id))
+    throw new QemuDriverError('UNKNOWN_DEVICE', `no DIMM "${id}" on "${vm.name}"`);
   await deleteDeviceAndWait(vm, id, options.timeoutMs ?? 5000);
   vm.inventory.releaseDimm(id);
   await vm.qmp.execute('object-del', { id: dimmBackendId(id) });

@@ -14,7 +14,15 @@ function fakeSource(): QemuVm {
     name: 'vm-a',
     accelerator: 'tcg',
     inventory,
-    config: { name: 'vm-a', memoryMiB: 512, memorySlots: 2, maxMemoryMiB: 1024, kernel: '/k.bin', append: 'ws=1', devices: [{ id: 'net0', driver: 'virtio-net-pci', port: 'rp0' }] },
+    config: {
+      name: 'vm-a',
+      memoryMiB: 512,
+      memorySlots: 2,
+      maxMemoryMiB: 1024,
+      kernel: '/k.bin',
+      append: 'ws=1',
+      devices: [{ id: 'net0', driver: 'virtio-net-pci', port: 'rp0' }],
+    },
   } as unknown as QemuVm;
 }
 
@@ -38,12 +46,17 @@ describe('migration destination configuration', () => {
   });
 
   it('keeps incoming on whatever the overrides say', () => {
-    expect(migrationDestinationConfig(fakeSource(), { name: 'elsewhere', incoming: false })).toMatchObject({ name: 'elsewhere', incoming: true });
+    expect(migrationDestinationConfig(fakeSource(), { name: 'elsewhere', incoming: false })).toMatchObject({
+      name: 'elsewhere',
+      incoming: true,
+    });
   });
 
   it('refuses post-copy over multifd before touching QEMU', async () => {
     const source = fakeSource();
     const destination = { ...fakeSource(), config: { ...fakeSource().config, incoming: true } } as unknown as QemuVm;
-    await expect(startMigration({ source, destination, parameters: { postcopy: true, multifdChannels: 2 } })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(
+      startMigration({ source, destination, parameters: { postcopy: true, multifdChannels: 2 } }),
+    ).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
   });
 });

@@ -31,17 +31,36 @@ describeWithQemu('live migration options (post-copy, multifd, auto-converge)', (
       destination,
       parameters: { maxBandwidthBytesPerSec: 8 * MiB, postcopy: true, autoConverge: true, downtimeLimitMs: 100 },
     });
-    await eventually(() => migration.progress.filter((p) => p.status === 'active').length, (n) => n >= 2, 5000, 'migration never became active');
+    await eventually(
+      () => migration.progress.filter((p) => p.status === 'active').length,
+      (n) => n >= 2,
+      5000,
+      'migration never became active',
+    );
 
     await migration.startPostcopy();
     const outcome = await migration.outcome;
 
-    expect(outcome).toMatchObject({ status: 'completed', sourceRunState: 'postmigrate', destinationRunState: 'running' });
+    expect(outcome).toMatchObject({
+      status: 'completed',
+      sourceRunState: 'postmigrate',
+      destinationRunState: 'running',
+    });
     expect(outcome.transitions).toEqual(['setup', 'active', 'postcopy-active', 'completed']);
     const capabilities = await destination.qmp.execute<CapabilityState[]>('query-migrate-capabilities');
-    expect(capabilities).toEqual(expect.arrayContaining([{ capability: 'postcopy-ram', state: true }, { capability: 'return-path', state: true }]));
+    expect(capabilities).toEqual(
+      expect.arrayContaining([
+        { capability: 'postcopy-ram', state: true },
+        { capability: 'return-path', state: true },
+      ]),
+    );
     const before = parseGuestProgress(source.readDebugcon()).at(-1)?.pages ?? 0;
-    await eventually(() => parseGuestProgress(destination.readDebugcon()).at(-1)?.pages ?? 0, (pages) => pages > before, 3000, 'guest stalled after post-copy');
+    await eventually(
+      () => parseGuestProgress(destination.readDebugcon()).at(-1)?.pages ?? 0,
+      (pages) => pages > before,
+      3000,
+      'guest stalled after post-copy',
+    );
   });
 
   it('migrates over two multifd channels with the parameters set on both sides', async () => {
@@ -63,8 +82,15 @@ describeWithQemu('live migration options (post-copy, multifd, auto-converge)', (
           { capability: 'postcopy-ram', state: false },
         ]),
       );
-      expect(await vm.qmp.execute('query-migrate-parameters')).toMatchObject({ 'multifd-channels': 2, 'downtime-limit': 200, 'max-bandwidth': 64 * MiB });
+      expect(await vm.qmp.execute('query-migrate-parameters')).toMatchObject({
+        'multifd-channels': 2,
+        'downtime-limit': 200,
+        'max-bandwidth': 64 * MiB,
+      });
     }
-    expect(await source.qmp.execute('query-migrate-capabilities')).toContainEqual({ capability: 'auto-converge', state: true });
+    expect(await source.qmp.execute('query-migrate-capabilities')).toContainEqual({
+      capability: 'auto-converge',
+      state: true,
+    });
   });
 });

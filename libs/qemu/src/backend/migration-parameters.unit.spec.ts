@@ -14,8 +14,16 @@ describe('migration parameters → migrate-set-capabilities / migrate-set-parame
       capabilities: ['return-path', 'events'],
       args: { 'max-bandwidth': 67108864, 'downtime-limit': 300 },
     },
-    { parameters: { autoConverge: true, postcopy: true }, capabilities: ['return-path', 'events', 'auto-converge', 'postcopy-ram'], args: {} },
-    { parameters: { multifdChannels: 4 }, capabilities: ['return-path', 'events', 'multifd'], args: { 'multifd-channels': 4 } },
+    {
+      parameters: { autoConverge: true, postcopy: true },
+      capabilities: ['return-path', 'events', 'auto-converge', 'postcopy-ram'],
+      args: {},
+    },
+    {
+      parameters: { multifdChannels: 4 },
+      capabilities: ['return-path', 'events', 'multifd'],
+      args: { 'multifd-channels': 4 },
+    },
     { parameters: { multifdChannels: 0 }, capabilities: ['return-path', 'events'], args: {} },
   ])('$parameters', ({ parameters, capabilities, args }) => {
     expect(enabled(parameters)).toEqual(capabilities);
@@ -23,6 +31,12 @@ describe('migration parameters → migrate-set-capabilities / migrate-set-parame
   });
 
   it('always states every capability, so a reused VM cannot keep a stale one', () => {
-    expect(migrationCapabilities({}).map((c) => c.capability)).toEqual(['return-path', 'events', 'auto-converge', 'postcopy-ram', 'multifd']);
+    expect(migrationCapabilities({}).map((c) => c.capability)).toEqual([
+      'return-path',
+      'events',
+      'auto-converge',
+      'postcopy-ram',
+      'multifd',
+    ]);
   });
 });

@@ -45,8 +45,15 @@ describe('query-migrate → progress record', () => {
   });
 
   it('reads zeros before QEMU reports RAM, and the downtime once completed', () => {
-    expect(toMigrationProgress({ status: 'setup' })).toMatchObject({ status: 'setup', transferredBytes: 0, dirtyPagesRate: 0 });
-    expect(toMigrationProgress({ status: 'completed', downtime: 39, 'total-time': 1840 })).toMatchObject({ downtimeMs: 39, totalTimeMs: 1840 });
+    expect(toMigrationProgress({ status: 'setup' })).toMatchObject({
+      status: 'setup',
+      transferredBytes: 0,
+      dirtyPagesRate: 0,
+    });
+    expect(toMigrationProgress({ status: 'completed', downtime: 39, 'total-time': 1840 })).toMatchObject({
+      downtimeMs: 39,
+      totalTimeMs: 1840,
+    });
     expect(toMigrationProgress({})).toMatchObject({ status: 'none' });
   });
 

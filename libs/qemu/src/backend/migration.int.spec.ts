@@ -26,7 +26,12 @@ const lastPages = (vm: QemuVm) => parseGuestProgress(vm.readDebugcon()).at(-1)?.
 
 /** The guest keeps counting on this VM: a progress line beyond `pages` shows up. */
 const keepsDirtying = (vm: QemuVm, pages: number) =>
-  eventually(() => lastPages(vm), (now) => now > pages, 3000, `guest on "${vm.name}" stopped counting`);
+  eventually(
+    () => lastPages(vm),
+    (now) => now > pages,
+    3000,
+    `guest on "${vm.name}" stopped counting`,
+  );
 
 async function busOf(vm: QemuVm, id: string): Promise<string> {
   const path = await vm.qmp.execute<string>('qom-get', { path: `/machine/peripheral/${id}`, property: 'parent_bus' });
@@ -38,7 +43,13 @@ describeWithQemu('live migration between two QEMUs', () => {
 
   it('migrates the dirtying guest with its hot-plugged device and DIMM, reporting progress', async () => {
     const source = await vms.start(await dirtyingGuest({ memorySlots: 2, maxMemoryMiB: 1024 }));
-    await hotplugDevice(source, { id: 'net0', driver: 'virtio-net-pci', port: 'rp1', iommuPlatform: true, disableLegacy: true });
+    await hotplugDevice(source, {
+      id: 'net0',
+      driver: 'virtio-net-pci',
+      port: 'rp1',
+      iommuPlatform: true,
+      disableLegacy: true,
+    });
     const dimm = await hotplugMemory(source, { id: 'dimm0', sizeBytes: 128 * MiB });
     // Let the sweep run ahead (~80 MiB), so the first pass lasts over a second (QEMU computes
     // dirty-pages-rate over sync periods of at least 1 s) and the next pass is long enough
@@ -46,10 +57,19 @@ describeWithQemu('live migration between two QEMUs', () => {
     await sleep(4000);
     const destination = await vms.track(startMigrationDestination(source));
 
-    const migration = await startMigration({ source, destination, parameters: { maxBandwidthBytesPerSec: 64 * MiB }, pollIntervalMs: 100 });
+    const migration = await startMigration({
+      source,
+      destination,
+      parameters: { maxBandwidthBytesPerSec: 64 * MiB },
+      pollIntervalMs: 100,
+    });
     const outcome = await migration.outcome;
 
-    expect(outcome).toMatchObject({ status: 'completed', sourceRunState: 'postmigrate', destinationRunState: 'running' });
+    expect(outcome).toMatchObject({
+      status: 'completed',
+      sourceRunState: 'postmigrate',
+      destinationRunState: 'running',
+    });
     expect(outcome.transitions).toEqual(['setup', 'active', 'completed']);
     expect(outcome.error).toBeUndefined();
     expect(outcome.progress.length).toBeGreaterThanOrEqual(3);
@@ -60,10 +80,13 @@ describeWithQemu('live migration between two QEMUs', () => {
     expect(outcome.final.downtimeMs).toBeGreaterThanOrEqual(0);
     expect(outcome.final.transferredBytes).toBeGreaterThan(50 * MiB); // ≥ 3 s × 5000 pages of 4 KiB
     const limitMbps = (64 * MiB * 8) / 1e6; // QEMU reports megabits (10^6) per second
-    for (const p of outcome.progress.filter((p) => p.status === 'active')) expect(p.mbps).toBeLessThanOrEqual(limitMbps * 1.05);
+    for (const p of outcome.progress.filter((p) => p.status === 'active'))
+      expect(p.mbps).toBeLessThanOrEqual(limitMbps * 1.05);
     // QEMU's own dirty-page accounting sees the guest's rate.
     const rates = outcome.progress.map((p) => p.dirtyPagesRate).filter((rate) => rate > 0);
-    const trace = outcome.progress.map((p) => `${p.status}@${p.totalTimeMs}ms sync=${p.dirtySyncCount} rate=${p.dirtyPagesRate}`).join(', ');
+    const trace = outcome.progress
+      .map((p) => `${p.status}@${p.totalTimeMs}ms sync=${p.dirtySyncCount} rate=${p.dirtyPagesRate}`)
+      .join(', ');
     expect(rates.length, `no dirty-pages-rate in ${trace}`).toBeGreaterThan(0);
     expect(rates[0]).toBeGreaterThan(RATE * 0.8);
     expect(rates[0]).toBeLessThan(RATE * 1.2);
@@ -81,7 +104,13 @@ describeWithQemu('live migration between two QEMUs', () => {
 
   it('fails cleanly when the destination lacks a hot-plugged device, leaving the source running', async () => {
     const source = await vms.start(await dirtyingGuest());
-    await hotplugDevice(source, { id: 'net0', driver: 'virtio-net-pci', port: 'rp1', iommuPlatform: true, disableLegacy: true });
+    await hotplugDevice(source, {
+      id: 'net0',
+      driver: 'virtio-net-pci',
+      port: 'rp1',
+      iommuPlatform: true,
+      disableLegacy: true,
+    });
     // Same config as the source's command line, but the hot-plug is NOT replayed.
     const destination = await vms.start({ ...source.config, name: 'mig-mismatch', incoming: true });
 
@@ -94,7 +123,9 @@ describeWithQemu('live migration between two QEMUs', () => {
     expect(outcome.error).not.toBe('');
     expect(outcome.final.status).toBe('failed');
     // ...the destination names the cause.
-    expect(outcome.destinationStderr).toContain('Unknown ramblock "0000:00:05.0:00.0/virtio-net-pci.rom", cannot accept migration');
+    expect(outcome.destinationStderr).toContain(
+      'Unknown ramblock "0000:00:05.0:00.0/virtio-net-pci.rom", cannot accept migration',
+    );
     expect(outcome.sourceRunState).toBe('running');
     expect(outcome.destinationRunState).toBe('exited');
     await keepsDirtying(source, lastPages(source));
@@ -106,10 +137,19 @@ describeWithQemu('live migration between two QEMUs', () => {
     // 8 MiB/s against ~20 MiB/s of dirtying never converges, once the sweep has a head start;
     // a guest only just booted has dirtied so little that the first pass would complete it.
     await sleep(1000);
-    const migration = await startMigration({ source, destination, parameters: { maxBandwidthBytesPerSec: 8 * MiB, autoConverge: false } });
+    const migration = await startMigration({
+      source,
+      destination,
+      parameters: { maxBandwidthBytesPerSec: 8 * MiB, autoConverge: false },
+    });
     const seen: string[] = [];
     migration.onProgress((progress) => seen.push(progress.status));
-    await eventually(() => migration.progress.filter((p) => p.status === 'active').length, (n) => n >= 3, 5000, 'migration never became active');
+    await eventually(
+      () => migration.progress.filter((p) => p.status === 'active').length,
+      (n) => n >= 3,
+      5000,
+      'migration never became active',
+    );
 
     const outcome = await migration.cancel();
 
@@ -125,6 +165,8 @@ describeWithQemu('live migration between two QEMUs', () => {
   it('refuses a destination that was not started with -incoming defer', async () => {
     const source = await vms.start({ name: 'mig-refuse', memoryMiB: 64 });
     const notIncoming = await vms.start({ name: 'mig-refuse-dest', memoryMiB: 64 });
-    await expect(startMigration({ source, destination: notIncoming })).rejects.toMatchObject({ code: 'NOT_MIGRATION_DESTINATION' });
+    await expect(startMigration({ source, destination: notIncoming })).rejects.toMatchObject({
+      code: 'NOT_MIGRATION_DESTINATION',
+    });
   });
 });

@@ -39,6 +39,9 @@ export class QemuExecutionBackend implements ExecutionBackend {
   }
 
   hotplug(spec: HotplugSpec): Promise<QemuHotplugResult> {
-    return hotplugOnQemu(spec, { maxMemoryMiB: this.options.maxMemoryMiB ?? 512, ...(this.options.accelerator ? { accelerator: this.options.accelerator } : {}) });
+    return hotplugOnQemu(spec, {
+      maxMemoryMiB: this.options.maxMemoryMiB ?? 512,
+      ...(this.options.accelerator ? { accelerator: this.options.accelerator } : {}),
+    });
   }
 }

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemuDriverError } from '../errors.js';
 import type { QemuVm, RunState } from '../process/qemu-vm.js';
-import { migrationCapabilities, migrationParameterArguments, type MigrationParameters } from './migration-parameters.js';
+import {
+  migrationCapabilities,
+  migrationParameterArguments,
+  type MigrationParameters,
+} from './migration-parameters.js';
 import {
   isEndStatus,
   toMigrationProgress,
@@ -68,13 +72,19 @@ export interface MigrationHandle {
 export async function startMigration(options: StartMigrationOptions): Promise<MigrationHandle> {
   const { source, destination } = options;
   if (!destination.config.incoming) {
-    throw new QemuDriverError('NOT_MIGRATION_DESTINATION', `"${destination.name}" was not started with -incoming defer (incoming: true)`);
+    throw new QemuDriverError(
+      'NOT_MIGRATION_DESTINATION',
+      `"${destination.name}" was not started with -incoming defer (incoming: true)`,
+    );
   }
   const parameters = options.parameters ?? {};
   if (parameters.postcopy && (parameters.multifdChannels ?? 0) > 0) {
     // Seen with QEMU 7.2: the destination aborts (yank.c assertion) once post-copy starts on a
     // multifd stream, after the source has already handed the guest over.
-    throw new QemuDriverError('INVALID_CONFIG', 'postcopy and multifd cannot be combined: QEMU before 10.1 does not support post-copy over multifd');
+    throw new QemuDriverError(
+      'INVALID_CONFIG',
+      'postcopy and multifd cannot be combined: QEMU before 10.1 does not support post-copy over multifd',
+    );
   }
   const capabilities = migrationCapabilities(parameters);
   const parameterArgs = migrationParameterArguments(parameters);
@@ -94,7 +104,15 @@ export async function startMigration(options: StartMigrationOptions): Promise<Mi
     stopListening();
     throw error;
   }
-  return new QemuMigration(source, destination, transitions, stopListening, sourceWasRunning, options.pollIntervalMs ?? 150, options.settleTimeoutMs ?? 5000);
+  return new QemuMigration(
+    source,
+    destination,
+    transitions,
+    stopListening,
+    sourceWasRunning,
+    options.pollIntervalMs ?? 150,
+    options.settleTimeoutMs ?? 5000,
+  );
 }
 
 class QemuMigration implements MigrationHandle {
@@ -137,7 +155,10 @@ class QemuMigration implements MigrationHandle {
         info = await this.source.qmp.execute<QueryMigrateResult>('query-migrate');
       } catch (cause) {
         // The source died or stopped answering: nothing more to poll.
-        return this.finish({ status: 'failed', error: `query-migrate on the source failed: ${(cause as Error).message}` });
+        return this.finish({
+          status: 'failed',
+          error: `query-migrate on the source failed: ${(cause as Error).message}`,
+        });
       }
       last = toMigrationProgress(info);
       this.record(last);
@@ -147,7 +168,6 @@ class QemuMigration implements MigrationHandle {
     }
     return this.finish({ status: last.status as MigrationEndStatus, error });
   }
-
 
   private async finish(end: { status: MigrationEndStatus; error?: string }): Promise<MigrationOutcome> {
     this.stopListening();

@@ -31,7 +31,9 @@ export function deviceCommandLine(spec: VirtioDeviceSpec): string[] {
   }
   const props = Object.entries(deviceAddArguments(spec))
     .filter(([key]) => key !== 'driver')
-    .map(([key, value]) => `${key}=${typeof value === 'boolean' ? (value ? 'on' : 'off') : escapeOption(String(value))}`);
+    .map(
+      ([key, value]) => `${key}=${typeof value === 'boolean' ? (value ? 'on' : 'off') : escapeOption(String(value))}`,
+    );
   args.push('-device', [spec.driver, ...props].join(','));
   return args;
 }
@@ -48,7 +50,12 @@ export function dimmCommandLine(spec: DimmSpec): string[] {
   const device = [`pc-dimm,id=${spec.id},memdev=${dimmBackendId(spec.id)}`];
   if (spec.addr !== undefined) device.push(`addr=0x${spec.addr.toString(16)}`);
   if (spec.slot !== undefined) device.push(`slot=${spec.slot}`);
-  return ['-object', `memory-backend-ram,id=${dimmBackendId(spec.id)},size=${spec.sizeBytes}`, '-device', device.join(',')];
+  return [
+    '-object',
+    `memory-backend-ram,id=${dimmBackendId(spec.id)},size=${spec.sizeBytes}`,
+    '-device',
+    device.join(','),
+  ];
 }
 
 export function rootPortCommandLine(count: number): string[] {

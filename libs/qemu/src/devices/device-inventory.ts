@@ -35,7 +35,10 @@ export class DeviceInventory {
   claimPort(spec: VirtioDeviceSpec): void {
     this.assertNewId(spec.id);
     if (!this.ports().includes(spec.port)) {
-      throw new QemuDriverError('UNKNOWN_PORT', `no pcie-root-port "${spec.port}" (this VM has ${this.ports().join(', ') || 'none'})`);
+      throw new QemuDriverError(
+        'UNKNOWN_PORT',
+        `no pcie-root-port "${spec.port}" (this VM has ${this.ports().join(', ') || 'none'})`,
+      );
     }
     const occupant = this.byPort.get(spec.port);
     if (occupant) {
@@ -74,8 +77,12 @@ export class DeviceInventory {
 
   private assertNewId(id: string): void {
     if (!isWellFormedId(id)) {
-      throw new QemuDriverError('INVALID_CONFIG', `"${id}" is not a QEMU id: a letter, then letters, digits, '-', '.', '_'`);
+      throw new QemuDriverError(
+        'INVALID_CONFIG',
+        `"${id}" is not a QEMU id: a letter, then letters, digits, '-', '.', '_'`,
+      );
     }
-    if (this.device(id) || this.dimmsById.has(id)) throw new QemuDriverError('DUPLICATE_ID', `a device with id "${id}" is already plugged`);
+    if (this.device(id) || this.dimmsById.has(id))
+      throw new QemuDriverError('DUPLICATE_ID', `a device with id "${id}" is already plugged`);
   }
 }

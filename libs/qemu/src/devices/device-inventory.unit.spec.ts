@@ -16,9 +16,24 @@ describe('DeviceInventory: one device per pcie-root-port', () => {
   });
 
   it.each([
-    { name: 'occupied port', plug: net('net1', 'rp0'), code: 'PORT_OCCUPIED', message: 'pcie-root-port "rp0" already holds device "net0" (virtio-net-pci)' },
-    { name: 'unknown port', plug: net('net1', 'rp7'), code: 'UNKNOWN_PORT', message: 'no pcie-root-port "rp7" (this VM has rp0, rp1)' },
-    { name: 'id in use', plug: net('net0', 'rp1'), code: 'DUPLICATE_ID', message: 'a device with id "net0" is already plugged' },
+    {
+      name: 'occupied port',
+      plug: net('net1', 'rp0'),
+      code: 'PORT_OCCUPIED',
+      message: 'pcie-root-port "rp0" already holds device "net0" (virtio-net-pci)',
+    },
+    {
+      name: 'unknown port',
+      plug: net('net1', 'rp7'),
+      code: 'UNKNOWN_PORT',
+      message: 'no pcie-root-port "rp7" (this VM has rp0, rp1)',
+    },
+    {
+      name: 'id in use',
+      plug: net('net0', 'rp1'),
+      code: 'DUPLICATE_ID',
+      message: 'a device with id "net0" is already plugged',
+    },
     { name: 'malformed id', plug: net('0net', 'rp1'), code: 'INVALID_CONFIG', message: '"0net" is not a QEMU id' },
   ])('rejects: $name', ({ plug, code, message }) => {
     const inventory = new DeviceInventory(2);

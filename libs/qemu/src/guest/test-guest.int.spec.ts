@@ -1,6 +1,12 @@
 import { expect, it } from 'vitest';
 import { describeWithQemu, eventually, sleep, useVms } from '../qemu.spec-support.js';
-import { buildTestGuest, measuredDirtyRate, parseGuestProgress, testGuestAppend, type GuestProgress } from './test-guest.js';
+import {
+  buildTestGuest,
+  measuredDirtyRate,
+  parseGuestProgress,
+  testGuestAppend,
+  type GuestProgress,
+} from './test-guest.js';
 
 describeWithQemu('test guest (Multiboot kernel dirtying memory at a set rate)', () => {
   const vms = useVms();
@@ -18,7 +24,8 @@ describeWithQemu('test guest (Multiboot kernel dirtying memory at a set rate)', 
     const arrivals: Array<GuestProgress & { hostMs: number }> = [];
     const deadline = performance.now() + 5000;
     while (arrivals.length < 4 && performance.now() < deadline) {
-      for (const sample of parseGuestProgress(vm.readDebugcon()).slice(arrivals.length)) arrivals.push({ ...sample, hostMs: performance.now() });
+      for (const sample of parseGuestProgress(vm.readDebugcon()).slice(arrivals.length))
+        arrivals.push({ ...sample, hostMs: performance.now() });
       await sleep(10);
     }
     expect(arrivals.length, 'progress lines within 5 s').toBe(4);
@@ -33,7 +40,9 @@ describeWithQemu('test guest (Multiboot kernel dirtying memory at a set rate)', 
     expect(hostClockRate).toBeGreaterThan(5000 * 0.8);
     expect(hostClockRate).toBeLessThan(5000 * 1.2);
     expect(await vm.runState()).toBe('running');
-    console.info(`test guest at rate=5000: ${guestClockRate.toFixed(0)} pages/s by its HPET, ${hostClockRate.toFixed(0)} pages/s by the host clock (${vm.accelerator})`);
+    console.info(
+      `test guest at rate=5000: ${guestClockRate.toFixed(0)} pages/s by its HPET, ${hostClockRate.toFixed(0)} pages/s by the host clock (${vm.accelerator})`,
+    );
   });
 
   it('stays idle with rate=0 and clamps the working set to its RAM', async () => {
@@ -45,7 +54,12 @@ describeWithQemu('test guest (Multiboot kernel dirtying memory at a set rate)', 
       append: testGuestAppend({ workingSetMiB: 1024, pagesPerSecond: 0 }),
       debugcon: true,
     });
-    const output = await eventually(() => vm.readDebugcon(), (text) => text.includes('idle'), 5000, 'guest never reported idle');
+    const output = await eventually(
+      () => vm.readDebugcon(),
+      (text) => text.includes('idle'),
+      5000,
+      'guest never reported idle',
+    );
     await sleep(1200);
     expect(output).toContain('ws clamped to the RAM above 16 MiB');
     expect(output).toMatch(/ws_mib=4\d rate=0/);

@@ -17,7 +17,11 @@ export const TEST_GUEST_BINARY = join(GUEST_DIR, 'dist', 'dirty-guest.bin');
 export async function buildTestGuest(): Promise<string> {
   if (isNewer(TEST_GUEST_BINARY, TEST_GUEST_SOURCE)) return TEST_GUEST_BINARY;
   const nasm = findBinary('nasm');
-  if (!nasm) throw new QemuDriverError('BINARY_NOT_FOUND', 'nasm not found on PATH; it builds the test guest (Debian: apt-get install nasm)');
+  if (!nasm)
+    throw new QemuDriverError(
+      'BINARY_NOT_FOUND',
+      'nasm not found on PATH; it builds the test guest (Debian: apt-get install nasm)',
+    );
   mkdirSync(join(GUEST_DIR, 'dist'), { recursive: true });
   // Test files build in parallel: write aside, then rename into place atomically.
   const partial = `${TEST_GUEST_BINARY}.${process.pid}.partial`;

@@ -7,7 +7,8 @@ describe('test guest parameters and progress lines', () => {
   });
 
   it('reads complete progress lines only (the last one may be half written)', () => {
-    const debugcon = 'ferry-guest ws_mib=256 rate=5000 hpet_period_fs=10000000\nprogress t_ms=1000 pages=5000\nprogress t_ms=2000 pages=10000\nprogress t_ms=3000 pages=15';
+    const debugcon =
+      'ferry-guest ws_mib=256 rate=5000 hpet_period_fs=10000000\nprogress t_ms=1000 pages=5000\nprogress t_ms=2000 pages=10000\nprogress t_ms=3000 pages=15';
     expect(parseGuestProgress(debugcon)).toEqual([
       { guestMs: 1000, pages: 5000 },
       { guestMs: 2000, pages: 10000 },
@@ -15,7 +16,13 @@ describe('test guest parameters and progress lines', () => {
   });
 
   it('measures the rate between the first and the last sample', () => {
-    expect(measuredDirtyRate([{ guestMs: 1000, pages: 5000 }, { guestMs: 2000, pages: 10000 }, { guestMs: 4000, pages: 19000 }])).toBe(4666.666666666667);
+    expect(
+      measuredDirtyRate([
+        { guestMs: 1000, pages: 5000 },
+        { guestMs: 2000, pages: 10000 },
+        { guestMs: 4000, pages: 19000 },
+      ]),
+    ).toBe(4666.666666666667);
     expect(measuredDirtyRate([{ guestMs: 1000, pages: 5000 }])).toBeUndefined();
   });
 });

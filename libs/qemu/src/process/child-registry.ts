@@ -21,5 +21,7 @@ export function trackChild(child: ChildProcess): void {
 /** The command and arguments to spawn so the child dies with us. */
 export function withParentDeathSignal(binary: string, args: string[]): { command: string; args: string[] } {
   const setpriv = findBinary('setpriv');
-  return setpriv ? { command: setpriv, args: ['--pdeathsig', 'KILL', '--', binary, ...args] } : { command: binary, args };
+  return setpriv
+    ? { command: setpriv, args: ['--pdeathsig', 'KILL', '--', binary, ...args] }
+    : { command: binary, args };
 }

@@ -18,8 +18,14 @@ describeWithQemu('QemuVm (qemu-system-x86_64 process and QMP)', () => {
     expect(await vm.qmp.execute('query-name')).toEqual({ name: 'proc-basic' });
     expect(await vm.runState()).toBe('running');
     const [bus] = await vm.qmp.execute<PciBus[]>('query-pci');
-    expect(bus!.devices.map((device) => device.qdev_id).filter((id) => id.startsWith('rp'))).toEqual(['rp0', 'rp1', 'rp2']);
-    expect(await vm.qmp.execute<{ enabled: boolean }>('query-kvm')).toMatchObject({ enabled: vm.accelerator === 'kvm' });
+    expect(bus!.devices.map((device) => device.qdev_id).filter((id) => id.startsWith('rp'))).toEqual([
+      'rp0',
+      'rp1',
+      'rp2',
+    ]);
+    expect(await vm.qmp.execute<{ enabled: boolean }>('query-kvm')).toMatchObject({
+      enabled: vm.accelerator === 'kvm',
+    });
 
     await expect(vm.stop()).resolves.toEqual({ code: 0, signal: null });
     expect(existsSync(vm.tempDir)).toBe(false);
@@ -27,7 +33,11 @@ describeWithQemu('QemuVm (qemu-system-x86_64 process and QMP)', () => {
   });
 
   it("fails to start with QEMU's own complaint and cleans up", async () => {
-    const error = await QemuVm.start({ name: 'proc-bad', memoryMiB: 64, extraArgs: ['-device', 'no-such-device'] }).catch((e: unknown) => e);
+    const error = await QemuVm.start({
+      name: 'proc-bad',
+      memoryMiB: 64,
+      extraArgs: ['-device', 'no-such-device'],
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QemuDriverError);
     expect(error).toMatchObject({ code: 'START_FAILED' });
     expect((error as Error).message).toContain("'no-such-device' is not a valid device model name");

@@ -30,7 +30,16 @@ export interface StopOptions {
 }
 
 /** QEMU run states from query-status (qapi/run-state.json), plus "exited" for a dead process. */
-export type RunState = 'running' | 'paused' | 'postmigrate' | 'inmigrate' | 'prelaunch' | 'finish-migrate' | 'shutdown' | 'exited' | (string & {});
+export type RunState =
+  | 'running'
+  | 'paused'
+  | 'postmigrate'
+  | 'inmigrate'
+  | 'prelaunch'
+  | 'finish-migrate'
+  | 'shutdown'
+  | 'exited'
+  | (string & {});
 
 const OUTPUT_LIMIT = 256 * 1024;
 
@@ -78,7 +87,10 @@ export class QemuVm {
   static async start(config: QemuVmConfig, options: StartOptions = {}): Promise<QemuVm> {
     const binary = findBinary(config.binary ?? QEMU_X86_64);
     if (!binary) {
-      throw new QemuDriverError('BINARY_NOT_FOUND', `${config.binary ?? QEMU_X86_64} not found on PATH (Debian: apt-get install qemu-system-x86)`);
+      throw new QemuDriverError(
+        'BINARY_NOT_FOUND',
+        `${config.binary ?? QEMU_X86_64} not found on PATH (Debian: apt-get install qemu-system-x86)`,
+      );
     }
     const accelerator = config.accelerator ?? detectAccelerator();
     // Short prefix: a unix socket path must fit in 108 bytes.
@@ -197,7 +209,10 @@ export class QemuVm {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.hasExited) {
-        throw new QemuDriverError('START_FAILED', `QEMU "${this.name}" exited (${describeExit(this.exit!)}) before opening QMP:\n${this.output.trim()}`);
+        throw new QemuDriverError(
+          'START_FAILED',
+          `QEMU "${this.name}" exited (${describeExit(this.exit!)}) before opening QMP:\n${this.output.trim()}`,
+        );
       }
       if (existsSync(this.qmpSocketPath)) {
         try {
@@ -207,7 +222,10 @@ export class QemuVm {
         }
       }
       if (Date.now() > deadline) {
-        throw new QemuDriverError('START_FAILED', `QEMU "${this.name}" did not open ${this.qmpSocketPath} within ${timeoutMs} ms:\n${this.output.trim()}`);
+        throw new QemuDriverError(
+          'START_FAILED',
+          `QEMU "${this.name}" did not open ${this.qmpSocketPath} within ${timeoutMs} ms:\n${this.output.trim()}`,
+        );
       }
       await sleep(20);
     }

@@ -94,7 +94,9 @@ export class QmpClient {
             }, timeoutMs)
           : undefined;
       this.pending.set(id, { command, resolve: resolve as (value: unknown) => void, reject, timer });
-      this.socket.write(`${JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id })}\n`);
+      this.socket.write(
+        `${JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id })}\n`,
+      );
     });
   }
 
@@ -120,7 +122,11 @@ export class QmpClient {
    * The next event with this name that satisfies the predicate. Only events that arrive after
    * the call count, so call it before the command that triggers the event and await it after.
    */
-  waitForEvent(eventName: string, predicate: (event: QmpEvent) => boolean = () => true, timeoutMs = 10_000): Promise<QmpEvent> {
+  waitForEvent(
+    eventName: string,
+    predicate: (event: QmpEvent) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<QmpEvent> {
     return new Promise((resolve, reject) => {
       const finish = (outcome: () => void) => {
         clearTimeout(timer);
@@ -128,7 +134,10 @@ export class QmpClient {
         offClose();
         outcome();
       };
-      const timer = setTimeout(() => finish(() => reject(new QmpTimeoutError(`${eventName} event`, timeoutMs))), timeoutMs);
+      const timer = setTimeout(
+        () => finish(() => reject(new QmpTimeoutError(`${eventName} event`, timeoutMs))),
+        timeoutMs,
+      );
       const offEvent = this.on(eventName, (event) => {
         let matches: boolean;
         try {
@@ -139,7 +148,9 @@ export class QmpClient {
         }
         if (matches) finish(() => resolve(event));
       });
-      const offClose = this.onClose((reason) => finish(() => reject(new QmpConnectionClosedError(reason, `${eventName} event`))));
+      const offClose = this.onClose((reason) =>
+        finish(() => reject(new QmpConnectionClosedError(reason, `${eventName} event`))),
+      );
     });
   }
 
@@ -197,7 +208,9 @@ export class QmpClient {
         this.settle(message.id, (pending) => pending.resolve(message.value));
         return;
       case 'failure':
-        this.settle(message.id, (pending) => pending.reject(new QmpCommandError(pending.command, message.errorClass, message.desc)));
+        this.settle(message.id, (pending) =>
+          pending.reject(new QmpCommandError(pending.command, message.errorClass, message.desc)),
+        );
         return;
       case 'event':
         this.emit(message.event);

@@ -63,7 +63,11 @@ describe('QmpClient against a fake QMP server', () => {
     // Two replies in one write, the second split across writes: framing must not care.
     server.sendRaw(`${JSON.stringify({ return: { status: 'paused' }, id: b!.id })}\r\n{"event": "RESU`);
     server.sendRaw('ME", "data": {}, "timestamp": {"seconds": 1, "microseconds": 0}}\r\n');
-    await expect(Promise.all([first, second, third])).resolves.toEqual([{ status: 'active' }, { status: 'paused' }, { name: 'vm-a' }]);
+    await expect(Promise.all([first, second, third])).resolves.toEqual([
+      { status: 'active' },
+      { status: 'paused' },
+      { name: 'vm-a' },
+    ]);
     await resumed;
     expect(seen).toEqual(['MIGRATION:active', 'any:MIGRATION', 'any:STOP', 'any:RESUME']);
   });
@@ -73,7 +77,11 @@ describe('QmpClient against a fake QMP server', () => {
     const deleted = client.waitForEvent('DEVICE_DELETED', (event) => event.data.device === 'net1', 1000);
     server.event('DEVICE_DELETED', { device: 'net0', path: '/machine/peripheral/net0' });
     server.event('DEVICE_DELETED', { device: 'net1', path: '/machine/peripheral/net1' });
-    await expect(deleted).resolves.toMatchObject({ event: 'DEVICE_DELETED', data: { device: 'net1' }, timestampMs: 1_700_000_000_250 });
+    await expect(deleted).resolves.toMatchObject({
+      event: 'DEVICE_DELETED',
+      data: { device: 'net1' },
+      timestampMs: 1_700_000_000_250,
+    });
   });
 
   it('times out a wait for an event that never comes', async () => {
@@ -88,7 +96,8 @@ describe('QmpClient against a fake QMP server', () => {
     const shutdown = client.waitForEvent('SHUTDOWN', undefined, 5000);
     await server.commands(2);
     server.hangUp();
-    for (const pending of [migrate, status, shutdown]) await expect(pending).rejects.toBeInstanceOf(QmpConnectionClosedError);
+    for (const pending of [migrate, status, shutdown])
+      await expect(pending).rejects.toBeInstanceOf(QmpConnectionClosedError);
     await expect(migrate).rejects.toMatchObject({ command: 'migrate' });
     expect(client.isClosed).toBe(true);
     await expect(client.execute('query-status')).rejects.toBeInstanceOf(QmpConnectionClosedError);
@@ -120,7 +129,9 @@ describe('QmpClient against a fake QMP server', () => {
   });
 
   it('fails to connect when nothing listens on the socket', async () => {
-    await expect(QmpClient.connect('/nonexistent/qmp.sock', { timeoutMs: 100 })).rejects.toBeInstanceOf(QmpConnectionClosedError);
+    await expect(QmpClient.connect('/nonexistent/qmp.sock', { timeoutMs: 100 })).rejects.toBeInstanceOf(
+      QmpConnectionClosedError,
+    );
   });
 
   it('closes on a line that is not JSON', async () => {

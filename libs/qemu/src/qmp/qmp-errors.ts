@@ -19,7 +19,11 @@ export class QmpConnectionClosedError extends Error {
     readonly reason: string,
     readonly command?: string,
   ) {
-    super(command ? `QMP connection closed before "${command}" was answered: ${reason}` : `QMP connection closed: ${reason}`);
+    super(
+      command
+        ? `QMP connection closed before "${command}" was answered: ${reason}`
+        : `QMP connection closed: ${reason}`,
+    );
     this.name = 'QmpConnectionClosedError';
   }
 }

@@ -37,7 +37,12 @@ export function classifyQmpMessage(value: unknown): QmpMessage {
   if ('return' in message) return { kind: 'success', id: message.id, value: message.return };
   if ('error' in message) {
     const error = (message.error ?? {}) as { class?: unknown; desc?: unknown };
-    return { kind: 'failure', id: message.id, errorClass: String(error.class ?? 'GenericError'), desc: String(error.desc ?? '') };
+    return {
+      kind: 'failure',
+      id: message.id,
+      errorClass: String(error.class ?? 'GenericError'),
+      desc: String(error.desc ?? ''),
+    };
   }
   if (typeof message.event === 'string') {
     const timestamp = (message.timestamp ?? {}) as { seconds?: number; microseconds?: number };

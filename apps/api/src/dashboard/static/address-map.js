@@ -13,7 +13,13 @@ const ROW_H = 24;
 const LANE_PAD = 6;
 const AXIS_H = 96;
 
-const GUEST_NAMES = { ram: 'RAM', 'device-memory': 'device memory', 'pci-hole': 'PCI hole', mmio: 'MMIO', reserved: 'reserved' };
+const GUEST_NAMES = {
+  ram: 'RAM',
+  'device-memory': 'device memory',
+  'pci-hole': 'PCI hole',
+  mmio: 'MMIO',
+  reserved: 'reserved',
+};
 const HOST_NAMES = { msi: 'MSI', reserved: 'reserved', direct: 'direct', 'direct-relaxable': 'direct-relaxable' };
 
 /** Range-valued evidence keys that mark the trouble spot itself. */
@@ -26,7 +32,9 @@ export function lanesOf({ guest, host, conflicts = [] }) {
     lanes.push({
       id: 'guest',
       title: `Guest memory map · ${guest.id}`,
-      items: guest.memoryMap.map((e) => item('guest', e.kind, e, `${GUEST_NAMES[e.kind] ?? e.kind}${e.label ? ` · ${e.label}` : ''}`)),
+      items: guest.memoryMap.map((e) =>
+        item('guest', e.kind, e, `${GUEST_NAMES[e.kind] ?? e.kind}${e.label ? ` · ${e.label}` : ''}`),
+      ),
     });
   }
   if (host) {
@@ -40,14 +48,33 @@ export function lanesOf({ guest, host, conflicts = [] }) {
       }
     }
     const all = [...regions.values()];
-    const regionItem = (r) => item('host', r.type, r, `${HOST_NAMES[r.type] ?? r.type} · group${r.groups.length > 1 ? 's' : ''} ${r.groups.join(', ')}`, { group: r.groups.join(',') });
-    lanes.push({ id: 'reserved', title: `Reserved regions · ${host.id}`, items: all.filter((r) => r.type !== 'msi').map(regionItem) });
+    const regionItem = (r) =>
+      item(
+        'host',
+        r.type,
+        r,
+        `${HOST_NAMES[r.type] ?? r.type} · group${r.groups.length > 1 ? 's' : ''} ${r.groups.join(', ')}`,
+        { group: r.groups.join(',') },
+      );
+    lanes.push({
+      id: 'reserved',
+      title: `Reserved regions · ${host.id}`,
+      items: all.filter((r) => r.type !== 'msi').map(regionItem),
+    });
     lanes.push({ id: 'msi', title: 'MSI windows', items: all.filter((r) => r.type === 'msi').map(regionItem) });
-    lanes.push({ id: 'bridge', title: 'Bridge windows', items: (host.bridgeWindows ?? []).map((w) => item('bridge', 'bridge-window', w, 'bridge window')) });
+    lanes.push({
+      id: 'bridge',
+      title: 'Bridge windows',
+      items: (host.bridgeWindows ?? []).map((w) => item('bridge', 'bridge-window', w, 'bridge window')),
+    });
     const bits = host.iommu?.addressWidthBits;
     if (bits) {
       const aperture = { start: 0n, end: (1n << BigInt(bits)) - 1n };
-      lanes.push({ id: 'iommu', title: `IOMMU aperture · ${bits}-bit`, items: [item('iommu', 'aperture', aperture, `aperture (${bits}-bit)`)] });
+      lanes.push({
+        id: 'iommu',
+        title: `IOMMU aperture · ${bits}-bit`,
+        items: [item('iommu', 'aperture', aperture, `aperture (${bits}-bit)`)],
+      });
     }
   }
   const overlaps = new Map();
@@ -61,7 +88,15 @@ export function lanesOf({ guest, host, conflicts = [] }) {
       else overlaps.set(id, { kind, range: r, codes: new Set([conflict.code]), severity: conflict.severity });
     }
   }
-  const overlapItems = [...overlaps.values()].map((o) => item('overlap', o.kind, o.range, `${o.kind === 'overlap' ? 'overlap' : 'beyond aperture'} · ${[...o.codes].join(', ')}`, { code: [...o.codes].join(','), severity: o.severity }));
+  const overlapItems = [...overlaps.values()].map((o) =>
+    item(
+      'overlap',
+      o.kind,
+      o.range,
+      `${o.kind === 'overlap' ? 'overlap' : 'beyond aperture'} · ${[...o.codes].join(', ')}`,
+      { code: [...o.codes].join(','), severity: o.severity },
+    ),
+  );
   if (overlapItems.length) lanes.push({ id: 'overlap', title: 'Overlaps found', items: overlapItems });
   return lanes;
 }
@@ -120,19 +155,27 @@ export function addressMap({ guest, host, conflicts, width = 1000 }) {
   const svgWidth = LABEL_W + scale.width + 90; // room for the last rotated label
   const svgHeight = lanesBottom + AXIS_H;
   const overlaps = lanes.find((l) => l.id === 'overlap')?.items ?? [];
-  const hits = (it) => it.layer !== 'overlap' && it.layer !== 'iommu' && overlaps.some((o) => o.start <= it.end && it.start <= o.end);
+  const hits = (it) =>
+    it.layer !== 'overlap' && it.layer !== 'iommu' && overlaps.some((o) => o.start <= it.end && it.start <= o.end);
 
   const svg = s('svg', {
-    class: 'address-map', width: svgWidth, height: svgHeight, viewBox: `0 0 ${svgWidth} ${svgHeight}`,
-    role: 'img', 'aria-labelledby': 'address-map-title address-map-desc',
+    class: 'address-map',
+    width: svgWidth,
+    height: svgHeight,
+    viewBox: `0 0 ${svgWidth} ${svgHeight}`,
+    role: 'img',
+    'aria-labelledby': 'address-map-title address-map-desc',
   });
-  svg.append(s('title', { id: 'address-map-title', text: `Address space of ${guest?.id ?? ''}${host ? ` on ${host.id}` : ''}` }));
+  svg.append(
+    s('title', { id: 'address-map-title', text: `Address space of ${guest?.id ?? ''}${host ? ` on ${host.id}` : ''}` }),
+  );
   svg.append(s('desc', { id: 'address-map-desc', text: describe(lanes, overlaps) }));
 
   for (const lane of lanes) {
     svg.append(s('rect', { class: `lane lane-${lane.id}`, x: 0, y: lane.y, width: svgWidth, height: lane.height }));
     svg.append(s('text', { class: 'lane-title', x: 8, y: lane.y + lane.height / 2 + 4, text: lane.title }));
-    if (lane.items.length === 0) svg.append(s('text', { class: 'lane-empty', x: LABEL_W + 6, y: lane.y + lane.height / 2 + 4, text: 'none' }));
+    if (lane.items.length === 0)
+      svg.append(s('text', { class: 'lane-empty', x: LABEL_W + 6, y: lane.y + lane.height / 2 + 4, text: 'none' }));
   }
 
   // Bands first so the regions they cross stay readable on top of them.
@@ -148,14 +191,23 @@ export function addressMap({ guest, host, conflicts, width = 1000 }) {
       const x1 = X(it.end + 1n);
       const ry = lane.y + LANE_PAD + it.row * ROW_H;
       const title = `${it.label}: ${rangeText(it)} (${size(rangeSize(it))})`;
-      const rect = s('rect', {
-        class: ['region', `k-${it.kind}`, `layer-${it.layer}`, hits(it) && 'hit'],
-        x: x0, y: ry, width: Math.max(2, x1 - x0), height: ROW_H - 4,
-        data: { layer: it.layer, kind: it.kind, start: hex(it.start), end: hex(it.end), label: it.label, ...it.data },
-      }, s('title', { text: title }));
+      const rect = s(
+        'rect',
+        {
+          class: ['region', `k-${it.kind}`, `layer-${it.layer}`, hits(it) && 'hit'],
+          x: x0,
+          y: ry,
+          width: Math.max(2, x1 - x0),
+          height: ROW_H - 4,
+          data: { layer: it.layer, kind: it.kind, start: hex(it.start), end: hex(it.end), label: it.label, ...it.data },
+        },
+        s('title', { text: title }),
+      );
       svg.append(rect);
-      const text = `${it.layer === 'guest' ? (GUEST_NAMES[it.kind] ?? it.kind) : it.layer === 'overlap' ? '' : (HOST_NAMES[it.kind] ?? it.kind.replace('-', ' '))} ${size(rangeSize(it))}`.trim();
-      if ((x1 - x0) > text.length * 6.4 + 8) svg.append(s('text', { class: ['region-label', `on-${it.kind}`], x: x0 + 4, y: ry + ROW_H / 2 + 2, text }));
+      const text =
+        `${it.layer === 'guest' ? (GUEST_NAMES[it.kind] ?? it.kind) : it.layer === 'overlap' ? '' : (HOST_NAMES[it.kind] ?? it.kind.replace('-', ' '))} ${size(rangeSize(it))}`.trim();
+      if (x1 - x0 > text.length * 6.4 + 8)
+        svg.append(s('text', { class: ['region-label', `on-${it.kind}`], x: x0 + 4, y: ry + ROW_H / 2 + 2, text }));
     }
   }
 
@@ -166,22 +218,46 @@ export function addressMap({ guest, host, conflicts, width = 1000 }) {
     const anchor = mid > svgWidth - 260 ? 'end' : mid < LABEL_W + 200 ? 'start' : 'middle';
     const ty = 18 + (i % 2) * 18;
     svg.append(s('line', { class: 'callout-line', x1: mid, y1: ty + 4, x2: mid, y2: TOP - 8 }));
-    svg.append(s('text', { class: 'callout', x: mid, y: ty, 'text-anchor': anchor, text: `${o.kind === 'overlap' ? 'overlap' : 'beyond aperture'} ${rangeText(o)} (${size(rangeSize(o))})` }));
+    svg.append(
+      s('text', {
+        class: 'callout',
+        x: mid,
+        y: ty,
+        'text-anchor': anchor,
+        text: `${o.kind === 'overlap' ? 'overlap' : 'beyond aperture'} ${rangeText(o)} (${size(rangeSize(o))})`,
+      }),
+    );
   });
 
   // The ruler: a tick and a hex label at every boundary.
-  svg.append(s('line', { class: 'axis', x1: LABEL_W, y1: lanesBottom + 2, x2: LABEL_W + scale.width, y2: lanesBottom + 2 }));
+  svg.append(
+    s('line', { class: 'axis', x1: LABEL_W, y1: lanesBottom + 2, x2: LABEL_W + scale.width, y2: lanesBottom + 2 }),
+  );
   for (const b of scale.bounds) {
     const x = X(b);
     svg.append(s('line', { class: 'tick', x1: x, y1: TOP - 4, x2: x, y2: lanesBottom + 8 }));
-    svg.append(s('text', { class: 'tick-label', x, y: lanesBottom + 14, transform: `rotate(40 ${x} ${lanesBottom + 14})`, text: hex(b) }));
+    svg.append(
+      s('text', {
+        class: 'tick-label',
+        x,
+        y: lanesBottom + 14,
+        transform: `rotate(40 ${x} ${lanesBottom + 14})`,
+        text: hex(b),
+      }),
+    );
   }
   svg.append(s('text', { class: 'axis-note', x: 8, y: lanesBottom + 16, text: 'address (hex) →' }));
   return svg;
 }
 
 function describe(lanes, overlaps) {
-  const parts = lanes.filter((l) => l.id !== 'overlap').map((l) => `${l.title}: ${l.items.length ? l.items.map((it) => `${it.label} ${rangeText(it)}`).join('; ') : 'none'}`);
-  const found = overlaps.length ? `Overlaps: ${overlaps.map((o) => `${rangeText(o)} (${o.data.code})`).join('; ')}.` : 'No overlaps.';
+  const parts = lanes
+    .filter((l) => l.id !== 'overlap')
+    .map(
+      (l) => `${l.title}: ${l.items.length ? l.items.map((it) => `${it.label} ${rangeText(it)}`).join('; ') : 'none'}`,
+    );
+  const found = overlaps.length
+    ? `Overlaps: ${overlaps.map((o) => `${rangeText(o)} (${o.data.code})`).join('; ')}.`
+    : 'No overlaps.';
   return `${found} ${parts.join('. ')}.`;
 }

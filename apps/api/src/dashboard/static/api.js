@@ -19,9 +19,15 @@ export class ApiError extends Error {
 }
 
 export async function get(path, params, signal) {
-  const query = params ? new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '')).toString() : '';
+  const query = params
+    ? new URLSearchParams(
+        Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== ''),
+      ).toString()
+    : '';
   const secret = token.get();
-  const headers = secret ? { accept: 'application/json', authorization: `Bearer ${secret}` } : { accept: 'application/json' };
+  const headers = secret
+    ? { accept: 'application/json', authorization: `Bearer ${secret}` }
+    : { accept: 'application/json' };
   const response = await fetch(query ? `${path}?${query}` : path, { headers, signal });
   if (response.status === 401) onUnauthorized();
   const text = await response.text();

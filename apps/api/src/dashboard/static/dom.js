@@ -7,9 +7,13 @@ function build(node, attrs, children) {
   for (const [key, value] of Object.entries(attrs ?? {})) {
     if (value === undefined || value === null || value === false) continue;
     if (key === 'text') node.textContent = String(value);
-    else if (key === 'class') node.setAttribute('class', Array.isArray(value) ? value.filter(Boolean).join(' ') : value);
+    else if (key === 'class')
+      node.setAttribute('class', Array.isArray(value) ? value.filter(Boolean).join(' ') : value);
     else if (key === 'on') for (const [type, handler] of Object.entries(value)) node.addEventListener(type, handler);
-    else if (key === 'data') for (const [name, v] of Object.entries(value)) { if (v !== undefined && v !== null) node.dataset[name] = String(v); }
+    else if (key === 'data')
+      for (const [name, v] of Object.entries(value)) {
+        if (v !== undefined && v !== null) node.dataset[name] = String(v);
+      }
     else node.setAttribute(key, value === true ? '' : String(value));
   }
   for (const child of children.flat(Infinity)) {

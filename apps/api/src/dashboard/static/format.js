@@ -27,7 +27,12 @@ export const count = (n) => Number(n ?? 0).toLocaleString('en-US');
 
 export function time(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? String(iso) : date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return Number.isNaN(date.getTime())
+    ? String(iso)
+    : date
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 }
 
 /** "0x1a2b…" byte counts from the migration API as a number (precision is fine for a progress bar). */

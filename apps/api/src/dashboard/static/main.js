@@ -62,9 +62,11 @@ const recent = createRecent($('#recent-events'));
 
 function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
-  if (parts[0] === 'cell' && parts.length === 4 && (parts[1] === 'migration' || parts[1] === 'hotplug')) return { name: 'cell', kind: parts[1], guestId: parts[2], target: parts[3] };
+  if (parts[0] === 'cell' && parts.length === 4 && (parts[1] === 'migration' || parts[1] === 'hotplug'))
+    return { name: 'cell', kind: parts[1], guestId: parts[2], target: parts[3] };
   if (parts[0] === 'guest' && parts.length === 2) return { name: 'guest', guestId: parts[1] };
-  if (parts[0] === 'guest' && parts.length === 4 && parts[2] === 'at' && /^\d+$/.test(parts[3])) return { name: 'guest', guestId: parts[1], asOf: Number(parts[3]) };
+  if (parts[0] === 'guest' && parts.length === 4 && parts[2] === 'at' && /^\d+$/.test(parts[3]))
+    return { name: 'guest', guestId: parts[1], asOf: Number(parts[3]) };
   return { name: 'home' };
 }
 
@@ -105,14 +107,22 @@ afterLoad.then(() => {
 
 // Live: the matrix and counts follow fleet changes (coalesced: a fleet file can write thousands of
 // events at once), migrations and the event list follow every event.
-const refreshFleet = debounce(() => {
-  overview.load();
-  matrix.refresh();
-}, 500, 3000);
-const refreshDetail = debounce(() => {
-  if (current.name === 'cell') renderCell(detail, current);
-  else if (current.name === 'guest' && current.asOf === undefined) renderGuest(detail, current);
-}, 500, 3000);
+const refreshFleet = debounce(
+  () => {
+    overview.load();
+    matrix.refresh();
+  },
+  500,
+  3000,
+);
+const refreshDetail = debounce(
+  () => {
+    if (current.name === 'cell') renderCell(detail, current);
+    else if (current.name === 'guest' && current.asOf === undefined) renderGuest(detail, current);
+  },
+  500,
+  3000,
+);
 
 const status = $('#live-status');
 connectLive({
@@ -126,7 +136,8 @@ connectLive({
     const stream = event.streamId ?? '';
     if (stream.startsWith('host-') || stream.startsWith('guest-') || stream === 'machine-defaults') {
       refreshFleet();
-      if (current.name === 'cell' || (current.name === 'guest' && stream === `guest-${current.guestId}`)) refreshDetail();
+      if (current.name === 'cell' || (current.name === 'guest' && stream === `guest-${current.guestId}`))
+        refreshDetail();
     }
   },
 });

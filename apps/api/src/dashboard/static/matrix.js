@@ -51,7 +51,17 @@ export function createMatrix(section, store, { onFirstReady }) {
   function readForm() {
     const data = new FormData(form);
     const get = (k) => String(data.get(k) ?? '').trim();
-    return { view: get('view') || 'grid', kind: get('kind') || 'migration', pool: get('pool'), arch: get('arch'), host: get('host'), guest: get('guest'), code: get('code'), severity: get('severity'), verdict: get('verdict') };
+    return {
+      view: get('view') || 'grid',
+      kind: get('kind') || 'migration',
+      pool: get('pool'),
+      arch: get('arch'),
+      host: get('host'),
+      guest: get('guest'),
+      code: get('code'),
+      severity: get('severity'),
+      verdict: get('verdict'),
+    };
   }
 
   const exactHost = () => (allHosts.some((x) => x.id === filters.host) ? filters.host : undefined);
@@ -60,13 +70,21 @@ export function createMatrix(section, store, { onFirstReady }) {
   function computeColumns() {
     const needle = filters.host.toLowerCase();
     columnStamp++;
-    columns = allHosts.filter((x) => (!filters.pool || x.pool === filters.pool) && (!filters.arch || x.arch === filters.arch) && (!needle || x.id.toLowerCase().includes(needle)));
+    columns = allHosts.filter(
+      (x) =>
+        (!filters.pool || x.pool === filters.pool) &&
+        (!filters.arch || x.arch === filters.arch) &&
+        (!needle || x.id.toLowerCase().includes(needle)),
+    );
   }
 
   function fillSelect(name, values) {
     const select = form.elements.namedItem(name);
     const current = select.value;
-    select.replaceChildren(h('option', { value: '', text: 'all' }), ...values.map((v) => h('option', { value: v, text: v })));
+    select.replaceChildren(
+      h('option', { value: '', text: 'all' }),
+      ...values.map((v) => h('option', { value: v, text: v })),
+    );
     select.value = values.includes(current) ? current : '';
   }
 
@@ -89,7 +107,17 @@ export function createMatrix(section, store, { onFirstReady }) {
     try {
       const cells = new Map();
       for (let offset = 0; ; offset += 1000) {
-        const page = await api.conflicts({ kind: 'migration', guest: guest.id, pool: filters.pool, host: exactHost(), code: filters.code, severity: filters.severity, verdict: filters.verdict, offset, limit: 1000 });
+        const page = await api.conflicts({
+          kind: 'migration',
+          guest: guest.id,
+          pool: filters.pool,
+          host: exactHost(),
+          code: filters.code,
+          severity: filters.severity,
+          verdict: filters.verdict,
+          offset,
+          limit: 1000,
+        });
         for (const c of page.cells) cells.set(c.hostId, c);
         if (page.cells.length === 0 || offset + page.cells.length >= page.total) break;
       }
@@ -114,10 +142,11 @@ export function createMatrix(section, store, { onFirstReady }) {
   // ---- grid rendering ----------------------------------------------------------------------------
 
   function schedule() {
-    if (!frame) frame = requestAnimationFrame(() => {
-      frame = 0;
-      render();
-    });
+    if (!frame)
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        render();
+      });
   }
 
   function visibleRange() {
@@ -147,11 +176,18 @@ export function createMatrix(section, store, { onFirstReady }) {
     const colEntries = [];
     for (let c = c0; c < c1; c++) {
       const host = columns[c];
-      colEntries.push([`${c}|${host.id}|${columnStamp}`, () => {
-        const head = h('div', { class: 'colhead', title: `${host.id} · ${host.pool ?? 'no pool'} · ${host.arch}${host.cordoned ? ' · cordoned' : ''}`, text: host.id });
-        head.style.left = `${c * CELL}px`;
-        return head;
-      }]);
+      colEntries.push([
+        `${c}|${host.id}|${columnStamp}`,
+        () => {
+          const head = h('div', {
+            class: 'colhead',
+            title: `${host.id} · ${host.pool ?? 'no pool'} · ${host.arch}${host.cordoned ? ' · cordoned' : ''}`,
+            text: host.id,
+          });
+          head.style.left = `${c * CELL}px`;
+          return head;
+        },
+      ]);
     }
     drawnCols = sync(colInner, drawnCols, colEntries);
 
@@ -163,17 +199,30 @@ export function createMatrix(section, store, { onFirstReady }) {
     let pending = 0;
     for (let r = r0; r < r1; r++) {
       const guest = guestAt(r);
-      headEntries.push([`${r}|${guest?.id ?? ''}`, () => {
-        const head = guest ? h('a', { class: 'rowhead', href: route('guest', guest.id), title: `${guest.id} on ${guest.host}`, text: guest.id }) : h('span', { class: 'rowhead loading', text: '…' });
-        head.style.top = `${r * CELL}px`;
-        return head;
-      }]);
+      headEntries.push([
+        `${r}|${guest?.id ?? ''}`,
+        () => {
+          const head = guest
+            ? h('a', {
+                class: 'rowhead',
+                href: route('guest', guest.id),
+                title: `${guest.id} on ${guest.host}`,
+                text: guest.id,
+              })
+            : h('span', { class: 'rowhead loading', text: '…' });
+          head.style.top = `${r * CELL}px`;
+          return head;
+        },
+      ]);
       const row = guest && rows.get(guest.id);
       if (guest && (!row || row.gen !== rowGen) && !inflight.has(guest.id)) need.push(guest);
       if (!row || row.gen !== rowGen) pending++;
       // A row's cells are rebuilt only when its data, the column range or the focused cell change.
       const activeC = active.r === r ? active.c : -1;
-      rowEntries.push([`${r}|${guest?.id ?? ''}|${c0}|${c1}|${columnStamp}|${row?.stamp ?? 0}|${activeC}`, () => rowGroup(r, guest, row, c0, c1, activeC)]);
+      rowEntries.push([
+        `${r}|${guest?.id ?? ''}|${c0}|${c1}|${columnStamp}|${row?.stamp ?? 0}|${activeC}`,
+        () => rowGroup(r, guest, row, c0, c1, activeC),
+      ]);
     }
     drawnHeads = sync(rowInner, drawnHeads, headEntries);
     drawnRows = sync(layer, drawnRows, rowEntries);
@@ -181,7 +230,11 @@ export function createMatrix(section, store, { onFirstReady }) {
     wanted = need;
     pump();
 
-    const shown = rowCount() ? `rows ${count(r0 + 1)}–${count(Math.max(r0 + 1, r1))} of ${count(rowCount())} guests` : filters.guest ? `no guest with id “${filters.guest}”` : 'no guests';
+    const shown = rowCount()
+      ? `rows ${count(r0 + 1)}–${count(Math.max(r0 + 1, r1))} of ${count(rowCount())} guests`
+      : filters.guest
+        ? `no guest with id “${filters.guest}”`
+        : 'no guests';
     status.textContent = `${shown} × ${count(columns.length)} hosts${filters.arch ? ` (${filters.arch})` : ''}${filters.pool ? ` in ${filters.pool}` : ''}${pending ? ` · loading ${pending} rows…` : ''}`;
     gridView.dataset.pending = String(pending);
     if (!pending && rowCount() >= 0 && (store.guestTotal !== undefined || filters.guest)) ready();
@@ -191,7 +244,10 @@ export function createMatrix(section, store, { onFirstReady }) {
   function rowGroup(r, guest, row, c0, c1, activeC) {
     const group = h('div', { class: 'rowgroup' });
     group.style.top = `${r * CELL}px`;
-    const strip = h('div', { class: ['strip', !row ? 'loading' : row.error ? 'failed' : 'dim'], title: row?.error ? `Could not load: ${row.error.message}` : undefined });
+    const strip = h('div', {
+      class: ['strip', !row ? 'loading' : row.error ? 'failed' : 'dim'],
+      title: row?.error ? `Could not load: ${row.error.message}` : undefined,
+    });
     strip.style.left = `${c0 * CELL}px`;
     strip.style.width = `${(c1 - c0) * CELL}px`;
     group.append(strip);
@@ -208,13 +264,26 @@ export function createMatrix(section, store, { onFirstReady }) {
     let el;
     if (cell === 'own' || !cell) {
       const what = cell === 'own' ? 'its current host' : rows.get(guest.id) ? 'filtered out' : 'loading';
-      el = h('span', { class: ['cell', cell === 'own' ? 'own' : 'blank'], role: 'img', 'aria-label': `${guest.id} on ${host.id}: ${what}`, title: `${guest.id} · ${host.id}: ${what}` });
+      el = h('span', {
+        class: ['cell', cell === 'own' ? 'own' : 'blank'],
+        role: 'img',
+        'aria-label': `${guest.id} on ${host.id}: ${what}`,
+        title: `${guest.id} · ${host.id}: ${what}`,
+      });
     } else {
       const codes = cell.findings.map((f) => `${f.code} (${f.severity})`).join(', ');
       const label = `${guest.id} → ${host.id}: ${cell.verdict}${codes ? ` — ${codes}` : ''}`;
       el = h('button', {
-        type: 'button', class: ['cell', `v-${verdictClass(cell.verdict, cell.findings)}`], title: label, 'aria-label': label,
-        data: { guest: guest.id, host: host.id, verdict: cell.verdict, codes: cell.findings.map((f) => f.code).join(' ') },
+        type: 'button',
+        class: ['cell', `v-${verdictClass(cell.verdict, cell.findings)}`],
+        title: label,
+        'aria-label': label,
+        data: {
+          guest: guest.id,
+          host: host.id,
+          verdict: cell.verdict,
+          codes: cell.findings.map((f) => f.code).join(' '),
+        },
       });
     }
     el.tabIndex = isActive ? 0 : -1;
@@ -237,7 +306,14 @@ export function createMatrix(section, store, { onFirstReady }) {
   }
 
   body.addEventListener('keydown', (event) => {
-    const step = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1], PageUp: [-20, 0], PageDown: [20, 0] }[event.key];
+    const step = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+      PageUp: [-20, 0],
+      PageDown: [20, 0],
+    }[event.key];
     if (!step) return;
     event.preventDefault();
     move(...step);
@@ -259,28 +335,58 @@ export function createMatrix(section, store, { onFirstReady }) {
     const seq = ++listSeq;
     const notes = [];
     if (filters.arch) notes.push('the arch filter narrows grid columns only');
-    if (filters.host && !exactHost()) notes.push(`no host is called exactly “${filters.host}”, so hosts are not filtered here`);
+    if (filters.host && !exactHost())
+      notes.push(`no host is called exactly “${filters.host}”, so hosts are not filtered here`);
     status.textContent = 'Loading…';
     let page;
     try {
-      page = await api.conflicts({ kind: filters.kind, pool: filters.pool, host: exactHost(), guest: filters.guest, code: filters.code, severity: filters.severity, verdict: filters.verdict, offset: listOffset, limit: LIST_PAGE });
+      page = await api.conflicts({
+        kind: filters.kind,
+        pool: filters.pool,
+        host: exactHost(),
+        guest: filters.guest,
+        code: filters.code,
+        severity: filters.severity,
+        verdict: filters.verdict,
+        offset: listOffset,
+        limit: LIST_PAGE,
+      });
     } catch (error) {
       if (seq === listSeq) showError(error);
       return;
     }
     if (seq !== listSeq) return;
-    listBody.replaceChildren(...page.cells.map((cell) => {
-      const link = cell.kind === 'migration' ? route('cell', 'migration', cell.guestId, cell.hostId) : route('cell', 'hotplug', cell.guestId, cell.reservationId);
-      return h('tr', { data: { guest: cell.guestId, host: cell.hostId, verdict: cell.verdict } },
-        h('th', { scope: 'row' }, h('a', { href: route('guest', cell.guestId), text: cell.guestId })),
-        h('td', { text: cell.hostId }),
-        h('td', { text: cell.reservationId ?? '—' }),
-        h('td', {}, verdictBadge(cell.verdict, cell.findings)),
-        h('td', {}, findingChips(cell.findings)),
-        h('td', {}, h('a', { href: link, class: 'button', 'aria-label': `Details for ${cell.guestId} and ${cell.reservationId ?? cell.hostId}`, text: 'Details' })));
-    }));
+    listBody.replaceChildren(
+      ...page.cells.map((cell) => {
+        const link =
+          cell.kind === 'migration'
+            ? route('cell', 'migration', cell.guestId, cell.hostId)
+            : route('cell', 'hotplug', cell.guestId, cell.reservationId);
+        return h(
+          'tr',
+          { data: { guest: cell.guestId, host: cell.hostId, verdict: cell.verdict } },
+          h('th', { scope: 'row' }, h('a', { href: route('guest', cell.guestId), text: cell.guestId })),
+          h('td', { text: cell.hostId }),
+          h('td', { text: cell.reservationId ?? '—' }),
+          h('td', {}, verdictBadge(cell.verdict, cell.findings)),
+          h('td', {}, findingChips(cell.findings)),
+          h(
+            'td',
+            {},
+            h('a', {
+              href: link,
+              class: 'button',
+              'aria-label': `Details for ${cell.guestId} and ${cell.reservationId ?? cell.hostId}`,
+              text: 'Details',
+            }),
+          ),
+        );
+      }),
+    );
     const last = listOffset + page.cells.length;
-    pagerInfo.textContent = page.total ? `cells ${count(listOffset + 1)}–${count(last)} of ${count(page.total)}` : 'no matching cells';
+    pagerInfo.textContent = page.total
+      ? `cells ${count(listOffset + 1)}–${count(last)} of ${count(page.total)}`
+      : 'no matching cells';
     listView.querySelector('[data-page="prev"]').disabled = listOffset === 0;
     listView.querySelector('[data-page="next"]').disabled = last >= page.total;
     status.textContent = `${count(page.total)} ${filters.kind} cells match${notes.length ? ` (${notes.join('; ')})` : ''}`;

@@ -19,7 +19,15 @@ async function activeMigrations() {
 
 // A finished migration stays on the list this long, so the operator sees how it ended.
 const LINGER_MS = 8000;
-const STATES = { MigrationStarted: 'running', MigrationWaiting: 'waiting', MigrationSwitchedOver: 'switching over', MigrationCompleted: 'completed', MigrationFailed: 'failed', MigrationCancelled: 'cancelled', MigrationRejected: 'rejected' };
+const STATES = {
+  MigrationStarted: 'running',
+  MigrationWaiting: 'waiting',
+  MigrationSwitchedOver: 'switching over',
+  MigrationCompleted: 'completed',
+  MigrationFailed: 'failed',
+  MigrationCancelled: 'cancelled',
+  MigrationRejected: 'rejected',
+};
 
 export function createMigrations(list) {
   const items = new Map(); // migration id → { migration, li, bar, fill, finishing }
@@ -27,7 +35,8 @@ export function createMigrations(list) {
   let seq = 0;
 
   const showEmpty = () => {
-    if (!items.size && !list.querySelector('.empty')) list.replaceChildren(h('li', { class: 'muted empty', text: 'No migration is in progress.' }));
+    if (!items.size && !list.querySelector('.empty'))
+      list.replaceChildren(h('li', { class: 'muted empty', text: 'No migration is in progress.' }));
   };
 
   async function load() {
@@ -39,7 +48,12 @@ export function createMigrations(list) {
       if (mine !== seq) return;
       // Until the server offers migrations the section says so instead of failing.
       available = error.status !== 404;
-      list.replaceChildren(h('li', { class: 'muted', text: available ? `Could not load migrations: ${error.message}` : 'This server has no migrations API.' }));
+      list.replaceChildren(
+        h('li', {
+          class: 'muted',
+          text: available ? `Could not load migrations: ${error.message}` : 'This server has no migrations API.',
+        }),
+      );
       return;
     }
     if (mine !== seq) return;
@@ -56,13 +70,31 @@ export function createMigrations(list) {
     if (!entry) {
       list.querySelector('.empty')?.remove();
       const fill = h('span', { class: 'fill' });
-      const bar = h('span', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-label': `Migration ${m.id} progress`, data: { migration: m.id } }, fill);
-      const li = h('li', { class: 'migration', data: { migration: m.id } },
-        h('div', { class: 'migration-head' },
-          h('a', { href: route('guest', m.guestId), text: m.guestId }), ` ${m.sourceHostId} → ${m.destinationHostId} `,
-          h('span', { class: 'state' })),
+      const bar = h(
+        'span',
+        {
+          class: 'progress',
+          role: 'progressbar',
+          'aria-valuemin': '0',
+          'aria-valuemax': '100',
+          'aria-label': `Migration ${m.id} progress`,
+          data: { migration: m.id },
+        },
+        fill,
+      );
+      const li = h(
+        'li',
+        { class: 'migration', data: { migration: m.id } },
+        h(
+          'div',
+          { class: 'migration-head' },
+          h('a', { href: route('guest', m.guestId), text: m.guestId }),
+          ` ${m.sourceHostId} → ${m.destinationHostId} `,
+          h('span', { class: 'state' }),
+        ),
         bar,
-        h('div', { class: 'migration-detail muted' }));
+        h('div', { class: 'migration-detail muted' }),
+      );
       entry = { migration: m, li, bar, fill, finishing: false };
       items.set(m.id, entry);
       list.append(li);
@@ -86,7 +118,8 @@ export function createMigrations(list) {
     const p = m.lastProgress;
     const total = bytesNumber(p?.totalBytes);
     const remaining = bytesNumber(p?.remainingBytes);
-    const percent = m.state === 'completed' ? 100 : total > 0 ? Math.max(0, Math.min(100, ((total - remaining) / total) * 100)) : 0;
+    const percent =
+      m.state === 'completed' ? 100 : total > 0 ? Math.max(0, Math.min(100, ((total - remaining) / total) * 100)) : 0;
     fill.style.width = `${percent.toFixed(1)}%`;
     bar.setAttribute('aria-valuenow', percent.toFixed(0));
     bar.setAttribute('aria-valuetext', `${percent.toFixed(0)}%`);
@@ -120,7 +153,11 @@ export function createMigrations(list) {
       } else if (TERMINAL.has(event.type)) {
         finish(entry, STATES[event.type]);
       } else if (STATES[event.type]) {
-        entry.migration = { ...entry.migration, state: STATES[event.type], waitingReason: event.type === 'MigrationWaiting' ? event.data?.reason : null };
+        entry.migration = {
+          ...entry.migration,
+          state: STATES[event.type],
+          waitingReason: event.type === 'MigrationWaiting' ? event.data?.reason : null,
+        };
         draw(entry);
       }
     },

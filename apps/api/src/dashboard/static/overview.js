@@ -11,7 +11,13 @@ export function createOverview(section, store, { onCode, onCodes, onFirstReady, 
   let seq = 0;
   let firstReady = false;
 
-  const card = (label, value, cls, hint) => h('div', { class: ['card', cls], title: hint }, h('span', { class: 'value', text: value === undefined ? '…' : count(value) }), h('span', { class: 'label', text: label }));
+  const card = (label, value, cls, hint) =>
+    h(
+      'div',
+      { class: ['card', cls], title: hint },
+      h('span', { class: 'value', text: value === undefined ? '…' : count(value) }),
+      h('span', { class: 'label', text: label }),
+    );
 
   async function load() {
     const mine = ++seq;
@@ -24,7 +30,9 @@ export function createOverview(section, store, { onCode, onCodes, onFirstReady, 
         store.guestPage(0),
       ]);
     } catch (error) {
-      cards.replaceChildren(h('p', { class: 'error', role: 'alert', text: `Could not load the overview: ${error.message}` }));
+      cards.replaceChildren(
+        h('p', { class: 'error', role: 'alert', text: `Could not load the overview: ${error.message}` }),
+      );
       return;
     }
     if (mine !== seq) return;
@@ -33,24 +41,57 @@ export function createOverview(section, store, { onCode, onCodes, onFirstReady, 
     cards.replaceChildren(
       card('guests', guests.total, 'neutral'),
       card('hosts', hosts.length, 'neutral'),
-      card('migration cells blocked', m.byVerdict.blocked, 'tone-blocked', 'guest × host pairs where a live migration would fail or corrupt'),
-      card('with corruption risk', m.bySeverity.corruption, 'tone-corruption', 'migration cells with a finding of severity corruption'),
+      card(
+        'migration cells blocked',
+        m.byVerdict.blocked,
+        'tone-blocked',
+        'guest × host pairs where a live migration would fail or corrupt',
+      ),
+      card(
+        'with corruption risk',
+        m.bySeverity.corruption,
+        'tone-corruption',
+        'migration cells with a finding of severity corruption',
+      ),
       card('migration cells with warnings', m.byVerdict.warnings, 'tone-warnings'),
       card('migration cells ok', m.byVerdict.ok, 'tone-ok'),
-      card('hot-plug cells blocked', p.byVerdict.blocked, 'tone-blocked', 'reserved devices that cannot be hot-plugged on the guest’s current host'),
+      card(
+        'hot-plug cells blocked',
+        p.byVerdict.blocked,
+        'tone-blocked',
+        'reserved devices that cannot be hot-plugged on the guest’s current host',
+      ),
       card('hot-plug cells with warnings', p.byVerdict.warnings, 'tone-warnings'),
     );
     const byCode = sumCounts(m.byCode, p.byCode);
     const codes = Object.keys(byCode).sort((a, b) => byCode[b] - byCode[a] || (a < b ? -1 : 1));
     onCodes?.(codes);
     const max = Math.max(1, ...Object.values(byCode));
-    codesBody.replaceChildren(...(codes.length ? codes.map((code) => h('tr', { data: { code } },
-      h('th', { scope: 'row' }, h('button', { type: 'button', class: 'linkish', data: { code }, 'aria-label': `List the cells with ${code}`, text: code })),
-      h('td', { class: 'num' }, bar(byCode[code] / max), count(byCode[code])),
-      h('td', { class: 'num', data: { col: 'blocked' }, text: '…' }),
-      h('td', { class: 'num', data: { col: 'corruption' }, text: '…' }),
-      h('td', { class: 'num', data: { col: 'warnings' }, text: '…' }),
-    )) : [h('tr', {}, h('td', { colspan: 5, text: 'No findings: every cell is ok.' }))]));
+    codesBody.replaceChildren(
+      ...(codes.length
+        ? codes.map((code) =>
+            h(
+              'tr',
+              { data: { code } },
+              h(
+                'th',
+                { scope: 'row' },
+                h('button', {
+                  type: 'button',
+                  class: 'linkish',
+                  data: { code },
+                  'aria-label': `List the cells with ${code}`,
+                  text: code,
+                }),
+              ),
+              h('td', { class: 'num' }, bar(byCode[code] / max), count(byCode[code])),
+              h('td', { class: 'num', data: { col: 'blocked' }, text: '…' }),
+              h('td', { class: 'num', data: { col: 'corruption' }, text: '…' }),
+              h('td', { class: 'num', data: { col: 'warnings' }, text: '…' }),
+            ),
+          )
+        : [h('tr', {}, h('td', { colspan: 5, text: 'No findings: every cell is ok.' }))]),
+    );
     section.dataset.ready = 'true';
     if (!firstReady) {
       firstReady = true;
@@ -68,9 +109,14 @@ export function createOverview(section, store, { onCode, onCodes, onFirstReady, 
         api.conflicts({ verdict: 'warnings', limit: 1 }),
       ]);
       if (mine !== seq) return;
-      const columns = { blocked: blocked.counts.byCode, corruption: corruption.counts.byCode, warnings: warnings.counts.byCode };
+      const columns = {
+        blocked: blocked.counts.byCode,
+        corruption: corruption.counts.byCode,
+        warnings: warnings.counts.byCode,
+      };
       for (const row of codesBody.querySelectorAll('tr[data-code]')) {
-        for (const [col, byCode] of Object.entries(columns)) row.querySelector(`[data-col="${col}"]`).textContent = count(byCode[row.dataset.code] ?? 0);
+        for (const [col, byCode] of Object.entries(columns))
+          row.querySelector(`[data-col="${col}"]`).textContent = count(byCode[row.dataset.code] ?? 0);
       }
     } catch {
       // The totals are already there; the split is a nicety.

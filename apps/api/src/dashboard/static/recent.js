@@ -12,15 +12,24 @@ export function createRecent(list) {
 
   function draw() {
     frame = 0;
-    list.replaceChildren(...events.map((e) => {
-      const guest = e.streamId.startsWith('guest-') ? e.streamId.slice(6) : undefined;
-      return h('li', { data: { position: e.position, type: e.type } },
-        h('span', { class: 'pos', text: `#${e.position}` }), ' ',
-        h('time', { datetime: e.recordedAt, text: time(e.recordedAt).slice(11) }), ' ',
-        h('strong', { text: e.type }), ' ',
-        guest ? h('a', { href: route('guest', guest), text: e.streamId }) : h('span', { text: e.streamId }), ' ',
-        h('span', { class: 'muted', text: eventSummary(e) }));
-    }));
+    list.replaceChildren(
+      ...events.map((e) => {
+        const guest = e.streamId.startsWith('guest-') ? e.streamId.slice(6) : undefined;
+        return h(
+          'li',
+          { data: { position: e.position, type: e.type } },
+          h('span', { class: 'pos', text: `#${e.position}` }),
+          ' ',
+          h('time', { datetime: e.recordedAt, text: time(e.recordedAt).slice(11) }),
+          ' ',
+          h('strong', { text: e.type }),
+          ' ',
+          guest ? h('a', { href: route('guest', guest), text: e.streamId }) : h('span', { text: e.streamId }),
+          ' ',
+          h('span', { class: 'muted', text: eventSummary(e) }),
+        );
+      }),
+    );
   }
 
   return {

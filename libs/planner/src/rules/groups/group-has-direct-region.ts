@@ -24,6 +24,7 @@ export function groupHasDirectRegion(context: AssignmentContext, sink: ConflictS
       iommuModel: host.host.iommu.model,
     },
     fact: 'IOMMU_RESV_DIRECT regions (Intel RMRR, AMD IVMD unity, Arm IORT RMR) must stay mapped 1:1; since ~6.6 every vendor, and Intel VT-d before, refuses such devices to VFIO/iommufd.',
-    remedy: 'Pick another device/host for this assignment; a direct region comes from firmware (DMAR/IVRS/IORT) and only a firmware change removes it.',
+    remedy:
+      'Pick another device/host for this assignment; a direct region comes from firmware (DMAR/IVRS/IORT) and only a firmware change removes it.',
   }));
 }

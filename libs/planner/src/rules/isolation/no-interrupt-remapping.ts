@@ -11,8 +11,14 @@ export function noInterruptRemapping(context: DestinationContext, sink: Conflict
     message: unsafeAllowed
       ? `${host.id} has no interrupt remapping but allows unsafe interrupts: the device attaches, but it can inject arbitrary interrupts into the host (MSI isolation lost).`
       : `${host.id} has no interrupt remapping: the group attach fails with -EPERM ("No interrupt remapping support. Use the module param \\"allow_unsafe_interrupts\\"…").`,
-    evidence: { hostId: host.id, interruptRemapping: false, allowUnsafeInterrupts: unsafeAllowed, iommuModel: host.host.iommu.model },
+    evidence: {
+      hostId: host.id,
+      interruptRemapping: false,
+      allowUnsafeInterrupts: unsafeAllowed,
+      iommuModel: host.host.iommu.model,
+    },
     fact: 'vfio_iommu_type1_attach_group requires MSI isolation (interrupt remapping / isolated MSI) unless vfio_iommu_type1.allow_unsafe_interrupts=1.',
-    remedy: 'Choose a host with interrupt remapping enabled (intel_iommu/amd_iommu with IR, GICv3 ITS with isolated MSI); do not rely on allow_unsafe_interrupts for untrusted guests.',
+    remedy:
+      'Choose a host with interrupt remapping enabled (intel_iommu/amd_iommu with IR, GICv3 ITS with isolated MSI); do not rely on allow_unsafe_interrupts for untrusted guests.',
   }));
 }

@@ -24,7 +24,8 @@ export function amdHtHoleOverlap(context: DestinationContext, sink: ConflictSink
   });
   const remedy =
     'Redefine the guest with a machine type ≥ 7.1 and an AMD vCPU model (QEMU then moves above-4G RAM to 1 TiB), or keep its RAM and device memory below 0xfd00000000, or keep it off AMD hosts.';
-  const fact = 'AMD-Vi reports the HyperTransport range 0xfd00000000–0xffffffffff as reserved on every group; only machine types ≥ 7.1 with an AMD vCPU lay guest RAM out around it.';
+  const fact =
+    'AMD-Vi reports the HyperTransport range 0xfd00000000–0xffffffffff as reserved on every group; only machine types ≥ 7.1 with an AMD vCPU lay guest RAM out around it.';
 
   let mapped = false;
   for (const range of guest.mapEntriesInHtHole) {

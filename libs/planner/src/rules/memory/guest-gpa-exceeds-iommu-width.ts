@@ -18,7 +18,7 @@ export function guestGpaExceedsIommuWidth(context: DestinationContext, sink: Con
       highestGuestDmaAddress: toHex(top),
       beyondAperture: hexRange({ start: host.apertureLimit, end: top }),
     },
-    fact: 'vfio_iommu_type1 rejects mappings outside the domain aperture (the IOMMU address width); with IOVA = GPA the guest\'s highest RAM or device-memory address must fit.',
+    fact: "vfio_iommu_type1 rejects mappings outside the domain aperture (the IOMMU address width); with IOVA = GPA the guest's highest RAM or device-memory address must fit.",
     remedy: `Choose a destination whose IOMMU is at least ${bitLength(top)} bits wide, or shrink the guest's RAM/maxmem so everything stays below ${toHex(host.apertureLimit)}.`,
   }));
 }

@@ -2,7 +2,13 @@
 import { formatRange } from '@ferry/domain';
 import type { ConflictSink } from '../../conflict/sink.js';
 import { describeTarget, type AssignmentContext } from '../context.js';
-import { describeGuestRange, forEachRamOverlap, groupOverlapEvidence, overlapConsequence, overlapSeverity } from './ram-overlap.js';
+import {
+  describeGuestRange,
+  forEachRamOverlap,
+  groupOverlapEvidence,
+  overlapConsequence,
+  overlapSeverity,
+} from './ram-overlap.js';
 
 export function msiWindowOverlapsGuestRam(context: AssignmentContext, sink: ConflictSink): void {
   const { guest, host, device, request } = context;

@@ -12,13 +12,20 @@ import { targetEvidence, type AssignmentContext } from '../context.js';
 export const overlapSeverity = (host: PreparedHost): Severity => (host.enforcesIovaRanges ? 'error' : 'corruption');
 
 export function overlapConsequence(host: PreparedHost, range: GuestRange): string {
-  const later = range.kind === 'device-memory' ? '; RAM hot-plugged into it later kills the VM (hw_error "DMA mapping failed, unable to continue")' : '';
+  const later =
+    range.kind === 'device-memory'
+      ? '; RAM hot-plugged into it later kills the VM (hw_error "DMA mapping failed, unable to continue")'
+      : '';
   return host.enforcesIovaRanges
     ? `kernel ${host.host.kernel} enforces valid IOVA ranges, so VFIO_IOMMU_MAP_DMA fails with -EINVAL and the device cannot be added (a clean failure)${later}`
     : `kernel ${host.host.kernel} is older than 5.4 and does not enforce valid IOVA ranges: the map succeeds silently and DMA to that range is lost (silent corruption)${later}`;
 }
 
-export const guestRangeJson = (range: GuestRange) => ({ ...hexRange(range), kind: range.kind, label: range.label ?? null });
+export const guestRangeJson = (range: GuestRange) => ({
+  ...hexRange(range),
+  kind: range.kind,
+  label: range.label ?? null,
+});
 
 /** "guest RAM [0x…, 0x…] ('label')", for the middle of a sentence. */
 export const describeGuestRange = (range: GuestRange) =>

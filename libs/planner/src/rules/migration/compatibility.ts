@@ -10,7 +10,13 @@ export function archMismatch(context: DestinationContext, sink: ConflictSink): v
   if (cpuArch === host.arch) return;
   sink.report('ARCH_MISMATCH', 'error', () => ({
     message: `The guest's vCPUs are ${guest.state.definition.cpuVendor} (${cpuArch}); ${host.id} is ${host.arch}: KVM cannot run them there.`,
-    evidence: { guestId: guest.id, hostId: host.id, vcpuVendor: guest.state.definition.cpuVendor, guestArch: cpuArch, hostArch: host.arch },
+    evidence: {
+      guestId: guest.id,
+      hostId: host.id,
+      vcpuVendor: guest.state.definition.cpuVendor,
+      guestArch: cpuArch,
+      hostArch: host.arch,
+    },
     fact: 'Live migration resumes the same vCPU state on the destination; hardware virtualization runs guests of the host architecture only.',
     remedy: `Choose an ${cpuArch} host.`,
   }));
@@ -31,7 +37,14 @@ export function machineTypeUnsupported(context: DestinationContext, sink: Confli
   if (guest.arch !== host.arch) {
     sink.report('MACHINE_TYPE_UNSUPPORTED', 'error', () => ({
       message: `The guest's machine type ${machine} (${guest.machine.family}) exists only for ${guest.arch}; ${host.id} is ${host.arch}.`,
-      evidence: { guestId: guest.id, hostId: host.id, machine, family: guest.machine.family, familyArch: MACHINE_FAMILY_ARCH[guest.machine.family], hostArch: host.arch },
+      evidence: {
+        guestId: guest.id,
+        hostId: host.id,
+        machine,
+        family: guest.machine.family,
+        familyArch: MACHINE_FAMILY_ARCH[guest.machine.family],
+        hostArch: host.arch,
+      },
       fact: 'A migration stream is only accepted by a QEMU that provides the same machine type; a machine family exists for one architecture only.',
       remedy: `Choose an ${guest.arch} host.`,
     }));
@@ -44,7 +57,13 @@ export function machineTypeUnsupported(context: DestinationContext, sink: Confli
   if (!older) return;
   sink.report('MACHINE_TYPE_UNSUPPORTED', 'error', () => ({
     message: `The guest's machine type ${machine} needs QEMU ≥ ${wanted.join('.')}; ${host.id} runs QEMU ${host.host.qemuVersion}, which does not know it.`,
-    evidence: { guestId: guest.id, hostId: host.id, machine, machineVersion: wanted.join('.'), hostQemuVersion: host.host.qemuVersion! },
+    evidence: {
+      guestId: guest.id,
+      hostId: host.id,
+      machine,
+      machineVersion: wanted.join('.'),
+      hostQemuVersion: host.host.qemuVersion!,
+    },
     fact: 'A migration stream is only accepted by a QEMU that provides the same versioned machine type (same layout and compatibility properties).',
     remedy: `Upgrade QEMU on ${host.id} to ≥ ${wanted.join('.')}, or choose another host.`,
   }));
@@ -71,7 +90,14 @@ export function insufficientMemory(context: DestinationContext, sink: ConflictSi
   if (free >= guest.maxMemory) return;
   sink.report('INSUFFICIENT_MEMORY', 'error', () => ({
     message: `${host.id} has ${formatSize(free < 0n ? 0n : free)} free (${formatSize(host.memory)} minus ${formatSize(occupancy.usedMemory)} taken by its guests at maxmem); the guest needs ${formatSize(guest.maxMemory)}.`,
-    evidence: { guestId: guest.id, hostId: host.id, hostMemory: formatSize(host.memory), usedByGuests: formatSize(occupancy.usedMemory), free: formatSize(free < 0n ? 0n : free), guestMaxMemory: formatSize(guest.maxMemory) },
+    evidence: {
+      guestId: guest.id,
+      hostId: host.id,
+      hostMemory: formatSize(host.memory),
+      usedByGuests: formatSize(occupancy.usedMemory),
+      free: formatSize(free < 0n ? 0n : free),
+      guestMaxMemory: formatSize(guest.maxMemory),
+    },
     fact: 'The destination allocates every RAM block at its full size, and memory hot-plug can grow the guest up to maxmem.',
     remedy: 'Choose a host with more free memory, or move other guests off this one first.',
   }));

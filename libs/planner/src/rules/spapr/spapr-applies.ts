@@ -15,7 +15,9 @@ export const QEMU_DEFAULT_DMA64_WINDOW_ADDR = 0x800_0000_0000_0000n;
 
 /** The PHB pgsz mask: 4K|64K for pseries ≤ 4.1, 4K|64K|2M|16M from pseries-4.2 (§6). */
 export function guestTcePageSizes(context: DestinationContext): bigint[] {
-  return machineAtLeast(context.guest.machine, 4, 2) ? [4n * KiB, 64n * KiB, 2n * MiB, 16n * MiB] : [4n * KiB, 64n * KiB];
+  return machineAtLeast(context.guest.machine, 4, 2)
+    ? [4n * KiB, 64n * KiB, 2n * MiB, 16n * MiB]
+    : [4n * KiB, 64n * KiB];
 }
 
 export const sizesJson = (sizes: readonly bigint[]) => sizes.map(formatSize);

@@ -17,7 +17,13 @@ export function spaprPagesizeUnsupported(context: DestinationContext, sink: Conf
   const mask = spapr.pageSizes.reduce((m, s) => m | s, 0n);
   sink.report('SPAPR_PAGESIZE_UNSUPPORTED', 'error', () => ({
     message: `The guest's TCE page size(s) ${sizesJson(unbacked).join(', ')} cannot be backed on ${host.id}, whose IOMMU supports ${sizesJson(spapr.pageSizes).join(', ')}: QEMU fails with "Host doesn't support page size …, the supported mask is ${toHex(mask)}".`,
-    evidence: { hostId: host.id, requested: sizesJson(requested), hostPageSizes: sizesJson(spapr.pageSizes), unbacked: sizesJson(unbacked), hostMask: toHex(mask) },
+    evidence: {
+      hostId: host.id,
+      requested: sizesJson(requested),
+      hostPageSizes: sizesJson(spapr.pageSizes),
+      unbacked: sizesJson(unbacked),
+      hostMask: toHex(mask),
+    },
     fact: 'QEMU pgsz defaults to 4K|64K (pseries ≤ 4.1) or 4K|64K|2M|16M (≥ 4.2); hardware and VFIO support 4 KiB, 64 KiB and 16 MiB (§6).',
     remedy: `Set the guest PHB's pgsz to sizes ${host.id} supports (${sizesJson(spapr.pageSizes).join(', ')}), or choose a host that supports ${formatSize(unbacked[0]!)} pages.`,
   }));

@@ -11,7 +11,11 @@ export function spaprWindowTooSmall(context: DestinationContext, sink: ConflictS
   const { host, guest } = context;
   const window = spapr.dma32Window;
   const windowSize = rangeSize(window);
-  const why = spapr.fellBack ? 'the v1 fallback' : spapr.effective === 'spapr-tce-v1' ? 'spapr-tce-v1' : 'ddw disabled on the host';
+  const why = spapr.fellBack
+    ? 'the v1 fallback'
+    : spapr.effective === 'spapr-tce-v1'
+      ? 'spapr-tce-v1'
+      : 'ddw disabled on the host';
   const evidence = {
     hostId: host.id,
     effectiveBackend: spapr.effective,
@@ -35,7 +39,7 @@ export function spaprWindowTooSmall(context: DestinationContext, sink: ConflictS
     sink.report('SPAPR_WINDOW_TOO_SMALL', 'error', () => ({
       message: `${host.id}'s 32-bit DMA window ${formatRange(window)} does not cover QEMU's default guest window ${formatRange(QEMU_DEFAULT_DMA32_WINDOW)}; with v1 QEMU cannot create windows and fails with "Container … can't map guest IOVA region ${toHex(QEMU_DEFAULT_DMA32_WINDOW.start)}..${toHex(QEMU_DEFAULT_DMA32_WINDOW.end)}".`,
       evidence: { ...evidence, guestDma32Window: hexRange(QEMU_DEFAULT_DMA32_WINDOW) },
-      fact: 'With spapr-tce-v1 the host hardware fixes the window; QEMU maps the guest\'s default window into it and fails when it does not fit (hw/vfio/spapr.c).',
+      fact: "With spapr-tce-v1 the host hardware fixes the window; QEMU maps the guest's default window into it and fails when it does not fit (hw/vfio/spapr.c).",
       remedy: `Shrink the guest PHB's dma_win_size to fit ${formatRange(window)}, or choose a host with a larger default window or working v2.`,
     }));
   }

@@ -15,7 +15,8 @@ export function viommuBlocksVfioMigration(context: GuestContext, sink: ConflictS
       message: `The guest has VFIO device(s) ${guest.vfioDevices.map((d) => `'${d.id}'`).join(', ')} behind ${viommuName}: QEMU adds the migration blocker "Migration is currently not supported with vIOMMU enabled".`,
       evidence: { guestId: guest.id, viommu, vfioDevices: guest.vfioDevices.map((d) => d.id) },
       fact: 'VFIO device migration cannot track DMA through a vIOMMU; QEMU blocks migration (or fails realize with enable-migration=on).',
-      remedy: 'Hot-unplug the VFIO devices before migrating and re-add them on the destination, or redefine the guest without a vIOMMU.',
+      remedy:
+        'Hot-unplug the VFIO devices before migrating and re-add them on the destination, or redefine the guest without a vIOMMU.',
     }));
   } else if (context.hotplug?.kind === 'vfio') {
     sink.report('VIOMMU_BLOCKS_VFIO_MIGRATION', 'warning', () => ({

@@ -15,15 +15,21 @@ function migrate(device: Partial<Device>, guestExtra: Partial<GuestInput> = {}, 
 
 describe('VIRTIO_PLATFORM_ON_TRANSITIONAL', () => {
   it('fires for iommu_platform=on on a transitional device', () => {
-    expect(conflict(migrate({ iommuPlatform: true, transitional: true }), 'VIRTIO_PLATFORM_ON_TRANSITIONAL')?.severity).toBe('error');
+    expect(
+      conflict(migrate({ iommuPlatform: true, transitional: true }), 'VIRTIO_PLATFORM_ON_TRANSITIONAL')?.severity,
+    ).toBe('error');
   });
 
   it('fires when the machine default turns the bit on for a device that does not set it', () => {
-    expect(conflict(migrate({ transitional: true }, {}, Q35_ON), 'VIRTIO_PLATFORM_ON_TRANSITIONAL')?.evidence).toMatchObject({ iommuPlatformSource: 'machine-default', machineDefault: 'pc-q35-*' });
+    expect(
+      conflict(migrate({ transitional: true }, {}, Q35_ON), 'VIRTIO_PLATFORM_ON_TRANSITIONAL')?.evidence,
+    ).toMatchObject({ iommuPlatformSource: 'machine-default', machineDefault: 'pc-q35-*' });
   });
 
   it('is silent for a transitional device with the bit off, or no default (QEMU default off)', () => {
-    expect(codesOf(migrate({ iommuPlatform: false, transitional: true }, {}, Q35_ON))).not.toContain('VIRTIO_PLATFORM_ON_TRANSITIONAL');
+    expect(codesOf(migrate({ iommuPlatform: false, transitional: true }, {}, Q35_ON))).not.toContain(
+      'VIRTIO_PLATFORM_ON_TRANSITIONAL',
+    );
     expect(codesOf(migrate({ transitional: true }))).not.toContain('VIRTIO_PLATFORM_ON_TRANSITIONAL');
   });
 });
@@ -32,17 +38,29 @@ describe('VIRTIO_DRIVER_NO_ACCESS_PLATFORM', () => {
   const oldDriver = { guestOs: { acksAccessPlatform: false } };
 
   it('fires when the device offers the bit and the driver cannot acknowledge it', () => {
-    expect(conflict(migrate({ iommuPlatform: true }, oldDriver), 'VIRTIO_DRIVER_NO_ACCESS_PLATFORM')?.severity).toBe('error');
+    expect(conflict(migrate({ iommuPlatform: true }, oldDriver), 'VIRTIO_DRIVER_NO_ACCESS_PLATFORM')?.severity).toBe(
+      'error',
+    );
   });
 
   it('is silent when the driver acknowledges it', () => {
-    expect(codesOf(migrate({ iommuPlatform: true }, { guestOs: { acksAccessPlatform: true } }))).not.toContain('VIRTIO_DRIVER_NO_ACCESS_PLATFORM');
+    expect(codesOf(migrate({ iommuPlatform: true }, { guestOs: { acksAccessPlatform: true } }))).not.toContain(
+      'VIRTIO_DRIVER_NO_ACCESS_PLATFORM',
+    );
   });
 
   it('is silent on s390x ccw outside PV (revision-0 drivers never see bit 33; QEMU skips the check)', () => {
     const s390 = host({ id: 's1', arch: 's390x', cpuVendor: 'ibm', iommu: { model: 's390-zpci' } });
-    const vm = guest({ id: 'vm', host: 's1', machine: 's390-ccw-virtio-8.2', cpuVendor: 'ibm', guestOs: { acksAccessPlatform: false } });
-    expect(codesOf(planHotplug(fleetOf([s390], [vm]), 'vm', { id: 'net1', kind: 'virtio-net', iommuPlatform: true }))).toEqual([]);
+    const vm = guest({
+      id: 'vm',
+      host: 's1',
+      machine: 's390-ccw-virtio-8.2',
+      cpuVendor: 'ibm',
+      guestOs: { acksAccessPlatform: false },
+    });
+    expect(
+      codesOf(planHotplug(fleetOf([s390], [vm]), 'vm', { id: 'net1', kind: 'virtio-net', iommuPlatform: true })),
+    ).toEqual([]);
   });
 });
 
@@ -54,7 +72,9 @@ describe('VIRTIO_BYPASS_UNDER_VIOMMU', () => {
   });
 
   it('is silent when the device honours the vIOMMU', () => {
-    expect(codesOf(migrate({ iommuPlatform: true }, { viommu: 'intel-iommu' }))).not.toContain('VIRTIO_BYPASS_UNDER_VIOMMU');
+    expect(codesOf(migrate({ iommuPlatform: true }, { viommu: 'intel-iommu' }))).not.toContain(
+      'VIRTIO_BYPASS_UNDER_VIOMMU',
+    );
   });
 });
 
@@ -74,22 +94,33 @@ describe('VIRTIO_PASSTHROUGH_TO_NESTED', () => {
 
 describe('VIRTIO_ACCESS_PLATFORM_REQUIRED', () => {
   it.each(['sev', 'tdx'] as const)('fires for a %s guest whose device lacks the bit', (confidential) => {
-    expect(codesOf(migrate({ iommuPlatform: false }, { guestOs: { confidential } }))).toContain('VIRTIO_ACCESS_PLATFORM_REQUIRED');
+    expect(codesOf(migrate({ iommuPlatform: false }, { guestOs: { confidential } }))).toContain(
+      'VIRTIO_ACCESS_PLATFORM_REQUIRED',
+    );
   });
 
   it('fires for a Xen guest', () => {
-    expect(codesOf(migrate({ iommuPlatform: false }, { guestOs: { xen: true } }))).toContain('VIRTIO_ACCESS_PLATFORM_REQUIRED');
+    expect(codesOf(migrate({ iommuPlatform: false }, { guestOs: { xen: true } }))).toContain(
+      'VIRTIO_ACCESS_PLATFORM_REQUIRED',
+    );
   });
 
   it('is silent when the device offers the bit', () => {
-    expect(codesOf(migrate({ iommuPlatform: true }, { guestOs: { confidential: 'sev' } }))).not.toContain('VIRTIO_ACCESS_PLATFORM_REQUIRED');
+    expect(codesOf(migrate({ iommuPlatform: true }, { guestOs: { confidential: 'sev' } }))).not.toContain(
+      'VIRTIO_ACCESS_PLATFORM_REQUIRED',
+    );
   });
 });
 
 describe('VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM', () => {
-  const withVdpa = (accessPlatform: boolean) => host({ id: 'h', groups: [group(3, [nic('0000:3b:00.2', { virtio: true, accessPlatform })])] });
+  const withVdpa = (accessPlatform: boolean) =>
+    host({ id: 'h', groups: [group(3, [nic('0000:3b:00.2', { virtio: true, accessPlatform })])] });
   const plan = (accessPlatform: boolean) =>
-    planHotplug(fleetOf([withVdpa(accessPlatform)], [guest({ id: 'vm', host: 'h' })]), 'vm', { id: 'vdpa0', kind: 'vdpa', hostDevice: '0000:3b:00.2' });
+    planHotplug(fleetOf([withVdpa(accessPlatform)], [guest({ id: 'vm', host: 'h' })]), 'vm', {
+      id: 'vdpa0',
+      kind: 'vdpa',
+      hostDevice: '0000:3b:00.2',
+    });
 
   it('fires for physical virtio hardware that does not offer ACCESS_PLATFORM', () => {
     expect(conflict(plan(false), 'VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM')?.severity).toBe('corruption');
@@ -101,6 +132,13 @@ describe('VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM', () => {
 });
 
 it('checks virtio reservations too: the device the guest may get later', () => {
-  const vm = guest({ id: 'vm', host: 'src', guestOs: { acksAccessPlatform: false }, hotplugReservations: [{ kind: 'virtio-blk' }] });
-  expect(codesOf(planMigration(fleetOf(hosts, [vm], Q35_ON), 'vm', 'dst'))).toContain('VIRTIO_DRIVER_NO_ACCESS_PLATFORM');
+  const vm = guest({
+    id: 'vm',
+    host: 'src',
+    guestOs: { acksAccessPlatform: false },
+    hotplugReservations: [{ kind: 'virtio-blk' }],
+  });
+  expect(codesOf(planMigration(fleetOf(hosts, [vm], Q35_ON), 'vm', 'dst'))).toContain(
+    'VIRTIO_DRIVER_NO_ACCESS_PLATFORM',
+  );
 });
