@@ -32,8 +32,9 @@ export interface Ctx {
   json: boolean;
   style: Style;
   client: Client;
-  out(line?: string): void;
-  err(line?: string): void;
+  // Properties, not methods: commands pass them around detached (`const say = ctx.json ? ctx.err : ctx.out`).
+  out: (line?: string) => void;
+  err: (line?: string) => void;
 }
 
 export interface Command {

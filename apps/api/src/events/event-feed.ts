@@ -34,19 +34,21 @@ export class EventFeed implements OnModuleDestroy {
 
   private ensurePolling(): void {
     if (this.timer) return;
-    this.timer = setInterval(async () => {
-      if (this.waiters.size === 0) return;
-      try {
-        const position = await this.store.lastPosition();
-        if (position !== this.lastSeen) {
-          this.lastSeen = position;
-          this.wakeAll();
-        }
-      } catch {
-        // The database is briefly away; readers keep waiting and /health says why.
-      }
-    }, 250);
+    this.timer = setInterval(() => void this.wakeIfMoved(), 250);
     this.timer.unref();
+  }
+
+  private async wakeIfMoved(): Promise<void> {
+    if (this.waiters.size === 0) return;
+    try {
+      const position = await this.store.lastPosition();
+      if (position !== this.lastSeen) {
+        this.lastSeen = position;
+        this.wakeAll();
+      }
+    } catch {
+      // The database is briefly away; readers keep waiting and /health says why.
+    }
   }
 
   private wakeAll(): void {

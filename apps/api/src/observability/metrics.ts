@@ -90,7 +90,9 @@ export class Metrics {
       ['hotplugs', this.runtime.hotplugs],
     ] as const) {
       const counts = await queue.counts().catch(() => undefined);
-      if (counts) for (const [state, n] of Object.entries(counts)) this.queueDepth.set({ queue: name, state }, n);
+      if (counts)
+        for (const [state, n] of Object.entries(counts) as [string, number][])
+          this.queueDepth.set({ queue: name, state }, n);
     }
     this.conflicts.reset();
     const { counts } = await this.fleet.query({ limit: 1 });

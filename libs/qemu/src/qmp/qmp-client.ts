@@ -143,6 +143,8 @@ export class QmpClient {
         try {
           matches = predicate(event);
         } catch (error) {
+          // Pass on exactly what the caller's predicate threw.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
           finish(() => reject(error));
           return;
         }
