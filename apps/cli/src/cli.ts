@@ -1,4 +1,5 @@
 // What every command shares: exit codes, the I/O it writes to, and how it declares itself.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ParseArgsConfig } from 'node:util';
 import type { Client } from './client.js';
 import type { Style } from './format.js';
@@ -78,4 +79,11 @@ export function intOption(values: Values, name: string): number | undefined {
 export function printJson(ctx: Ctx, document: unknown, code: number = EXIT.ok): number {
   ctx.out(JSON.stringify(document, null, 2));
   return code;
+}
+
+/** Sleeps, or less if the operator interrupts meanwhile (the caller checks the signal). */
+export async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await sleep(ms, undefined, { signal }).catch((error: unknown) => {
+    if (!signal?.aborted) throw error;
+  });
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { EventStore } from '@ferry/event-store';
+import { reportBackgroundError } from '@ferry/observability';
 
 /**
  * Wakes live readers when the log grows. Appends in this process wake them at once; appends by
@@ -46,8 +47,9 @@ export class EventFeed implements OnModuleDestroy {
         this.lastSeen = position;
         this.wakeAll();
       }
-    } catch {
+    } catch (error) {
       // The database is briefly away; readers keep waiting and /health says why.
+      reportBackgroundError('event-feed.poll', error);
     }
   }
 
