@@ -2,7 +2,7 @@
 // workers, emulator backend), on SQLite and PostgreSQL.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MigrationDocument } from '@ferry/orchestration';
+import { isTerminalState, type MigrationDocument } from '@ferry/orchestration';
 import { backends, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 
@@ -50,7 +50,7 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
   let backend: TestBackend;
   let api: RunningApp;
   const migration = (id: string) => api.request('GET', `/v1/migrations/${id}`).then((r) => r.body as MigrationDocument);
-  const finished = (m: { state: string }) => ['completed', 'failed', 'cancelled', 'rejected'].includes(m.state);
+  const finished = (m: { state: string }) => isTerminalState(m.state);
 
   beforeAll(async () => {
     backend = makeBackend();

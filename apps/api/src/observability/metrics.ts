@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
-import { FleetView, migrationsProjection, OrchestrationRuntime } from '@ferry/orchestration';
+import { FleetView, MIGRATION_STATES, migrationsProjection, OrchestrationRuntime } from '@ferry/orchestration';
 import { reportFailureOf } from '@ferry/observability';
 import { BackgroundErrors } from './background-errors.js';
 
@@ -79,8 +79,7 @@ export class Metrics {
     this.migrationsByState.reset();
     this.migrationDuration.reset();
     this.migrationDowntime.reset();
-    for (const state of ['requested', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'rejected'])
-      this.migrationsByState.set({ state }, 0);
+    for (const state of MIGRATION_STATES) this.migrationsByState.set({ state }, 0);
     for (const m of migrations) {
       this.migrationsByState.inc({ state: m.state });
       if (m.result) {

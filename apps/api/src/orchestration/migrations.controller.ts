@@ -11,13 +11,14 @@ import {
   migrationView,
   OrchestrationRuntime,
   requestMigration,
+  MIGRATION_STATES,
   TERMINAL_STATES,
 } from '@ferry/orchestration';
 import { pageOf, paging } from '../fleet/paging.js';
 import { parseBody, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
-
-const MIGRATION_STATES = ['requested', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'rejected'] as const;
+import type { AppConfig } from '../config.js';
+import { APP_CONFIG } from '../persistence.module.js';
 
 const requestSchema = z.strictObject({
   guestId: entityId,
@@ -49,6 +50,7 @@ export class MigrationsController {
     @Inject(FleetView) private readonly fleet: FleetView,
     @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
     @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.repository = new MigrationRepository(store);
   }
@@ -58,7 +60,9 @@ export class MigrationsController {
   @Post()
   async request(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const input = parseBody(requestSchema, body);
-    const outcome = await requestMigration(this.store, await this.fleet.snapshot(), input, writeContext(request));
+    const outcome = await requestMigration(this.store, await this.fleet.snapshot(), input, writeContext(request), {
+      linkBandwidth: this.config.linkBandwidth,
+    });
     await this.runtime.enqueueMigration(outcome.id);
     response.setHeader('Location', `/v1/migrations/${outcome.id}`);
     return send(response, outcome);

@@ -12,6 +12,8 @@ import {
 } from '@ferry/planner';
 import { parseBody } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
+import type { AppConfig } from '../config.js';
+import { APP_CONFIG } from '../persistence.module.js';
 
 export const hotplugDeviceSchema = z.strictObject({
   id: entityId.optional(),
@@ -57,7 +59,10 @@ const cellQuery = z
 /** Dry runs: no side effects, every conflict at once, and the stream versions they were computed from. */
 @Controller('v1')
 export class PlansController {
-  constructor(@Inject(FleetView) private readonly fleet: FleetView) {}
+  constructor(
+    @Inject(FleetView) private readonly fleet: FleetView,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Requires('operator')
   @Post('plans/hotplug')
@@ -75,7 +80,12 @@ export class PlansController {
       ...(options.postcopy ? { onTimeout: 'postcopy' as const } : {}),
       ...own,
     });
-    return withForecast(snapshot, planMigration(snapshot, guestId, destinationHostId, options), policy);
+    return withForecast(
+      snapshot,
+      planMigration(snapshot, guestId, destinationHostId, options),
+      policy,
+      this.config.linkBandwidth,
+    );
   }
 
   @Get('guests/:id/destinations')
