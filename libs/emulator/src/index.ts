@@ -25,7 +25,7 @@ export type {
   MigrationInfo,
   RamStats,
   IterationReport,
-  MigrationEvent,
+  MigrationRunEvent,
   MigrationResult,
   PostcopyReport,
   StopReason,

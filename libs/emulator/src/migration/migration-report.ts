@@ -65,7 +65,7 @@ export interface IterationReport {
   cpuThrottlePercentage: number;
 }
 
-export type MigrationEvent =
+export type MigrationRunEvent =
   | { type: 'status-changed'; atMs: number; from: MigrationStatus; to: MigrationStatus }
   | { type: 'dirty-sync'; atMs: number; iteration: IterationReport }
   | { type: 'throttle-changed'; atMs: number; percent: number };

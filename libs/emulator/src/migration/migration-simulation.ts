@@ -18,7 +18,7 @@ import { DirtyRatePeriod } from './dirty-rate-period.js';
 import { MigrationCounters, type Gauges } from './migration-counters.js';
 import type {
   DestinationVmState,
-  MigrationEvent,
+  MigrationRunEvent,
   MigrationInfo,
   MigrationResult,
   MigrationStatus,
@@ -54,7 +54,7 @@ export class MigrationSimulation {
   private readonly window: RateWindow;
   private readonly period: DirtyRatePeriod;
   private readonly counters: MigrationCounters;
-  private readonly listeners: ((event: MigrationEvent) => void)[] = [];
+  private readonly listeners: ((event: MigrationRunEvent) => void)[] = [];
 
   private nowMs = 0;
   private statusValue: MigrationStatus = 'setup';
@@ -101,7 +101,7 @@ export class MigrationSimulation {
     return this.stopReasonValue !== null;
   }
 
-  onEvent(listener: (event: MigrationEvent) => void): void {
+  onEvent(listener: (event: MigrationRunEvent) => void): void {
     this.listeners.push(listener);
   }
 
@@ -466,7 +466,7 @@ export class MigrationSimulation {
     this.emit({ type: 'status-changed', atMs: this.completedAtMs ?? this.nowMs, from, to });
   }
 
-  private emit(event: MigrationEvent): void {
+  private emit(event: MigrationRunEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 }

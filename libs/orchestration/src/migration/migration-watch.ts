@@ -1,5 +1,5 @@
 import { toHex, type GuestState } from '@ferry/domain';
-import type { MigrationEvent as EngineEvent, MigrationResult } from '@ferry/emulator';
+import type { MigrationRunEvent, MigrationResult } from '@ferry/emulator';
 import { completionTimeoutMs } from './emulator-spec.js';
 import { downtimeLimitAfter } from './convergence-policy.js';
 import { isTerminal, type MigrationState } from './migration-decider.js';
@@ -89,7 +89,7 @@ export class MigrationWatch {
     return this.guest.memoryMap.filter((e) => e.kind === 'ram').reduce((sum, e) => sum + (e.end - e.start + 1n), 0n);
   }
 
-  private async onIteration(event: Extract<EngineEvent, { type: 'dirty-sync' }>): Promise<void> {
+  private async onIteration(event: Extract<MigrationRunEvent, { type: 'dirty-sync' }>): Promise<void> {
     const it = event.iteration;
     const info = this.handle.info();
     await this.record({

@@ -8,7 +8,7 @@ import {
   type CancelOutcome,
   type IterationReport,
   type LiveParameters,
-  type MigrationEvent,
+  type MigrationRunEvent,
   type MigrationHandle,
   type MigrationInfo,
   type MigrationResult,
@@ -27,8 +27,12 @@ import { destinationState, errorOf, postcopyReportOf } from './backend-result.js
 import { EventHistory } from './event-history.js';
 import { guestStillWriting, waitForBoot, waitForFill } from './guest-readiness.js';
 import { startMigrationDestination } from './migration-destination.js';
-import { isEndStatus, type MigrationStatus as QemuStatus } from './migration-progress.js';
-import { startMigration, type MigrationHandle as QemuMigration, type MigrationOutcome } from './qemu-migration.js';
+import { isEndStatus, type QmpMigrationStatus as QemuStatus } from './migration-progress.js';
+import {
+  startMigration,
+  type QmpMigrationHandle as QemuMigration,
+  type QmpMigrationOutcome,
+} from './qemu-migration.js';
 import { reportBackgroundError } from '@ferry/observability';
 
 export interface QemuMigrationOptions {
@@ -117,11 +121,11 @@ export class QemuBackedMigration implements QemuMigrationHandle {
     this.result = this.run();
   }
 
-  onProgress(listener: (event: MigrationEvent) => void): () => void {
+  onProgress(listener: (event: MigrationRunEvent) => void): () => void {
     return this.history.subscribe(listener);
   }
 
-  events(): AsyncIterableIterator<MigrationEvent> {
+  events(): AsyncIterableIterator<MigrationRunEvent> {
     return this.history.iterate();
   }
 
@@ -333,7 +337,7 @@ export class QemuBackedMigration implements QemuMigrationHandle {
 
   // ---- the end ------------------------------------------------------------------------
 
-  private ended(outcome: MigrationOutcome): End {
+  private ended(outcome: QmpMigrationOutcome): End {
     return {
       status: outcome.status,
       error: errorOf(outcome),
