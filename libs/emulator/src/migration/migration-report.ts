@@ -102,4 +102,6 @@ export interface MigrationResult {
   postcopy: PostcopyReport | null;
   source: SourceVmState;
   destination: DestinationVmState;
+  /** A real backend's own words when it failed (QEMU's error-desc); the emulator has none to add. */
+  error?: string | null;
 }

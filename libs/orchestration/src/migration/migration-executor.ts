@@ -1,10 +1,10 @@
 import { streamOf, toHex, type GuestState } from '@ferry/domain';
-import type { ExecutionBackend, MigrationHandle, MigrationResult } from '@ferry/emulator';
+import type { ExecutionBackend, MigrationResult } from '@ferry/emulator';
 import type { EventMetadata, EventStore } from '@ferry/event-store';
 import { FleetRepository, liveGuest } from '@ferry/fleet';
 import type { JobOutcome, SlotLimiter } from '@ferry/jobs';
 import { migrationSpecFor, seedOf } from './emulator-spec.js';
-import { MigrationWatch } from './migration-watch.js';
+import { MigrationWatch, type MigrationRecorder } from './migration-watch.js';
 import { isTerminal, type MigrationState } from './migration-decider.js';
 import type { MigrationProgress, PlanSnapshot } from './migration-events.js';
 import { MigrationRepository } from './migration-repository.js';
@@ -33,15 +33,13 @@ export interface MigrationExecutorPorts {
   leaseCheckMs?: number;
 }
 
-export type SettableHandle = MigrationHandle & { setParameters?: (p: { downtimeLimitMs?: number }) => void };
-
 /**
  * Executes one migration job: the log decides everything. A job that finds its migration finished
  * does nothing; one that finds it "running" knows the worker before it died and says so; otherwise it
  * re-plans if facts moved, takes a slot, runs the backend, and records every step. The guest's
  * stream records the new host only together with MigrationCompleted, in one transaction.
  */
-export class MigrationExecutor {
+export class MigrationExecutor implements MigrationRecorder {
   private readonly migrations: MigrationRepository;
   private readonly fleet: FleetRepository;
   private readonly active = new Set<MigrationWatch>();
@@ -136,7 +134,7 @@ export class MigrationExecutor {
       seed: seedOf(id),
       hasVfio,
     });
-    const handle = backend.startMigration(spec) as SettableHandle;
+    const handle = backend.startMigration(spec);
     const watch = new MigrationWatch(this, state, handle, guest, hasVfio);
     // The lease is this worker's heartbeat: renewed while it runs, lapsing if it dies.
     const renewal = setInterval(
@@ -225,7 +223,7 @@ export class MigrationExecutor {
       return;
     }
     // A real backend says why in its own words (QEMU's error-desc, the destination's stderr).
-    const said = (result as MigrationResult & { error?: string }).error;
+    const said = result.error;
     await this.fail(
       id,
       watch.failure ??

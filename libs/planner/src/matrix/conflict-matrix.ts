@@ -6,13 +6,14 @@ import type { GuestState, HostState, MachineDefault } from '@ferry/domain';
 import { evaluateHotplug } from '../evaluate/evaluate-hotplug.js';
 import { evaluateMigrationGuest } from '../evaluate/evaluate-migration.js';
 import { HostOccupancy, isLive } from '../prepare/occupancy.js';
-import { prepareGuest, type PreparedGuest } from '../prepare/prepared-guest.js';
-import { prepareHost, type PreparedHost } from '../prepare/prepared-host.js';
+import { prepareGuest } from '../prepare/prepared-guest.js';
+import { prepareHost } from '../prepare/prepared-host.js';
 import type { FleetSnapshot } from '../plans/fleet-snapshot.js';
 import { planHotplug, type HotplugPlan } from '../plans/plan-hotplug.js';
 import { planMigration, type MigrationPlan } from '../plans/plan-migration.js';
-import { emptyProfileCache, migrationCell, type ProfileCache } from './migration-cell.js';
-import { columnUnions, RangeSetIds, touchMemo, type ColumnUnions, type TouchMemo } from './touch-memo.js';
+import { emptyProfileCache, migrationCell } from './migration-cell.js';
+import type { GuestRow, HostColumn } from './matrix-rows.js';
+import { columnUnions, RangeSetIds, touchMemo } from './touch-memo.js';
 import { CodeCollector, CodeSetTable } from './code-set.js';
 import { runQuery, type MatrixPage, type MatrixQuery } from './matrix-query.js';
 
@@ -24,31 +25,6 @@ export type Evaluation =
 
 export interface ConflictMatrixOptions {
   onEvaluate?: (evaluation: Evaluation) => void;
-}
-
-export interface HostColumn {
-  state: HostState;
-  host: PreparedHost;
-  slot: number;
-  occupancy: HostOccupancy;
-  /** Findings shared by guests with the same profile (see migration-cell.ts). */
-  profiles: ProfileCache;
-  unions: ColumnUnions;
-}
-
-export interface GuestRow {
-  state: GuestState;
-  guest: PreparedGuest;
-  /** Numbers guest.profileKey: rows with equal keys share cached profile findings per column. */
-  profileId: number;
-  /** Whether the guest's RAM meets each interned forbidden set (touch-memo.ts). */
-  touch: TouchMemo;
-  /** Findings that do not depend on the destination: merged into each migration cell when read. */
-  guestSet: number;
-  /** Per host slot: code-set id + 1, or 0 where there is no cell (the guest's own host, a free slot). */
-  cells: Uint32Array;
-  /** One per reservation, on the host the guest runs on now. */
-  hotplug: { reservationId: string; set: number }[];
 }
 
 export interface MatrixStats {

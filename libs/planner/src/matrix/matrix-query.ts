@@ -4,7 +4,7 @@
 import type { ConflictCode } from '../conflict/codes.js';
 import type { Severity, Verdict } from '../conflict/conflict.js';
 import type { CodeSet, CodeSetTable, Finding } from './code-set.js';
-import type { GuestRow, HostColumn } from './conflict-matrix.js';
+import type { GuestRow, HostColumn } from './matrix-rows.js';
 
 export interface MatrixQuery {
   kind?: 'migration' | 'hotplug';
