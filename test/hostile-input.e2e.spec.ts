@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
-import { apply, mutations, type Path, type Target } from './support/hostile.js';
+import { answerBeforeBody, apply, mutations, type Path, type Target } from './support/hostile.js';
 
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 150);
 
@@ -307,5 +307,63 @@ describe('hostile input', () => {
     expect(size.body.problems.map((p: { field: string }) => p.field)).toContain('memory');
     expect(await logDigest()).toBe(before);
     expect((await api.request('GET', '/health')).status).toBe(200);
+  });
+});
+
+describe('hostile requests before authentication', () => {
+  let backend: TestBackend;
+  let api: RunningApp;
+
+  beforeAll(async () => {
+    backend = appBackend();
+    api = await startApp(backend, { authFailureRate: 5 });
+  });
+  afterAll(async () => {
+    await api.close();
+    await backend.cleanup();
+  });
+
+  it('answers an unauthenticated 32 MB body with 401 before reading it', async () => {
+    const anonymous = await answerBeforeBody(api.url, '/v1/fleet', {}, 32 * 1024 * 1024, 1024 * 1024);
+    expect(anonymous).not.toBe('no answer');
+    expect(anonymous).toMatchObject({ status: 401 });
+    const forged = await answerBeforeBody(
+      api.url,
+      '/v1/hosts',
+      { authorization: 'Bearer fry_forged' },
+      32 * 1024 * 1024,
+      1024 * 1024,
+    );
+    expect(forged).toMatchObject({ status: expect.any(Number) });
+    expect([401, 429]).toContain((forged as { status: number }).status);
+  });
+
+  it('still reads the whole body of an authenticated request', async () => {
+    const admin = await answerBeforeBody(
+      api.url,
+      '/v1/fleet',
+      { authorization: `Bearer ${api.token}` },
+      4 * 1024 * 1024,
+      1024 * 1024,
+      1000,
+    );
+    expect(admin).toBe('no answer');
+  });
+
+  it('limits invalid-token floods per client address before authenticating, and never fails', async () => {
+    const statuses: number[] = [];
+    await fc.assert(
+      fc.asyncProperty(fc.stringMatching(/^[\x21-\x7e]{1,300}$/), async (secret) => {
+        const response = await api.request('GET', '/v1/hosts', { token: secret });
+        statuses.push(response.status);
+        expect([401, 429]).toContain(response.status);
+        if (response.status === 429) expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      }),
+      { numRuns: 60, seed: 4711 },
+    );
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(40);
+    // The address is limited, not the server: once the budget refills, a valid token works.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await api.request('GET', '/v1/hosts')).status).toBe(200);
   });
 });

@@ -23,6 +23,8 @@ export interface AppConfig {
   adminToken?: string;
   /** Requests per second per API token (bursts up to twice that). */
   rateLimit: number;
+  /** Failed authentications per second per client address (bursts up to twice that); beyond it, 429 before any lookup. */
+  authFailureRate: number;
   /** Bytes per second between two hosts (default 10 Gbit/s). */
   linkBandwidth: number;
   /** What one migration stream can push, bytes per second (unset: the link); the evacuation scheduler packs streams onto the link. */
@@ -65,6 +67,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerConcurrency: positiveInt(env, 'FERRY_WORKER_CONCURRENCY', 8),
     adminToken: env.FERRY_ADMIN_TOKEN || undefined,
     rateLimit: positiveInt(env, 'FERRY_RATE_LIMIT', 500),
+    authFailureRate: positiveInt(env, 'FERRY_AUTH_FAILURE_RATE', 10),
     linkBandwidth: positiveInt(env, 'FERRY_LINK_BANDWIDTH', 1_250_000_000),
     streamBandwidth: env.FERRY_STREAM_BANDWIDTH ? positiveInt(env, 'FERRY_STREAM_BANDWIDTH', 1) : undefined,
     warmFleetView: true,
