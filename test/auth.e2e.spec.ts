@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
+import type { OpenedStore } from '@ferry/event-store';
+import { OPENED_STORE } from '../apps/api/src/persistence.module.js';
 
 type Role = 'public' | 'viewer' | 'operator' | 'admin';
 
@@ -160,6 +162,44 @@ describe('authentication and roles', () => {
     expect((await api.request('GET', '/v1/hosts', { token: issued.body.token })).status).toBe(200);
     expect((await api.request('DELETE', `/v1/tokens/${issued.body.id}`)).status).toBe(200);
     expect((await api.request('GET', '/v1/hosts', { token: issued.body.token })).status).toBe(401);
+  });
+
+  it('never writes ?access_token= to a log line, on the error path either', async () => {
+    const secret = await api.issueToken('viewer', 'log-watcher');
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const level = process.env.FERRY_LOG;
+    process.stdout.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stdout.write;
+    process.env.FERRY_LOG = '';
+    const { dataSource } = api.app.get(OPENED_STORE) as OpenedStore;
+    try {
+      // A real server error on a request whose URL carries the secret: the idempotency table is gone.
+      await dataSource.query('ALTER TABLE idempotency_keys RENAME TO idempotency_keys_away');
+      const failed = await api.request('POST', `/v1/hosts?access_token=${secret}`, {
+        headers: { 'idempotency-key': 'k-log-1' },
+        body: {
+          id: 'h-log',
+          arch: 'x86_64',
+          cpuVendor: 'intel',
+          memory: '1GiB',
+          kernel: '6.8.0',
+          iommu: { model: 'none' },
+        },
+      });
+      expect(failed.status).toBe(500);
+      const controller = new AbortController();
+      const live = await fetch(`${api.url}/v1/stream?access_token=${secret}`, { signal: controller.signal });
+      expect(live.status).toBe(200);
+      controller.abort();
+      expect((await api.request('GET', `/v1/stream?access_token=${secret}&after=x`, { token: null })).status).toBe(400);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      await dataSource.query('ALTER TABLE idempotency_keys_away RENAME TO idempotency_keys');
+      process.stdout.write = write;
+      process.env.FERRY_LOG = level;
+    }
+    expect(lines.some((line) => line.includes('unhandled error'))).toBe(true);
+    expect(lines.filter((line) => line.includes(secret))).toEqual([]);
   });
 
   it('sets security headers', async () => {

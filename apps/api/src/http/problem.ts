@@ -69,7 +69,7 @@ export class ProblemFilter implements ExceptionFilter {
       log('error', 'unhandled error', {
         correlationId: request.correlationId,
         method: request.method,
-        path: request.originalUrl,
+        path: request.originalUrl?.split('?')[0],
         stack: exception instanceof Error ? exception.stack : String(exception),
       });
     }
