@@ -310,6 +310,129 @@ describe('hostile input', () => {
   });
 });
 
+/** A long run of `unit` after `head`, ending in a character no pattern accepts (the backtracking worst case). */
+const long = (head: string, unit: string, length = 100_000) => `${head}${unit.repeat(length)}!`;
+
+/** One hostile value per free-text or numeric-text field: [label, method, path, body or query, field]. */
+const LONG_TEXT: Array<[string, string, string, unknown, string]> = [
+  ['host kernel', 'POST', '/v1/hosts', { ...host, kernel: long('1.', '1') }, 'kernel'],
+  ['host qemuVersion', 'POST', '/v1/hosts', { ...host, qemuVersion: long('8.', '2') }, 'qemuVersion'],
+  [
+    'device driver',
+    'POST',
+    '/v1/hosts',
+    { ...host, groups: [{ id: 1, devices: [{ address: '0000:01:00.0', driver: long('', 'v') }] }] },
+    'groups[0].devices[0].driver',
+  ],
+  ['host memory (digits)', 'POST', '/v1/hosts', { ...host, memory: long('', '9') }, 'memory'],
+  ['host memory (16 MB of digits)', 'POST', '/v1/hosts', { ...host, memory: '9'.repeat(16_000_000) }, 'memory'],
+  [
+    'bridge window (hex)',
+    'POST',
+    '/v1/hosts',
+    { ...host, bridgeWindows: [{ start: long('0x', 'f'), end: '0x1' }] },
+    'bridgeWindows[0].start',
+  ],
+  [
+    'bridge window (4 MB of hex)',
+    'POST',
+    '/v1/hosts',
+    { ...host, bridgeWindows: [{ start: `0x${'f'.repeat(4_000_000)}`, end: '0x1' }] },
+    'bridgeWindows[0].start',
+  ],
+  ['guest machine', 'POST', '/v1/guests', { ...guest, machine: long('pc-q35-', '8') }, 'machine'],
+  [
+    'memory-map label',
+    'POST',
+    '/v1/guests',
+    { ...guest, memoryMap: [{ start: '0x0', end: '0x1', kind: 'ram', label: long('', 'l') }] },
+    'memoryMap[0].label',
+  ],
+  ['dirty rate', 'POST', '/v1/guests', { ...guest, migration: { dirtyRate: long('', '5') } }, 'migration.dirtyRate'],
+  ['guest ram', 'POST', '/v1/guests', { ...guest, memory: { ram: long('0x', '0') } }, 'memory.ram'],
+  [
+    'machine default',
+    'PUT',
+    '/v1/machine-defaults',
+    { machineDefaults: [{ machine: long('pc-q35-', 'a'), virtioIommuPlatform: true }] },
+    'machineDefaults[0].machine',
+  ],
+  ['evacuation reason', 'POST', '/v1/hosts/host-a/evacuate', { reason: long('', 'r') }, 'reason'],
+  ['cordon reason', 'POST', '/v1/hosts/host-a/cordon', { reason: long('', 'r') }, 'reason'],
+  ['token name', 'POST', '/v1/tokens', { name: long('', 'n'), role: 'viewer' }, 'name'],
+  [
+    'pool maxBandwidth',
+    'PUT',
+    '/v1/pools/p/migration-policy',
+    { policy: { maxBandwidth: long('', '1') } },
+    'policy.maxBandwidth',
+  ],
+  [
+    'migration maxBandwidth',
+    'POST',
+    '/v1/migrations',
+    { guestId: 'vm-1', destinationHostId: 'host-b', policy: { maxBandwidth: long('', '7') } },
+    'policy.maxBandwidth',
+  ],
+  ['unknown key', 'POST', '/v1/hosts', { ...host, [long('k', 'k')]: 1 }, '(body)'],
+];
+
+describe('long text and huge numbers', () => {
+  let backend: TestBackend;
+  let api: RunningApp;
+
+  beforeAll(async () => {
+    backend = appBackend();
+    api = await startApp(backend);
+    const fleet = {
+      hosts: [
+        { ...host, id: 'host-a' },
+        { ...host, id: 'host-b' },
+      ],
+      guests: [{ ...guest, id: 'vm-1' }],
+    };
+    expect(
+      (
+        await api.request('POST', '/v1/fleet', {
+          body: { ...fleet, guests: [{ ...guest, id: 'vm-1', memoryMap: undefined }] },
+        })
+      ).status,
+    ).toBe(200);
+  });
+  afterAll(async () => {
+    await api.close();
+    await backend.cleanup();
+  });
+
+  it.each(LONG_TEXT)(
+    '%s: a short 400 naming the field, quoting at most a prefix',
+    async (_label, method, path, body, field) => {
+      const before = (await api.request('GET', '/v1/events?limit=1')).body.lastPosition;
+      const response = await api.request(method, path, { body });
+      expect(response.status).toBe(400);
+      const fields: string[] = response.body.problems.map((p: { field: string }) => p.field);
+      if (field === '(body)') expect(fields.some((f) => f.length < 100)).toBe(true);
+      else {
+        expect(fields).toContain(field);
+        // The length check decided, before any pattern or number conversion saw the text.
+        const messages = response.body.problems.filter((p: { field: string }) => p.field === field);
+        expect(messages.map((p: { message: string }) => p.message).join()).toMatch(/at most \d+ characters/);
+      }
+      // Never an echo of the input: the whole answer stays small whatever was sent.
+      expect(JSON.stringify(response.body).length).toBeLessThan(2000);
+      expect((await api.request('GET', '/v1/events?limit=1')).body.lastPosition).toBe(before);
+    },
+  );
+
+  it('refuses long query strings with a 400 naming the parameter', async () => {
+    for (const query of ['guest', 'host', 'evacuation']) {
+      const response = await api.request('GET', `/v1/migrations?${query}=${'g'.repeat(4000)}`);
+      expect(response.status, query).toBe(400);
+      expect(response.body.problems.map((p: { field: string }) => p.field)).toContain(`query.${query}`);
+    }
+  });
+});
+
 describe('hostile requests before authentication', () => {
   let backend: TestBackend;
   let api: RunningApp;

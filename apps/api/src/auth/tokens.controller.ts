@@ -1,12 +1,13 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { boundedText } from '@ferry/domain';
 import { parseBody, writeContext } from '../http/request.js';
 import { Requires, ROLES } from './roles.js';
 import { TokenRegistry } from './tokens.js';
 
 const issueSchema = z.strictObject({
-  name: z.string().regex(/^[\w.@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-'),
+  name: boundedText(64).regex(/^[\w.@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-'),
   role: z.enum(ROLES),
 });
 

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { boundedText } from '@ferry/domain';
 import { EventStore } from '@ferry/event-store';
 import { parseBody } from '../http/request.js';
 import { EventFeed } from './event-feed.js';
@@ -8,9 +9,9 @@ import { EventFeed } from './event-feed.js';
 const streamQuery = z.strictObject({
   after: z.coerce.number().int().min(0).optional(),
   /** Comma-separated stream prefixes, e.g. "migration-,guest-vm-1". */
-  streams: z.string().max(1000).optional(),
+  streams: boundedText(1000).optional(),
   /** EventSource cannot send headers; the guard reads the token from here. */
-  access_token: z.string().max(200).optional(),
+  access_token: boundedText(200).optional(),
 });
 
 @Controller('v1')

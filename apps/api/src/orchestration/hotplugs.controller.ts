@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { entityId, guestDeviceSchema, notFound } from '@ferry/domain';
+import { boundedText, entityId, guestDeviceSchema, notFound } from '@ferry/domain';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import { FleetView, hotplugsProjection, loadHotplug, OrchestrationRuntime, requestHotplug } from '@ferry/orchestration';
 import { pageOf, paging } from '../fleet/paging.js';
@@ -17,7 +17,7 @@ const requestSchema = z.strictObject({
 });
 const listQuery = z.strictObject({
   state: z.enum(['requested', 'running', 'completed', 'failed', 'rejected']).optional(),
-  guest: z.string().optional(),
+  guest: boundedText(63).optional(),
   ...paging,
 });
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { entityId, notFound } from '@ferry/domain';
+import { boundedText, entityId, notFound } from '@ferry/domain';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import {
   convergencePolicySchema,
@@ -29,14 +29,13 @@ const requestSchema = z.strictObject({
 });
 
 const listQuery = z.strictObject({
-  state: z
-    .string()
+  state: boundedText(200)
     .optional()
     .transform((s) => s?.split(','))
     .pipe(z.array(z.enum(MIGRATION_STATES)).optional()),
-  guest: z.string().optional(),
-  host: z.string().optional(),
-  evacuation: z.string().optional(),
+  guest: boundedText(63).optional(),
+  host: boundedText(63).optional(),
+  evacuation: boundedText(63).optional(),
   ...paging,
 });
 
