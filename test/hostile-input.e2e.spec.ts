@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventStore } from '@ferry/event-store';
 import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 import { answerBeforeBody, apply, mutations, type Path, type Target } from './support/hostile.js';
@@ -431,6 +432,129 @@ describe('long text and huge numbers', () => {
       expect(response.body.problems.map((p: { field: string }) => p.field)).toContain(`query.${query}`);
     }
   });
+});
+
+/** A fleet file in YAML whose hosts all share one anchored IOMMU block. */
+function yamlFleet(hosts: number, extra = ''): string {
+  const lines = ['iommuDefaults: &iommu', '  model: intel-vtd', '  addressWidthBits: 48', 'hosts:'];
+  for (let i = 0; i < hosts; i++)
+    lines.push(
+      `  - id: yh-${i}`,
+      '    arch: x86_64',
+      '    cpuVendor: intel',
+      '    memory: 64GiB',
+      '    kernel: 6.8.0',
+      '    iommu: *iommu',
+    );
+  return `${lines.join('\n')}\n${extra}`;
+}
+
+describe('answers that used to be 500s', () => {
+  let backend: TestBackend;
+  let api: RunningApp;
+  const fleet = {
+    hosts: [
+      { ...host, id: 'host-a', pool: 'p' },
+      { ...host, id: 'host-b', pool: 'p' },
+    ],
+    guests: [{ ...guest, id: 'vm-1', memoryMap: undefined }],
+  };
+
+  beforeAll(async () => {
+    backend = appBackend();
+    api = await startApp(backend);
+    expect((await api.request('POST', '/v1/fleet', { body: fleet })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await api.close();
+    await backend.cleanup();
+  });
+
+  it.each([
+    ['POST', '/v1/plans/migration', { guestId: 'vm-1', destinationHostId: 'host-b', policy: { maxBandwidth: '0' } }],
+    ['POST', '/v1/migrations', { guestId: 'vm-1', destinationHostId: 'host-b', policy: { maxBandwidth: 0 } }],
+    ['PUT', '/v1/pools/p/migration-policy', { policy: { maxBandwidth: '0' } }],
+    ['POST', '/v1/hosts/host-a/evacuate', { policy: { maxBandwidth: '0B' } }],
+  ])('%s %s: maxBandwidth 0 is a 400 naming it', async (method, path, body) => {
+    const response = await api.request(method, path, { body });
+    expect(response.status).toBe(400);
+    expect(response.body.problems.map((p: { field: string }) => p.field)).toContain('policy.maxBandwidth');
+  });
+
+  it('a bad pool policy stored before validation existed never causes a 500: it is ignored and reported', async () => {
+    const store = api.app.get(EventStore);
+    await store.append('pool-p', [
+      { type: 'PoolPolicySet', data: { pool: 'p', policy: { policy: { maxBandwidth: '0', downtimeLimitMs: 400 } } } },
+    ]);
+    const shown = await api.request('GET', '/v1/pools/p/migration-policy');
+    expect(shown.status).toBe(200);
+    expect(shown.body.policy).toEqual({ downtimeLimitMs: 400 });
+    expect(shown.body.ignored.map((p: { field: string }) => p.field)).toEqual(['policy.maxBandwidth']);
+    const migration = await api.request('POST', '/v1/migrations', {
+      body: { guestId: 'vm-1', destinationHostId: 'host-b' },
+    });
+    expect(migration.status).toBe(202);
+    expect(migration.body.policy.downtimeLimitMs).toBe(400);
+    expect(migration.body.policy.maxBandwidth).toBeUndefined();
+  });
+
+  it('an unknown reservation in GET /v1/conflicts/cell is a 404 naming it, for any viewer', async () => {
+    const viewer = await api.issueToken('viewer');
+    const response = await api.request('GET', '/v1/conflicts/cell?guest=vm-1&reservation=nope', { token: viewer });
+    expect(response.status).toBe(404);
+    expect(response.body.problems.map((p: { field: string }) => p.field)).toContain('query.reservation');
+    expect((await api.request('GET', '/v1/conflicts/cell?guest=vm-9&host=host-a', { token: viewer })).status).toBe(404);
+  });
+
+  it('applies 150 YAML hosts sharing one anchor', async () => {
+    const response = await api.request('POST', '/v1/fleet', {
+      yaml: yamlFleet(150).replace('iommuDefaults', 'x-defaults'),
+    });
+    // x-defaults is not a fleet field: the 400 must be about it, not about the aliases.
+    expect(response.status).toBe(400);
+    expect(response.body.problems.map((p: { field: string }) => p.field)).toEqual(['x-defaults']);
+    const text = yamlFleet(150).replace(/^iommuDefaults: &iommu\n {2}model: intel-vtd\n {2}addressWidthBits: 48\n/, '');
+    const anchored = text.replace(
+      '    iommu: *iommu',
+      '    iommu: &iommu\n      model: intel-vtd\n      addressWidthBits: 48',
+    );
+    const applied = await api.request('POST', '/v1/fleet', { yaml: anchored });
+    expect(applied.status).toBe(200);
+    expect((await api.request('GET', '/v1/hosts/yh-149')).status).toBe(200);
+  });
+
+  it('refuses an alias bomb with a 400 naming the aliases', async () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const next = String.fromCharCode(97 + i);
+      levels.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const response = await api.request('POST', '/v1/fleet', { yaml: `${levels.join('\n')}\nhosts: []\n` });
+    expect(response.status).toBe(400);
+    expect(response.body.problems[0].field).toBe('(body)');
+    expect(response.body.problems[0].message).toMatch(/alias/i);
+    // One big anchor repeated: few aliases, but millions of nodes to validate.
+    const big = `big: &big [${Array(20_000).fill('1').join(',')}]\nx: [${Array(200).fill('*big').join(',')}]\n`;
+    const repeated = await api.request('POST', '/v1/fleet', { yaml: big });
+    expect(repeated.status).toBe(400);
+    expect(repeated.body.problems[0].message).toMatch(/alias/i);
+    const cyclic = await api.request('POST', '/v1/fleet', { yaml: 'hosts: &h [*h]\n' });
+    expect(cyclic.status).toBe(400);
+  });
+
+  it.each(['!!js/function "function () { return 1 }"', '!!js/regexp /x/', '!custom 5', '!!python/object:os.system ls'])(
+    'refuses the YAML tag in "%s" with a 400 naming it',
+    async (tagged) => {
+      const response = await api.request('POST', '/v1/fleet', {
+        yaml: `hosts:\n  - id: tagged\n    arch: x86_64\n    cpuVendor: intel\n    memory: 64GiB\n    kernel: ${tagged}\n    iommu: { model: none }\n`,
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.problems[0].field).toBe('(body)');
+      expect(response.body.problems[0].message).toMatch(/tag/i);
+      expect(response.body.problems[0].message).toContain(tagged.split(' ')[0]);
+    },
+  );
 });
 
 describe('hostile requests before authentication', () => {
