@@ -33,7 +33,8 @@ export class AuthGuard implements CanActivate {
     const needed = this.reflector.getAllAndOverride<Role>(ROLE_KEY, targets) ?? (safe ? 'viewer' : 'admin');
     if (!satisfies(token.role, needed))
       throw new AuthError(403, 'forbidden', `this needs the ${needed} role; token "${token.name}" is ${token.role}`);
-    request.actor = `token:${token.name}`;
+    // The id, not the name: a name can be reused once its token is revoked; history must stay unambiguous.
+    request.actor = `token:${token.id}`;
     request.role = token.role;
     return true;
   }

@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, Inject, Param, Post, Req, Res } from '@n
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { boundedText } from '@ferry/domain';
-import { parseBody, writeContext } from '../http/request.js';
+import { FleetCommands } from '@ferry/fleet';
+import { parseBody, send, writeContext } from '../http/request.js';
 import { Requires, ROLES } from './roles.js';
 import { TokenRegistry } from './tokens.js';
 
@@ -14,14 +15,20 @@ const issueSchema = z.strictObject({
 @Controller('v1/tokens')
 @Requires('admin')
 export class TokensController {
-  constructor(@Inject(TokenRegistry) private readonly tokens: TokenRegistry) {}
+  constructor(
+    @Inject(TokenRegistry) private readonly tokens: TokenRegistry,
+    @Inject(FleetCommands) private readonly commands: FleetCommands,
+  ) {}
 
-  /** The secret is in this answer only; Ferry keeps its SHA-256. */
+  /**
+   * The secret is in this answer only; Ferry keeps its SHA-256, outside the event log. With an
+   * Idempotency-Key a retry mints nothing and answers with the token's id but not its secret.
+   */
   @Post()
   async issue(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const { name, role } = parseBody(issueSchema, body);
-    response.status(201);
-    return this.tokens.issue(name, role, writeContext(request).metadata);
+    const ctx = writeContext(request);
+    return send(response, await this.commands.idempotent(ctx, () => this.tokens.issue(name, role, ctx)));
   }
 
   @Get()
