@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { boundedText } from '@ferry/domain';
 import { FleetCommands } from '@ferry/fleet';
-import { parseBody, send, writeContext } from '../http/request.js';
+import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires, ROLES } from './roles.js';
 import { TokenRegistry } from './tokens.js';
 
@@ -26,6 +26,7 @@ export class TokensController {
    */
   @Post()
   async issue(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    refuseIfMatch(request, 'a token is a new stream');
     const { name, role } = parseBody(issueSchema, body);
     const ctx = writeContext(request);
     return send(response, await this.commands.idempotent(ctx, () => this.tokens.issue(name, role, ctx)));

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { fleetFileSchema } from '@ferry/domain';
 import { applyFleetFile, FleetCommands } from '@ferry/fleet';
 import { parseFleetYaml } from './fleet-yaml.js';
-import { parseBody, send, writeContext } from '../http/request.js';
+import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
 
 @Controller('v1/fleet')
@@ -14,6 +14,10 @@ export class FleetController {
   @Requires('admin')
   @Post()
   async apply(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    refuseIfMatch(
+      request,
+      'a fleet file is desired state across many streams, re-diffed when any of them moves (there is no one version to match)',
+    );
     const file = parseBody(fleetFileSchema, typeof body === 'string' ? parseFleetYaml(body) : body);
     return send(response, await applyFleetFile(this.commands, file, writeContext(request)));
   }

@@ -5,7 +5,7 @@ import { boundedText, entityId, guestDeviceSchema, notFound } from '@ferry/domai
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import { FleetView, hotplugsProjection, loadHotplug, OrchestrationRuntime, requestHotplug } from '@ferry/orchestration';
 import { pageOf, paging } from '../fleet/paging.js';
-import { parseBody, send, writeContext } from '../http/request.js';
+import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
 
 const requestSchema = z.strictObject({
@@ -33,6 +33,7 @@ export class HotplugsController {
   @Requires('operator')
   @Post()
   async request(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    refuseIfMatch(request, 'a hot-plug is a new stream');
     const input = parseBody(requestSchema, body);
     const outcome = await requestHotplug(this.store, await this.fleet.snapshot(), input, writeContext(request));
     await this.runtime.enqueueHotplug(outcome.id);

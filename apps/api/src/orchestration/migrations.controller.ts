@@ -12,9 +12,11 @@ import {
   OrchestrationRuntime,
   requestMigration,
   TERMINAL_STATES,
+  type MigrationState,
 } from '@ferry/orchestration';
+import { FleetCommands } from '@ferry/fleet';
 import { pageOf, paging } from '../fleet/paging.js';
-import { parseBody, send, writeContext } from '../http/request.js';
+import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
 
 const MIGRATION_STATES = ['requested', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'rejected'] as const;
@@ -48,6 +50,7 @@ export class MigrationsController {
     @Inject(FleetView) private readonly fleet: FleetView,
     @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
     @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
+    @Inject(FleetCommands) private readonly commands: FleetCommands,
   ) {
     this.repository = new MigrationRepository(store);
   }
@@ -56,6 +59,7 @@ export class MigrationsController {
   @Requires('operator')
   @Post()
   async request(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    refuseIfMatch(request, 'a migration is a new stream (cancel takes If-Match)');
     const input = parseBody(requestSchema, body);
     const outcome = await requestMigration(this.store, await this.fleet.snapshot(), input, writeContext(request));
     await this.runtime.enqueueMigration(outcome.id);
@@ -88,14 +92,27 @@ export class MigrationsController {
   @Post(':id/cancel')
   async cancel(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const ctx = writeContext(request);
-    const { state } = await this.repository.load(id);
-    if (!state) throw notFound('migration', id);
-    const result = await this.repository.execute(
-      id,
-      { type: 'RequestCancel', by: ctx.metadata.actor ?? 'anonymous' },
-      ctx.metadata,
-    );
-    response.status(TERMINAL_STATES.includes(result.state.state) ? 200 : 202);
-    return migrationView(result.state, (await this.repository.load(id)).version);
+    const statusOf = (state: MigrationState) => (TERMINAL_STATES.includes(state.state) ? 200 : 202);
+    const outcome = await this.commands.idempotent(ctx, async () => {
+      const { state } = await this.repository.load(id);
+      if (!state) throw notFound('migration', id);
+      const result = await this.repository.execute(
+        id,
+        { type: 'RequestCancel', by: ctx.metadata.actor ?? 'anonymous' },
+        ctx.metadata,
+        {
+          expectedVersion: ctx.expectedVersion,
+          idempotency: ctx.idempotency && { ...ctx.idempotency, respond: migrationView },
+        },
+      );
+      if (result.replayed) return { ...result.replayed, replayed: true };
+      return {
+        status: statusOf(result.state),
+        body: migrationView(result.state, (await this.repository.load(id)).version),
+        replayed: false,
+      };
+    });
+    // A replay answers with the status the first cancel got, which its body's state tells.
+    return send(response, { ...outcome, status: statusOf(outcome.body as MigrationState) });
   }
 }
