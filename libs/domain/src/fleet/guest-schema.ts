@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { layoutRefusal } from '../memory-map/memory-map.js';
 import { parseMachineType } from './machine-type.js';
 import { bits, entityId, hexAddress, pciAddress, size } from './primitives.js';
 import { CPU_VENDORS, DEVICE_CLASSES } from './host-schema.js';
@@ -142,6 +143,11 @@ export const guestSchema = z.strictObject(guestFields).superRefine((guest, ctx) 
       });
     reservationIds.add(reservation.id);
   });
+  // A definition QEMU would refuse to start is not a guest: say so with QEMU's own reason.
+  if (parseMachineType(guest.machine)) {
+    const refusal = layoutRefusal(guest);
+    if (refusal) ctx.addIssue({ code: 'custom', path: [refusal.field], message: refusal.message });
+  }
 });
 
 export type Guest = z.output<typeof guestSchema>;

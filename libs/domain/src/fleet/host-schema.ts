@@ -67,6 +67,9 @@ const hostFields = {
     .string()
     .regex(/^\d+\.\d+$/, 'must be a version like "8.2"')
     .optional(),
+  // Added to the fleet format: the CPUs' physical address bits (/proc/cpuinfo "address sizes"; on
+  // Arm, the KVM IPA limit). A guest with more phys-bits than its host cannot keep its layout there.
+  physBits: bits(64).optional(),
   iommu: hostIommuSchema,
   bridgeWindows: z.array(addressRange).max(4096).default([]),
   groups: z.array(iommuGroupSchema).max(4096).default([]),
@@ -101,6 +104,7 @@ export const hostAttributesSchema = z.object({
   memory: hostFields.memory,
   kernel: hostFields.kernel,
   qemuVersion: hostFields.qemuVersion,
+  physBits: hostFields.physBits,
 });
 
 /** A partial update (PATCH): any top-level fact except the id. */

@@ -42,6 +42,7 @@ export const CONFLICT_SECTIONS = {
   MACHINE_TYPE_UNSUPPORTED: '§7.1, §8 rule 13',
   CPU_VENDOR_MISMATCH: '§7.1, §8 rule 13',
   INSUFFICIENT_MEMORY: '§7.1',
+  PHYS_BITS_EXCEED_HOST: '§2.1, §7.1',
   HOST_NOT_SCHEDULABLE: '§7',
 } as const;
 

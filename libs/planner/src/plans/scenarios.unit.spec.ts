@@ -99,6 +99,8 @@ describe('(a) DOMAIN.md §2.5: defined on host 0, migrated to host 1, then a VFI
         machine,
         cpuVendor,
         memory: { ram: '1100GiB' },
+        physBits: 46,
+        physBits: 46, // QEMU refuses 1100 GiB under 40 phys-bits
         hotplugReservations: [{ id: 'nic', kind: 'vfio', deviceClass: 'network' }],
       });
 
@@ -283,6 +285,7 @@ it('conflicts are JSON-safe: no bigint anywhere', () => {
     id: 'vm',
     host: 'h1',
     memory: { ram: '1100GiB' },
+    physBits: 46,
     hotplugReservations: [{ kind: 'vfio', deviceClass: 'network' }],
   });
   const plan = planMigration(fleetOf([host({ id: 'h1', memory: '2TiB' }), amd], [vm]), 'vm', 'amd-1');
