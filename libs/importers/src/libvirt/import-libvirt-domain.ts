@@ -127,13 +127,18 @@ function guestId(name: string | undefined, uuid: string | undefined, log: Proble
 
 /** Passed through as is, but said plainly when the fleet schema will not take it. */
 function checkMachine(machine: string | undefined, path: string, log: ProblemLog): void {
+  const parsed = machine ? parseMachineType(machine) : undefined;
   if (!machine) {
     log.warning(path, 'no machine type; the planner cannot derive the guest memory map');
-  } else if (!parseMachineType(machine)) {
-    // e.g. RHEL's pc-q35-rhel9.4.0: its layout follows an upstream version Ferry cannot tell from the name.
+  } else if (!parsed) {
     log.warning(
       path,
-      `machine type "${machine}" is not one the fleet schema accepts (pc-q35-X.Y, pc-i440fx-X.Y, virt-X.Y, pseries-X.Y, s390-ccw-virtio-X.Y)`,
+      `machine type "${machine}" is not one the fleet schema accepts (pc-q35-X.Y, pc-i440fx-X.Y, pc-0.X/pc-1.X, virt-X.Y, pseries-X.Y, s390-ccw-virtio-X.Y, or a RHEL <family>-rhelX.Y.Z)`,
+    );
+  } else if (parsed.downstream && parsed.version !== 'latest') {
+    log.note(
+      path,
+      `machine "${machine}" is RHEL's; its memory layout follows upstream ${parsed.family}-${parsed.version.join('.')}`,
     );
   } else if (!/\d/.test(machine)) {
     log.note(path, `machine "${machine}" is an unversioned alias; its memory layout depends on the QEMU version`);

@@ -127,7 +127,6 @@ describe('importLibvirtDomain output', () => {
     'bad-values.xml': ['guestOs.confidential', 'viommu'],
     'malformed.xml': [''],
     'minimal.xml': ['machine'],
-    's390x-ccw.xml': ['machine'],
   };
   const accepted = FIXTURES.filter((file) => !(file in rejected));
 
