@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { addressRange, bits, entityId, hexAddress, pciAddress, pciId, size } from './primitives.js';
 
-export const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x'] as const;
-export const CPU_VENDORS = ['intel', 'amd', 'arm', 'ibm'] as const;
+// riscv64 and loongarch64 are added to the fleet format: QEMU's `virt` machine exists for them too.
+export const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x', 'riscv64', 'loongarch64'] as const;
+// "riscv" and "loongson" (added) stand for any vCPU of those architectures: no rule tells their vendors apart.
+export const CPU_VENDORS = ['intel', 'amd', 'arm', 'ibm', 'riscv', 'loongson'] as const;
 export const IOMMU_MODELS = [
   'intel-vtd',
   'amd-vi',

@@ -61,6 +61,32 @@ export const MACHINE_FAMILY_ARCH: Record<MachineFamily, 'x86_64' | 'aarch64' | '
   's390-ccw-virtio': 's390x',
 };
 
+/** The architectures a family's machine type exists for (QEMU's hw/<arch>/ boards of that name). */
+export const MACHINE_FAMILY_ARCHES: Record<MachineFamily, readonly string[]> = {
+  'pc-q35': ['x86_64'],
+  'pc-i440fx': ['x86_64'],
+  virt: ['aarch64', 'riscv64', 'loongarch64'],
+  pseries: ['ppc64le'],
+  's390-ccw-virtio': ['s390x'],
+};
+
+/** The vCPU vendors each architecture's guests can have. */
+export const ARCH_VENDORS: Record<string, readonly string[]> = {
+  x86_64: ['intel', 'amd'],
+  aarch64: ['arm'],
+  ppc64le: ['ibm'],
+  s390x: ['ibm'],
+  riscv64: ['riscv'],
+  loongarch64: ['loongson'],
+};
+
+/** The guest's architecture: what it says, else what its machine family means by default. */
+export function guestArchOf(definition: { machine: string; arch?: string | undefined }): string | undefined {
+  if (definition.arch) return definition.arch;
+  const machine = parseMachineType(definition.machine);
+  return machine ? MACHINE_FAMILY_ARCH[machine.family] : undefined;
+}
+
 /** Matches a machine type against a pattern like "pc-q35-*" (only a trailing * is special). */
 export function machineMatches(pattern: string, machine: string): boolean {
   if (pattern.endsWith('*')) return machine.startsWith(pattern.slice(0, -1));

@@ -8,6 +8,7 @@ import type { GuestMemory, MemoryMapEntry } from '../fleet/guest-schema.js';
 import { parseMachineType, type MachineType } from '../fleet/machine-type.js';
 import { armVirtLayout, armVirtRefusal } from './arm-virt-layout.js';
 import { entry, sortEntries, type LayoutRefusal } from './layout-entries.js';
+import { loongarchVirtLayout, riscvVirtLayout } from './other-virt-layouts.js';
 import { pcLayout, pcRefusal } from './pc-layout.js';
 
 export { AMD_HT_HOLE } from './pc-layout.js';
@@ -18,6 +19,8 @@ export interface MemoryMapInput {
   cpuVendor: CpuVendor;
   memory: GuestMemory;
   physBits: number;
+  /** Where the family has several (virt): aarch64 unless said otherwise. */
+  arch?: string | undefined;
 }
 
 function machineOf(input: MemoryMapInput): MachineType {
@@ -34,6 +37,8 @@ export function deriveMemoryMap(input: MemoryMapInput): MemoryMapEntry[] {
   if (isPc(machine)) return pcLayout(input, machine);
   switch (machine.family) {
     case 'virt':
+      if (input.arch === 'riscv64') return riscvVirtLayout(input.memory);
+      if (input.arch === 'loongarch64') return loongarchVirtLayout(input.memory);
       return armVirtLayout(input, machine);
     case 'pseries':
       return pseriesLayout(input);
@@ -47,7 +52,7 @@ export function deriveMemoryMap(input: MemoryMapInput): MemoryMapEntry[] {
 export function layoutRefusal(input: MemoryMapInput): LayoutRefusal | undefined {
   const machine = machineOf(input);
   if (isPc(machine)) return pcRefusal(input, machine);
-  if (machine.family === 'virt') return armVirtRefusal(input, machine);
+  if (machine.family === 'virt' && (input.arch ?? 'aarch64') === 'aarch64') return armVirtRefusal(input, machine);
   return undefined;
 }
 
