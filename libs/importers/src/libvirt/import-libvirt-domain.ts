@@ -1,8 +1,9 @@
-import { parseMachineType } from '@ferry/domain';
-import type { Confidential, CpuVendor, GuestDetails, GuestDraft, Unrecognised } from '../shared/fleet-shapes.js';
+import { ARCHES, MACHINE_FAMILY_ARCH, parseMachineType } from '@ferry/domain';
+import type { Arch, Confidential, CpuVendor, GuestDetails, GuestDraft, Unrecognised } from '../shared/fleet-shapes.js';
 import type { ImportResult } from '../shared/problems.js';
 import { DeviceIds, normalise } from './device-ids.js';
 import { readGuestCpu } from './guest-cpu.js';
+import { readGuestVendor } from './guest-vendor.js';
 import { readHostdevs } from './guest-hostdevs.js';
 import { readGuestMemory } from './guest-memory.js';
 import { readViommu } from './guest-viommu.js';
@@ -20,6 +21,8 @@ export interface ImportLibvirtDomainOptions {
    */
   hostCpuVendor?: CpuVendor;
 }
+
+const FLEET_ARCHES: ReadonlySet<string> = new Set(ARCHES);
 
 const CONFIDENTIAL: Readonly<Record<string, Confidential>> = {
   sev: 'sev',
@@ -81,7 +84,7 @@ function readDomain(
   checkMachine(machine, osType?.path ?? 'domain/os/type', log);
 
   const cpu = readGuestCpu(domain, arch, log);
-  const cpuVendor = cpu.cpuVendor ?? resolveHostVendor(cpu.followsHost, options.hostCpuVendor, log);
+  const { cpuVendor, followsHost } = readGuestVendor(domain, options.hostCpuVendor, log);
   const memory = readGuestMemory(domain, log);
   const viommu = readViommu(devices, machine, log);
   const confidential = readConfidential(domain, log);
@@ -95,6 +98,7 @@ function readDomain(
     id,
     ...(options.host !== undefined && { host: options.host }),
     ...(machine && { machine }),
+    ...(arch && FLEET_ARCHES.has(arch) && arch !== defaultArchOf(machine) && { arch: arch as Arch }),
     ...(cpuVendor && { cpuVendor }),
     ...(memory.memory && { memory: memory.memory }),
     ...(cpu.physBits !== undefined && { physBits: cpu.physBits }),
@@ -108,7 +112,7 @@ function readDomain(
     ...(arch && { arch }),
     ...(cpu.cpuMode && { cpuMode: cpu.cpuMode }),
     ...(cpu.cpuModel && { cpuModel: cpu.cpuModel }),
-    ...(cpu.followsHost && { cpuVendorFollowsHost: true }),
+    ...(followsHost && { cpuVendorFollowsHost: true }),
     ...memory.details,
     ...(viommu.options && { viommuOptions: viommu.options }),
     ...(features && { features }),
@@ -145,21 +149,10 @@ function checkMachine(machine: string | undefined, path: string, log: ProblemLog
   }
 }
 
-function resolveHostVendor(
-  followsHost: { path: string; reason: string } | undefined,
-  hostCpuVendor: CpuVendor | undefined,
-  log: ProblemLog,
-): CpuVendor | undefined {
-  if (!followsHost) return undefined;
-  if (hostCpuVendor) {
-    log.note(followsHost.path, `${followsHost.reason}: the vCPU vendor is the host's (${hostCpuVendor})`);
-    return hostCpuVendor;
-  }
-  log.warning(
-    followsHost.path,
-    `${followsHost.reason}: the vCPU vendor is the host's; cpuVendor left out (pass hostCpuVendor)`,
-  );
-  return undefined;
+/** What the fleet format means by the machine type alone (virt → aarch64); arch is written only when it differs. */
+function defaultArchOf(machine: string | undefined): string | undefined {
+  const parsed = machine ? parseMachineType(machine) : undefined;
+  return parsed ? MACHINE_FAMILY_ARCH[parsed.family] : undefined;
 }
 
 function readConfidential(domain: XmlNode, log: ProblemLog): Confidential | Unrecognised {

@@ -26,6 +26,9 @@ const RECOGNISERS: ReadonlyArray<readonly [string, (node: XmlNode) => VirtioMatc
   [
     'interface',
     (node) => {
+      // An SR-IOV VF assigned with VFIO (guest-hostdevs.ts): <model type='virtio'> there names the
+      // function's own (physical) virtio interface, not an emulated virtio-net.
+      if (node.attr('type') === 'hostdev') return undefined;
       const model = node.child('model')?.attr('type');
       // vDPA interfaces are virtio-net in the guest whatever the backend.
       if (isVirtio(model) || node.attr('type') === 'vdpa') return { kind: 'virtio-net', model, idPrefix: 'net' };
