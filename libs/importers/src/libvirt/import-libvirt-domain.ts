@@ -56,11 +56,20 @@ export function importLibvirtDomain(
       return failed();
     }
     const domains = parsed.roots.filter((root) => root.name === 'domain');
+    if (domains.length > 1 && parsed.rootNames.length === 1) {
+      log.error('(document)', severalDomains(domains));
+      return failed();
+    }
     if (domains.length !== 1 || parsed.rootNames.length !== 1) {
       log.error('(document)', `expected one <domain> root element, found <${parsed.rootNames.join('>, <')}>`);
       return failed();
     }
-    return { ...readDomain(domains[0], options, log), problems: log.problems };
+    const other = otherHypervisor(domains[0]!.attr('type'));
+    if (other) {
+      log.error('domain', other);
+      return failed();
+    }
+    return { ...readDomain(domains[0]!, options, log), problems: log.problems };
   } catch (error) {
     // The parser's own limits (nesting depth, reserved names) and any bug here end up
     // as a problem: the promise to callers is never to throw.
@@ -119,6 +128,38 @@ function readDomain(
     transports: virtio.transports,
   };
   return { value, details };
+}
+
+// virt-install --print-xml writes one document per stage when installing needs its own boot
+// (kernel/initrd or CD-ROM, <on_reboot>destroy</on_reboot>), then the domain as it will run.
+function severalDomains(domains: readonly XmlNode[]): string {
+  const names = [...new Set(domains.map((d) => d.child('name')?.text()).filter(Boolean))];
+  const name = names.length === 1 ? names[0]! : '<name>';
+  return (
+    `this file holds ${domains.length} <domain> documents${names.length === 1 ? ` for "${name}"` : ''}: ` +
+    'virt-install --print-xml writes the installation stage first and the domain as it boots afterwards. ' +
+    `Import the running definition instead (virsh dumpxml ${name}), or keep only the last document in the file.`
+  );
+}
+
+// libvirt drivers other than QEMU's: their guests have no QEMU machine type or memory layout.
+const OTHER_HYPERVISORS: Readonly<Record<string, string>> = {
+  xen: 'Xen (libxl)',
+  lxc: 'a Linux container (libvirt LXC)',
+  test: "libvirt's test driver",
+  bhyve: 'bhyve (FreeBSD)',
+  vz: 'Virtuozzo',
+  openvz: 'OpenVZ',
+  vmware: 'VMware',
+  hyperv: 'Hyper-V',
+  vbox: 'VirtualBox',
+  uml: 'User-Mode Linux',
+};
+
+function otherHypervisor(type: string | undefined): string | undefined {
+  if (type === undefined || type === 'kvm' || type === 'qemu' || type === 'hvf' || type === 'kqemu') return undefined;
+  const what = OTHER_HYPERVISORS[type] ?? `an unknown hypervisor`;
+  return `<domain type='${type}'> is a domain of ${what}, not a QEMU/KVM guest: Ferry plans QEMU guests (machine types, QEMU's memory layout), so nothing was imported. Import domains of libvirt's QEMU driver (virsh -c qemu:///system dumpxml).`;
 }
 
 function guestId(name: string | undefined, uuid: string | undefined, log: ProblemLog): string {
