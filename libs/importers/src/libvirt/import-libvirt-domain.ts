@@ -126,6 +126,7 @@ function readDomain(
     ...(viommu.options && { viommuOptions: viommu.options }),
     ...(features && { features }),
     transports: virtio.transports,
+    ...(virtio.ats.length > 0 && { ats: virtio.ats }),
   };
   return { value, details };
 }
