@@ -1,5 +1,5 @@
-// QEMU machine types: the family decides the guest-physical layout and the version decides
-// compatibility properties (the AMD 1 TiB hole from 7.1, device-memory ordering from 2.5, …).
+// QEMU machine types: the family decides the guest-physical layout (docs/domain.md#guest-layouts) and the
+// version decides compatibility properties (the AMD 1 TiB hole from 7.1, device-memory ordering from 2.5, …).
 import { RHEL_UPSTREAM_VERSIONS } from './rhel-machine-types.js';
 
 export const MACHINE_FAMILIES = ['pc-q35', 'pc-i440fx', 'virt', 'pseries', 's390-ccw-virtio'] as const;

@@ -1,6 +1,6 @@
-// Guest-physical memory layouts as QEMU builds them. The map is derived once, when a guest is defined,
-// and recorded in its stream: migration rebuilds the identical map on every later host, which is
-// exactly why a later VFIO hot-plug can collide with that host's reserved regions.
+// Guest-physical memory layouts as QEMU builds them (docs/domain.md#guest-layouts). The map is derived once, when a
+// guest is defined, and recorded in its stream: migration rebuilds the identical map on every later
+// host (docs/domain.md#migrate-then-hotplug): that is why a later VFIO hot-plug can hit its reserved regions.
 import { alignUp, GiB, TiB } from '../address/address.js';
 import type { AddressRange } from '../address/range.js';
 import type { CpuVendor } from '../fleet/host-schema.js';

@@ -1,6 +1,6 @@
 import { formatSize } from '@ferry/domain';
-import type { AddressRangeInput, HostDetails, HostDraft } from '../shared/fleet-shapes.js';
-import type { ImportResult } from '../shared/problems.js';
+import type { AddressRangeInput, HostDetails, HostDraft } from '../common/fleet-shapes.js';
+import type { ImportResult } from '../common/problems.js';
 import { type CpuFacts, parseCpuinfo } from './cpuinfo.js';
 import { HostTree } from './host-tree.js';
 import { readInterruptRemapping } from './interrupt-remapping.js';
@@ -38,7 +38,7 @@ export function importHostFacts(options: ImportHostFactsOptions = {}): ImportRes
   const kernel = readKernelRelease(tree);
   const { groups, classCodes } = readIommuGroups(tree);
 
-  // Built in FLEET-FORMAT order so written YAML reads like the documented example.
+  // Built in docs/fleet-format.md's field order so written YAML reads like its tables.
   const host: HostDraft = {
     id: hostId(tree, options.id),
     ...(options.pool !== undefined && { pool: options.pool }),

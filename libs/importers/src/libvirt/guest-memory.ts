@@ -1,6 +1,6 @@
 import { formatSize, toHex } from '@ferry/domain';
-import type { GuestDetails, GuestMemoryInput, MemoryDeviceDetails, MemoryDeviceModel } from '../shared/fleet-shapes.js';
-import { parseHexU64 } from '../shared/hex.js';
+import type { GuestDetails, GuestMemoryInput, MemoryDeviceDetails, MemoryDeviceModel } from '../common/fleet-shapes.js';
+import { parseHexU64 } from '../common/hex.js';
 import { parseLibvirtSize } from './libvirt-size.js';
 import type { ProblemLog } from './problem-log.js';
 import type { XmlNode } from './xml-node.js';
@@ -18,7 +18,7 @@ export interface GuestMemoryFacts {
 }
 
 /**
- * Guest memory as QEMU lays it out (DOMAIN.md §2): boot RAM, then the device-memory
+ * Guest memory as QEMU lays it out (docs/domain.md#guest-layouts): boot RAM, then the device-memory
  * region sized by maxMemory and slots. libvirt's <memory> is the boot total *including*
  * memory devices, so boot RAM is the NUMA cells' sum or <memory> minus the devices.
  */

@@ -1,6 +1,6 @@
 import { ARCHES, MACHINE_FAMILY_ARCH, parseMachineType } from '@ferry/domain';
-import type { Arch, Confidential, CpuVendor, GuestDetails, GuestDraft, Unrecognised } from '../shared/fleet-shapes.js';
-import type { ImportResult } from '../shared/problems.js';
+import type { Arch, Confidential, CpuVendor, GuestDetails, GuestDraft, Unrecognised } from '../common/fleet-shapes.js';
+import type { ImportResult } from '../common/problems.js';
 import { DeviceIds, normalise } from './device-ids.js';
 import { readGuestCpu } from './guest-cpu.js';
 import { readGuestVendor } from './guest-vendor.js';
@@ -102,7 +102,7 @@ function readDomain(
   const hostdevs = readHostdevs(devices, ids, log);
   const features = readFeatures(domain);
 
-  // Built in FLEET-FORMAT order so written YAML reads like the documented example.
+  // Built in docs/fleet-format.md's field order so written YAML reads like its tables.
   const value: GuestDraft = {
     id,
     ...(options.host !== undefined && { host: options.host }),

@@ -5,7 +5,7 @@ import { guestSchema } from '@ferry/domain';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { CpuVendor } from '../shared/fleet-shapes.js';
+import type { CpuVendor } from '../common/fleet-shapes.js';
 import { importLibvirtDomain } from './import-libvirt-domain.js';
 
 const LIBVIRT = fileURLToPath(new URL('../../../../test/fixtures/libvirt/', import.meta.url));
