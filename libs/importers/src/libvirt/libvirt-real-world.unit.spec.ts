@@ -126,3 +126,29 @@ describe('the vCPU vendor', () => {
     );
   });
 });
+
+describe('aarch64 physBits: the PA range the virt layout is sized against', () => {
+  const arm = (type: string, cpu: string) =>
+    `<domain type='${type}'><name>a</name><memory unit='GiB'>4</memory>
+      <os><type arch='aarch64' machine='virt-7.2'>hvm</type></os>${cpu}</domain>`;
+
+  it.each([
+    // QEMU 7.2 under TCG, -m 1023G: cortex-a53/a35/a76 fall back to the low ECAM (40 bits),
+    // neoverse-n1 and max keep the high ECAM and MMIO above 1 TiB.
+    ['cortex-a53', 40],
+    ['cortex-a76', 40],
+    ['cortex-a57', 44],
+    ['neoverse-n1', 48],
+  ] as const)('under TCG is the model’s: %s → %i', (model, bits) => {
+    const { value } = importLibvirtDomain(arm('qemu', `<cpu mode='custom'><model>${model}</model></cpu>`));
+    expect(value?.physBits).toBe(bits);
+  });
+
+  it('under KVM is the host’s IPA limit, which the XML does not say: left out with a warning', () => {
+    const { value, problems } = importLibvirtDomain(arm('kvm', "<cpu mode='host-passthrough'/>"));
+    expect(value?.physBits).toBeUndefined();
+    expect(problems).toContainEqual(
+      expect.objectContaining({ severity: 'warning', message: expect.stringContaining('IPA') }),
+    );
+  });
+});
