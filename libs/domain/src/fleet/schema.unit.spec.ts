@@ -93,10 +93,10 @@ describe('the fleet schema', () => {
   it.each([
     {
       field: 'arch',
-      value: 'riscv64',
+      value: 'mips64',
       path: ['hosts', 0, 'arch'],
       allowed: ARCHES,
-      fleet: () => ({ hosts: [host({ arch: 'riscv64' })] }),
+      fleet: () => ({ hosts: [host({ arch: 'mips64' })] }),
     },
     {
       // The kernel prints SW_MSI as "msi"; there is no "sw-msi" string (docs/domain.md#reserved-regions-file).
