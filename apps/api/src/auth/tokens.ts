@@ -84,9 +84,13 @@ export class TokenRegistry {
     if (performance.now() - this.refreshedAt < maxAgeMs) return Promise.resolve();
     if (this.queued && maxAgeMs > 0) return this.queued;
     const run = this.chain.then(() => this.catchUp());
-    this.chain = run.catch(() => undefined);
+    // The caller gets any failure from `run`; the chain and the queue slot only wait for it to settle.
+    const settled = Promise.allSettled([run]);
+    this.chain = settled.then(() => undefined);
     this.queued = run;
-    void run.finally(() => this.queued === run && (this.queued = undefined)).catch(() => undefined);
+    void settled.then(() => {
+      if (this.queued === run) this.queued = undefined;
+    });
     return run;
   }
 
