@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 import { EventStore, type OpenedStore } from '@ferry/event-store';
-import { OPENED_STORE } from '../apps/api/src/persistence.module.js';
+import { OPENED_STORE } from '@ferry/nest-modules';
 
 type Role = 'public' | 'viewer' | 'operator' | 'admin';
 

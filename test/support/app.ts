@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../apps/api/src/create-app.js';
-import { configFromEnv, type AppConfig } from '../../apps/api/src/config.js';
 import type { TestBackend } from './backends.js';
+import { configFromEnv, type AppConfig } from '@ferry/nest-modules';
 
 /** Registered as an admin token in every test app (FERRY_ADMIN_TOKEN). */
 export const TEST_ADMIN_TOKEN = 'fry_test_admin_token_do_not_use_outside_tests_0001';

@@ -1,5 +1,5 @@
 import type { RuntimeConfig } from '@ferry/orchestration';
-import { configFromEnv } from '../../apps/api/src/config.js';
+import { configFromEnv } from '@ferry/nest-modules';
 
 type Defaults = Pick<RuntimeConfig, 'queuePrefix' | 'limits' | 'concurrency' | 'linkBandwidth' | 'leaseMs'>;
 

@@ -2,10 +2,9 @@ import { Controller, Get, Inject, Res, type OnModuleDestroy } from '@nestjs/comm
 import type { Response } from 'express';
 import { Redis } from 'ioredis';
 import { EventStore } from '@ferry/event-store';
-import type { AppConfig } from '../config.js';
-import { APP_CONFIG } from '../persistence.module.js';
 import { Public } from '../auth/roles.js';
 import { reportFailureOf } from '@ferry/observability';
+import { type AppConfig, APP_CONFIG } from '@ferry/nest-modules';
 
 type Check = { status: 'up' | 'down'; latencyMs?: number; error?: string; kind?: string };
 

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import { FleetView, MIGRATION_STATES, migrationsProjection, OrchestrationRuntime } from '@ferry/orchestration';
 import { reportFailureOf } from '@ferry/observability';
-import { BackgroundErrors } from './background-errors.js';
+import { BackgroundErrors } from '@ferry/nest-modules';
 
 const SECONDS = [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800];
 const DOWNTIME = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];

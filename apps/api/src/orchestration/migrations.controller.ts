@@ -19,8 +19,7 @@ import { FleetCommands } from '@ferry/fleet';
 import { pageOf, paging } from '../fleet/paging.js';
 import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
-import type { AppConfig } from '../config.js';
-import { APP_CONFIG } from '../persistence.module.js';
+import { type AppConfig, APP_CONFIG } from '@ferry/nest-modules';
 
 const requestSchema = z.strictObject({
   guestId: entityId,

@@ -12,8 +12,7 @@ import {
 } from '@ferry/planner';
 import { parseBody } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
-import type { AppConfig } from '../config.js';
-import { APP_CONFIG } from '../persistence.module.js';
+import { type AppConfig, APP_CONFIG } from '@ferry/nest-modules';
 
 export const hotplugDeviceSchema = z.strictObject({
   id: entityId.optional(),

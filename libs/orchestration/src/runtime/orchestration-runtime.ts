@@ -20,7 +20,7 @@ import { snapshotOf } from '../plan-snapshot.js';
 import { hotplugsProjection, migrationsProjection } from '../projections.js';
 import { reportFailureOf } from '@ferry/observability';
 
-/** The operational numbers have no defaults here: they come from the app's config (apps/api/src/config.ts). */
+/** The operational numbers have no defaults here: they come from the app's config (libs/nest-modules/src/config.ts). */
 export interface RuntimeConfig {
   /** Set: BullMQ on Redis and Redis-held slot limits, shared by every process. Unset: all in this process. */
   redisUrl?: string;
