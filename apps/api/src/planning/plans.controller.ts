@@ -11,6 +11,8 @@ import {
   SEVERITIES,
 } from '@ferry/planner';
 import { parseBody } from '../http/request.js';
+import { pageOf, paging } from '../fleet/paging.js';
+import { boundConflicts } from './bounded-conflicts.js';
 import { Requires } from '../auth/roles.js';
 
 export const hotplugDeviceSchema = z.strictObject({
@@ -33,7 +35,7 @@ const migrationPlanSchema = z.strictObject({
   options: migrationOptionsSchema,
   policy: convergencePolicySchema.optional(),
 });
-const destinationsQuery = z.strictObject({ postcopy: z.enum(['true', 'false']).optional() });
+const destinationsQuery = z.strictObject({ postcopy: z.enum(['true', 'false']).optional(), ...paging });
 
 const conflictsQuery = z.strictObject({
   kind: z.enum(['migration', 'hotplug']).optional(),
@@ -80,8 +82,17 @@ export class PlansController {
 
   @Get('guests/:id/destinations')
   async destinations(@Param('id') id: string, @Query() query: unknown) {
-    const { postcopy } = parseBody(destinationsQuery, query, 'query');
-    return rankDestinations(await this.fleet.snapshot(), id, { postcopy: postcopy === 'true' });
+    const { postcopy, offset, limit } = parseBody(destinationsQuery, query, 'query');
+    const ranking = rankDestinations(await this.fleet.snapshot(), id, { postcopy: postcopy === 'true' });
+    // Best first, so the first page answers "is there a usable destination?" on its own.
+    const page = pageOf(ranking.destinations, offset, limit);
+    return {
+      ...ranking,
+      destinations: page.items.map((d) => ({ ...d, ...boundConflicts(d.conflicts) })),
+      total: page.total,
+      offset,
+      limit,
+    };
   }
 
   @Requires('operator')
