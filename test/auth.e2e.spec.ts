@@ -1,7 +1,8 @@
 // Authentication and roles on every route, checked by walking the router's own route table.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appBackend, type TestBackend } from './support/backends.js';
+import Database from 'better-sqlite3';
+import { appBackend, sqliteBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 import { EventStore, type OpenedStore } from '@ferry/event-store';
 import { OPENED_STORE } from '../apps/api/src/persistence.module.js';
@@ -367,6 +368,26 @@ describe('first start and rate limits', () => {
       expect((await again.request('GET', '/v1/tokens', { token: newToken })).body.items).toHaveLength(2);
       await again.close();
     } finally {
+      await backend.cleanup();
+    }
+  });
+
+  it('authenticates with plain reads: another process holding SQLite’s write lock does not stall it', async () => {
+    const backend = sqliteBackend();
+    const api = await startApp(backend);
+    const other = new Database(backend.config().sqlitePath!);
+    try {
+      const viewer = await api.issueToken('viewer');
+      await api.issueToken('viewer'); // the log moves on: a projection catch-up would now have to write
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // the registry's next look at the log
+      other.exec('BEGIN IMMEDIATE');
+      const read = await api.request('GET', '/v1/tokens', { token: viewer });
+      expect(read.status).toBe(403); // authenticated (a viewer), and answered while the lock is held
+      expect((await api.request('GET', '/v1/events?limit=1', { token: viewer })).status).toBe(200);
+      other.exec('COMMIT');
+    } finally {
+      other.close();
+      await api.close();
       await backend.cleanup();
     }
   });
