@@ -180,9 +180,41 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
         'vfio device the host does not have',
         'POST',
         '/v1/guests',
-        { body: guest('vm-nodev', 'host-a', { devices: [{ id: 'hba', kind: 'vfio', hostDevice: '0000:99:00.0' }] }) },
+        {
+          body: guest('vm-nodev', 'host-a', {
+            machine: 'virt-8.2',
+            cpuVendor: 'arm',
+            devices: [{ id: 'hba', kind: 'vfio', hostDevice: '0000:99:00.0' }],
+          }),
+        },
         404,
         'devices[0].hostDevice',
+      ],
+      [
+        // host-a is aarch64 (the example): an x86_64 guest cannot be placed there.
+        'guest of another architecture than its host, via API',
+        'POST',
+        '/v1/guests',
+        { body: guest('vm-x86', 'host-a') },
+        400,
+        'host',
+      ],
+      [
+        'guest of another architecture than its host, in a fleet file',
+        'POST',
+        '/v1/fleet',
+        { body: { guests: [guest('vm-x86', 'host-a')] } },
+        400,
+        'guests[0].host',
+      ],
+      [
+        // QEMU 7.2: "Address space limit 0xffffffffff < 0x2067fffffff phys-bits too low (40)".
+        'guest QEMU refuses to start (phys-bits too low)',
+        'POST',
+        '/v1/guests',
+        { body: guest('vm-huge', 'host-a', { cpuVendor: 'amd', memory: { ram: '1020GiB' } }) },
+        400,
+        'physBits',
       ],
       [
         'defining a guest twice',

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { parseMachineType } from './machine-type.js';
+import { layoutRefusal } from '../memory-map/memory-map.js';
+import { ARCH_VENDORS, guestArchOf, MACHINE_FAMILY_ARCHES, parseMachineType } from './machine-type.js';
 import { bits, boundedText, entityId, hexAddress, pciAddress, size } from './primitives.js';
-import { CPU_VENDORS, DEVICE_CLASSES } from './host-schema.js';
+import { ARCHES, CPU_VENDORS, DEVICE_CLASSES } from './host-schema.js';
 
 export const VIOMMU_MODELS = ['none', 'intel-iommu', 'amd-iommu', 'smmuv3', 'virtio-iommu', 'spapr'] as const;
 export const CONFIDENTIAL_KINDS = ['none', 'sev', 'tdx', 's390-pv', 'cca', 'pef'] as const;
@@ -39,7 +40,7 @@ export const guestDeviceSchema = z
   .strictObject({
     id: entityId,
     kind: z.enum(DEVICE_KINDS),
-    // Unset means "the machine family's default" (DOMAIN.md §0, Herrenschmidt: a machine-level default each device may override).
+    // Unset means "the machine family's default" (docs/domain.md#virtio-machine-defaults).
     iommuPlatform: z.boolean().optional(),
     transitional: z.boolean().default(false),
     hostDevice: pciAddress.optional(),
@@ -97,6 +98,8 @@ const guestFields = {
   id: entityId,
   host: entityId,
   machine: machineName,
+  // Added to the fleet format: the guest's architecture, needed where the machine family has several (virt).
+  arch: z.enum(ARCHES).optional(),
   cpuVendor: z.enum(CPU_VENDORS),
   memory: guestMemorySchema,
   physBits: bits(64).default(40),
@@ -117,6 +120,7 @@ const guestFields = {
 /** The fields that fix the guest-physical layout (see GuestDefinition). */
 export const guestDefinitionSchema = z.strictObject(guestFields).pick({
   machine: true,
+  arch: true,
   cpuVendor: true,
   memory: true,
   physBits: true,
@@ -142,6 +146,32 @@ export const guestSchema = z.strictObject(guestFields).superRefine((guest, ctx) 
       });
     reservationIds.add(reservation.id);
   });
+  const machine = parseMachineType(guest.machine);
+  if (!machine) return;
+  const arch = guestArchOf(guest)!;
+  if (!MACHINE_FAMILY_ARCHES[machine.family].includes(arch)) {
+    const arches = MACHINE_FAMILY_ARCHES[machine.family].join(', ');
+    ctx.addIssue({
+      code: 'custom',
+      path: ['arch'],
+      message: `${guest.machine} is an ${arches} machine type, not ${arch}`,
+    });
+    return;
+  }
+  if (!ARCH_VENDORS[arch]!.includes(guest.cpuVendor)) {
+    const vendors = ARCH_VENDORS[arch]!.join(' or ');
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cpuVendor'],
+      message: `a ${arch} guest has ${vendors} vCPUs, not ${guest.cpuVendor}${guest.arch ? '' : ` (${guest.machine} without arch means ${arch})`}`,
+    });
+    return;
+  }
+  // A definition QEMU would refuse to start is not a guest: say so with QEMU's own reason.
+  {
+    const refusal = layoutRefusal(guest);
+    if (refusal) ctx.addIssue({ code: 'custom', path: [refusal.field], message: refusal.message });
+  }
 });
 
 export type Guest = z.output<typeof guestSchema>;

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { addressRange, bits, boundedText, entityId, hexAddress, pciAddress, pciId, size } from './primitives.js';
 
-export const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x'] as const;
-export const CPU_VENDORS = ['intel', 'amd', 'arm', 'ibm'] as const;
+// riscv64 and loongarch64 are added to the fleet format: QEMU's `virt` machine exists for them too.
+export const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x', 'riscv64', 'loongarch64'] as const;
+// "riscv" and "loongson" (added) stand for any vCPU of those architectures: no rule tells their vendors apart.
+export const CPU_VENDORS = ['intel', 'amd', 'arm', 'ibm', 'riscv', 'loongson'] as const;
 export const IOMMU_MODELS = [
   'intel-vtd',
   'amd-vi',
@@ -68,6 +70,9 @@ const hostFields = {
   qemuVersion: boundedText(16)
     .regex(/^\d+\.\d+$/, 'must be a version like "8.2"')
     .optional(),
+  // Added to the fleet format: the CPUs' physical address bits (/proc/cpuinfo "address sizes"; on
+  // Arm, the KVM IPA limit). A guest with more phys-bits than its host cannot keep its layout there.
+  physBits: bits(64).optional(),
   iommu: hostIommuSchema,
   bridgeWindows: z.array(addressRange).max(4096).default([]),
   groups: z.array(iommuGroupSchema).max(4096).default([]),
@@ -102,6 +107,7 @@ export const hostAttributesSchema = z.object({
   memory: hostFields.memory,
   kernel: hostFields.kernel,
   qemuVersion: hostFields.qemuVersion,
+  physBits: hostFields.physBits,
 });
 
 /** A partial update (PATCH): any top-level fact except the id. */
