@@ -297,6 +297,23 @@ describe('authentication and roles', () => {
     expect(metrics).toMatch(/ferry_sse_sessions_open 0/);
   });
 
+  it('answers in the problem shape when the token lookup itself fails, never with a stack trace', async () => {
+    const { dataSource } = api.app.get(OPENED_STORE) as OpenedStore;
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // the registry looks at the log again
+    await dataSource.query('ALTER TABLE events RENAME TO events_away');
+    try {
+      const response = await api.request('GET', '/v1/hosts', { token: tokens.viewer });
+      expect(response.status).toBeGreaterThanOrEqual(500);
+      expect(response.headers.get('content-type')).toContain('application/json');
+      expect(response.body).toMatchObject({ statusCode: response.status, problems: [] });
+      expect(JSON.stringify(response.body)).not.toMatch(/at \S+ \(/);
+    } finally {
+      await dataSource.query('ALTER TABLE events_away RENAME TO events');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await api.request('GET', '/v1/hosts', { token: tokens.viewer })).status).toBe(200);
+  });
+
   it('sets security headers', async () => {
     const response = await api.request('GET', '/v1/hosts');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');

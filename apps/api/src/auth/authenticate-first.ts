@@ -3,8 +3,12 @@ import { AuthError } from './auth-error.js';
 import { RateLimiter } from './rate-limiter.js';
 import { TokenRegistry, type TokenDocument } from './tokens.js';
 
-/** What the request's credentials came to, decided before its body is read. */
-export type Authentication = { token: TokenDocument } | { error: AuthError };
+/**
+ * What the request's credentials came to, decided before its body is read. `error` is an AuthError,
+ * or whatever stopped the lookup (the database away): the guard throws it, and the problem filter
+ * answers (503 for a database that is away), never express's default error page.
+ */
+export type Authentication = { token: TokenDocument } | { error: unknown };
 
 export type AuthenticatedRequest = Request & { authentication?: Authentication };
 
@@ -15,7 +19,7 @@ export type AuthenticatedRequest = Request & { authentication?: Authentication }
  */
 export function authenticateFirst(tokens: TokenRegistry, failures: RateLimiter): RequestHandler {
   return async (request: Request, response: Response, next: NextFunction) => {
-    const authentication = await authenticate(request, tokens, failures);
+    const authentication = await authenticate(request, tokens, failures).catch((error: unknown) => ({ error }));
     (request as AuthenticatedRequest).authentication = authentication;
     // Answering without reading the body: closing the connection is what stops the client sending it.
     if ('error' in authentication && hasBody(request)) response.setHeader('Connection', 'close');
