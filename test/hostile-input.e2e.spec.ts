@@ -562,17 +562,18 @@ describe('bounded answers', () => {
     const backend = appBackend();
     const api = await startApp(backend);
     try {
-      // 16 groups of 4,096 direct-mapped regions inside guest RAM: 65,536 conflicts on one host.
-      const groups = Array.from({ length: 16 }, (_, g) => ({
-        id: g,
-        reservedRegions: Array.from({ length: 4096 }, (_, i) => {
-          const start = 0x10000000 + (g * 4096 + i) * 0x1000;
-          return { start: `0x${start.toString(16)}`, end: `0x${(start + 0xff).toString(16)}`, type: 'direct' };
-        }),
-        devices: [
-          { address: `0000:${(g + 1).toString(16).padStart(2, '0')}:00.0`, class: 'network', driver: 'vfio-pci' },
-        ],
-      }));
+      // The guest's device sits in a group with 4,096 direct-mapped regions inside guest RAM: one
+      // conflict each, with the whole list as evidence, on every answer that names this host.
+      const groups = [
+        {
+          id: 0,
+          reservedRegions: Array.from({ length: 4096 }, (_, i) => {
+            const start = 0x10000000 + i * 0x1000;
+            return { start: `0x${start.toString(16)}`, end: `0x${(start + 0xff).toString(16)}`, type: 'direct' };
+          }),
+          devices: [{ address: '0000:01:00.0', class: 'network', driver: 'vfio-pci' }],
+        },
+      ];
       const others = Array.from({ length: 5 }, (_, i) => ({ ...host, id: `plain-${i}` }));
       const fleet = {
         hosts: [{ ...host, id: 'src' }, { ...host, id: 'crowded', groups }, ...others],
@@ -597,7 +598,7 @@ describe('bounded answers', () => {
         (d: { host: { id: string } }) => d.host.id === 'crowded',
       );
       expect(crowded.verdict).toBe('blocked');
-      expect(crowded.conflictCount).toBeGreaterThan(4096);
+      expect(crowded.conflictCount).toBeGreaterThanOrEqual(4096);
       expect(crowded.conflicts.length).toBeLessThanOrEqual(20);
       expect(crowded.conflictsTruncated).toBe(true);
       for (const conflict of crowded.conflicts)
