@@ -22,7 +22,9 @@ export function authenticateFirst(tokens: TokenRegistry, failures: RateLimiter):
     const authentication = await authenticate(request, tokens, failures).catch((error: unknown) => ({ error }));
     (request as AuthenticatedRequest).authentication = authentication;
     // Answering without reading the body: closing the connection is what stops the client sending it.
-    if ('error' in authentication && hasBody(request)) response.setHeader('Connection', 'close');
+    // A small body is left to Node, which discards it and keeps the connection: closing a socket with
+    // unread data resets it, and the client would see ECONNRESET instead of its 401.
+    if ('error' in authentication && largeBody(request)) response.setHeader('Connection', 'close');
     next();
   };
 }
@@ -70,6 +72,10 @@ export function secretOf(request: Request): string | undefined {
   return undefined;
 }
 
-function hasBody(request: Request): boolean {
-  return request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+/** Discarding this much unread is cheaper than a new connection; anything larger (or unannounced) is cut off. */
+const DISCARDABLE_BYTES = 64 * 1024;
+
+function largeBody(request: Request): boolean {
+  const length = request.headers['content-length'];
+  return length === undefined ? request.headers['transfer-encoding'] !== undefined : Number(length) > DISCARDABLE_BYTES;
 }
