@@ -132,7 +132,7 @@ describe('authentication and roles', () => {
     expect(checked.length).toBeGreaterThan(35);
   });
 
-  it('records the token’s name as the actor of every event it writes', async () => {
+  it('records the token’s id as the actor of every event it writes', async () => {
     await api.request('POST', '/v1/hosts', {
       body: {
         id: 'h-actor',
