@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { layoutRefusal } from '../memory-map/memory-map.js';
 import { ARCH_VENDORS, guestArchOf, MACHINE_FAMILY_ARCHES, parseMachineType } from './machine-type.js';
-import { bits, entityId, hexAddress, pciAddress, size } from './primitives.js';
+import { bits, boundedText, entityId, hexAddress, pciAddress, size } from './primitives.js';
 import { ARCHES, CPU_VENDORS, DEVICE_CLASSES } from './host-schema.js';
 
 export const VIOMMU_MODELS = ['none', 'intel-iommu', 'amd-iommu', 'smmuv3', 'virtio-iommu', 'spapr'] as const;
@@ -22,7 +22,7 @@ export const VIRTIO_KINDS = [
 export const DEVICE_KINDS = [...VIRTIO_KINDS, 'vfio', 'vdpa'] as const;
 export const RESERVATION_KINDS = [...DEVICE_KINDS, 'memory'] as const;
 
-export const machineName = z.string().refine((name) => parseMachineType(name) !== undefined, {
+export const machineName = boundedText(64).refine((name) => parseMachineType(name) !== undefined, {
   message:
     'must be a QEMU machine type: pc-q35-X.Y, pc-i440fx-X.Y, virt-X.Y, pseries-X.Y, s390-ccw-virtio-X.Y (or q35, pc, virt, pseries)',
 });
@@ -32,7 +32,7 @@ export const memoryMapEntrySchema = z
     start: hexAddress,
     end: hexAddress,
     kind: z.enum(MEMORY_MAP_KINDS),
-    label: z.string().max(64).optional(),
+    label: boundedText(64).optional(),
   })
   .refine((entry) => entry.end >= entry.start, { message: 'end must not be below start', path: ['end'] });
 
@@ -74,7 +74,7 @@ export const guestOsSchema = z.strictObject({
 });
 
 const RATE = /^(\d+)\s*(\/s|KiB\/s|MiB\/s|GiB\/s)$/;
-export const dirtyRate = z.string().regex(RATE, 'must be a rate like "5000/s" (pages per second) or "20MiB/s"');
+export const dirtyRate = boundedText(32).regex(RATE, 'must be a rate like "5000/s" (pages per second) or "20MiB/s"');
 
 export const migrationHintsSchema = z.strictObject({
   dirtyRate: dirtyRate.optional(),

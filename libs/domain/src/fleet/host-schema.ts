@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressRange, bits, entityId, hexAddress, pciAddress, pciId, size } from './primitives.js';
+import { addressRange, bits, boundedText, entityId, hexAddress, pciAddress, pciId, size } from './primitives.js';
 
 // riscv64 and loongarch64 are added to the fleet format: QEMU's `virt` machine exists for them too.
 export const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x', 'riscv64', 'loongarch64'] as const;
@@ -28,7 +28,7 @@ export const hostDeviceSchema = z.strictObject({
   vendor: pciId.optional(),
   device: pciId.optional(),
   class: z.enum(DEVICE_CLASSES).default('other'),
-  driver: z.string().min(1).max(64).default('none'),
+  driver: boundedText(64).min(1).default('none'),
   migratable: z.boolean().default(false),
   virtio: z.boolean().default(false),
   accessPlatform: z.boolean().default(false),
@@ -63,10 +63,11 @@ const hostFields = {
   arch: z.enum(ARCHES),
   cpuVendor: z.enum(CPU_VENDORS),
   memory: size,
-  kernel: z.string().regex(/^\d+\.\d+(\.\d+)?[-.+~\w]*$/, 'must be a kernel release like "6.8.0"'),
+  // At most 64 characters: the kernel's own limit (utsname release). The pattern is unambiguous (after
+  // the digits, the tail starts with a non-digit), so it runs in linear time whatever it is given.
+  kernel: boundedText(64).regex(/^\d+\.\d+(?:[-.+~A-Za-z_][-.+~\w]*)?$/, 'must be a kernel release like "6.8.0"'),
   // Added to the fleet format: the newest QEMU machine-type version this host runs (e.g. "8.2").
-  qemuVersion: z
-    .string()
+  qemuVersion: boundedText(16)
     .regex(/^\d+\.\d+$/, 'must be a version like "8.2"')
     .optional(),
   // Added to the fleet format: the CPUs' physical address bits (/proc/cpuinfo "address sizes"; on
