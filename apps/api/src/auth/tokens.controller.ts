@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { parseBody, writeContext } from '../http/request.js';
 import { Requires, ROLES } from './roles.js';
 import { TokenRegistry } from './tokens.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import { tokenIssuedResponse, tokenListResponse, tokenRevokedResponse } from '../openapi/responses.js';
 
 const issueSchema = z.strictObject({
   name: z.string().regex(/^[\w.@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-'),
@@ -16,6 +18,17 @@ export class TokensController {
   constructor(@Inject(TokenRegistry) private readonly tokens: TokenRegistry) {}
 
   /** The secret is in this answer only; Ferry keeps its SHA-256. */
+  @ApiRoute({
+    id: 'issueToken',
+    tag: 'tokens',
+    summary: 'Issue an API token',
+    description: 'The secret is in this answer only; Ferry keeps its SHA-256.',
+    body: issueSchema,
+    example: { name: 'ci-deployer', role: 'operator' },
+    status: 201,
+    response: tokenIssuedResponse,
+    errors: [409],
+  })
   @Post()
   async issue(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const { name, role } = parseBody(issueSchema, body);
@@ -23,11 +36,24 @@ export class TokensController {
     return this.tokens.issue(name, role, writeContext(request).metadata);
   }
 
+  @ApiRoute({
+    id: 'listTokens',
+    tag: 'tokens',
+    summary: 'API tokens (never their secrets)',
+    response: tokenListResponse,
+  })
   @Get()
   async list() {
     return { items: await this.tokens.list() };
   }
 
+  @ApiRoute({
+    id: 'revokeToken',
+    tag: 'tokens',
+    summary: 'Revoke a token',
+    response: tokenRevokedResponse,
+    errors: [404],
+  })
   @Delete(':id')
   async revoke(@Param('id') id: string, @Req() request: Request) {
     await this.tokens.revoke(id, writeContext(request).metadata);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { EventStore } from '@ferry/event-store';
 import { parseBody } from '../http/request.js';
 import { EventFeed } from './event-feed.js';
+import { ApiRoute } from '../openapi/route-spec.js';
 
 const streamQuery = z.strictObject({
   after: z.coerce.number().int().min(0).optional(),
@@ -24,6 +25,15 @@ export class StreamController {
    * Server-Sent Events: every new event, in order, as `id: <position>` + `event: <type>` + JSON.
    * Resumes after `?after=` or the browser's Last-Event-ID; without either, starts at the present.
    */
+  @ApiRoute({
+    id: 'streamEvents',
+    tag: 'events',
+    summary: 'Live events as Server-Sent Events',
+    description:
+      'Every new event, in order. Resumes after `?after=` or `Last-Event-ID`; without either, starts at the present. `?streams=` keeps events whose stream id starts with one of the comma-separated prefixes.',
+    query: streamQuery,
+    response: 'events',
+  })
   @Get('stream')
   async stream(@Query() query: unknown, @Req() request: Request, @Res() response: Response): Promise<void> {
     const { after, streams } = parseBody(streamQuery, query, 'query');

@@ -6,12 +6,23 @@ import { loadPoolPolicy, poolPolicySchema, setPoolPolicy } from '@ferry/orchestr
 import { Requires } from '../auth/roles.js';
 import { ValidationFailed } from '../http/problem.js';
 import { etagOf, expectedVersionFrom, parseBody, writeContext } from '../http/request.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import { poolPolicyResponse } from '../openapi/responses.js';
+import { policyExample } from '../openapi/examples.js';
 
 /** Per-pool migration defaults: convergence policy and execution backend. */
 @Controller('v1/pools')
 export class PoolsController {
   constructor(@Inject(EventStore) private readonly store: EventStore) {}
 
+  @ApiRoute({
+    id: 'getPoolMigrationPolicy',
+    tag: 'pools',
+    summary: "A pool's convergence policy and backend (empty when none is set)",
+    response: poolPolicyResponse,
+    errors: [400],
+    etag: true,
+  })
   @Get(':pool/migration-policy')
   async get(@Param('pool') pool: string, @Res({ passthrough: true }) response: Response) {
     const { value, version } = await loadPoolPolicy(this.store, checkPool(pool));
@@ -19,6 +30,16 @@ export class PoolsController {
     return { pool, ...(value ?? { policy: {} }), version };
   }
 
+  @ApiRoute({
+    id: 'setPoolMigrationPolicy',
+    tag: 'pools',
+    summary: "Set a pool's convergence policy and backend (a migration's own fields win)",
+    body: poolPolicySchema,
+    example: { policy: policyExample, backend: 'emulator' },
+    response: poolPolicyResponse,
+    etag: true,
+    ifMatch: true,
+  })
   @Put(':pool/migration-policy')
   @Requires('operator')
   async set(

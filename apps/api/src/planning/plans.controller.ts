@@ -12,6 +12,15 @@ import {
 } from '@ferry/planner';
 import { parseBody } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import {
+  conflictCellResponse,
+  conflictMatrixResponse,
+  destinationsResponse,
+  memoryLayoutResponse,
+  planResponse,
+} from '../openapi/responses.js';
+import { policyExample } from '../openapi/examples.js';
 
 export const hotplugDeviceSchema = z.strictObject({
   id: entityId.optional(),
@@ -59,6 +68,15 @@ const cellQuery = z
 export class PlansController {
   constructor(@Inject(FleetView) private readonly fleet: FleetView) {}
 
+  @ApiRoute({
+    id: 'planHotplug',
+    tag: 'plans',
+    summary: 'Dry-run a hot-plug: verdict and every conflict with evidence and remedy',
+    body: hotplugPlanSchema,
+    example: { guestId: 'vm-1', device: { kind: 'vfio', deviceClass: 'network', hostDevice: '0000:7d:00.0' } },
+    response: planResponse,
+    errors: [404],
+  })
   @Requires('operator')
   @Post('plans/hotplug')
   async hotplug(@Body() body: unknown) {
@@ -66,6 +84,15 @@ export class PlansController {
     return planHotplug(await this.fleet.snapshot(), guestId, device);
   }
 
+  @ApiRoute({
+    id: 'planMigration',
+    tag: 'plans',
+    summary: 'Dry-run a migration: verdict, every conflict, forecast and input stream versions',
+    body: migrationPlanSchema,
+    example: { guestId: 'vm-1', destinationHostId: 'host-b', options: { postcopy: false }, policy: policyExample },
+    response: planResponse,
+    errors: [404],
+  })
   @Requires('operator')
   @Post('plans/migration')
   async migration(@Body() body: unknown) {
@@ -78,12 +105,27 @@ export class PlansController {
     return withForecast(snapshot, planMigration(snapshot, guestId, destinationHostId, options), policy);
   }
 
+  @ApiRoute({
+    id: 'rankDestinations',
+    tag: 'plans',
+    summary: 'Every host ranked as a destination for the guest; cordoned ones excluded with the reason',
+    query: destinationsQuery,
+    response: destinationsResponse,
+    errors: [404],
+  })
   @Get('guests/:id/destinations')
   async destinations(@Param('id') id: string, @Query() query: unknown) {
     const { postcopy } = parseBody(destinationsQuery, query, 'query');
     return rankDestinations(await this.fleet.snapshot(), id, { postcopy: postcopy === 'true' });
   }
 
+  @ApiRoute({
+    id: 'poolMemoryLayout',
+    tag: 'pools',
+    summary: "RAM windows that avoid every pool host's forbidden ranges, and an MSI doorbell IOVA",
+    response: memoryLayoutResponse,
+    errors: [404],
+  })
   @Requires('operator')
   @Post('pools/:pool/memory-layout')
   async memoryLayout(@Param('pool') pool: string) {
@@ -92,6 +134,13 @@ export class PlansController {
   }
 
   /** The fleet conflict matrix, filtered and paged, with counts by verdict, severity and code. */
+  @ApiRoute({
+    id: 'queryConflicts',
+    tag: 'conflicts',
+    summary: 'The fleet conflict matrix, filtered and paged, with counts by verdict, severity and code',
+    query: conflictsQuery,
+    response: conflictMatrixResponse,
+  })
   @Get('conflicts')
   async conflicts(@Query() query: unknown) {
     const q = parseBody(conflictsQuery, query, 'query');
@@ -99,6 +148,15 @@ export class PlansController {
   }
 
   /** One cell of the matrix with every conflict's evidence and remedy. */
+  @ApiRoute({
+    id: 'explainConflictCell',
+    tag: 'conflicts',
+    summary: "One cell of the matrix with every conflict's evidence and remedy",
+    description: 'Give `host` for a migration cell or `reservation` for a hot-plug cell.',
+    query: cellQuery,
+    response: conflictCellResponse,
+    errors: [404],
+  })
   @Get('conflicts/cell')
   async cell(@Query() query: unknown) {
     const { guest, host, reservation } = parseBody(cellQuery, query, 'query');
