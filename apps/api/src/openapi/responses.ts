@@ -69,7 +69,18 @@ export const guestResponse = component(
     machine: z.string(),
     memory: z.looseObject({ ram: z.string(), max: z.string().optional(), slots: z.int().optional() }),
     devices: z.array(
-      z.looseObject({ id: z.string(), kind: z.string(), effectiveIommuPlatform: z.boolean().nullable() }),
+      z.looseObject({
+        id: z.string(),
+        kind: z.string(),
+        effectiveIommuPlatform: z
+          .strictObject({
+            value: z.boolean(),
+            source: z.enum(['device', 'machine-default', 'qemu-default']),
+            rule: z.string().optional().describe('the machine-defaults pattern that decided it'),
+          })
+          .nullable()
+          .describe('virtio devices: the iommu_platform in force and where it comes from; null for others'),
+      }),
     ),
     hotplugReservations: z.array(z.looseObject({ id: z.string() })),
     memoryMap: z.array(z.looseObject({ start: hex, end: hex })),
@@ -212,8 +223,9 @@ export const evacuationStartedResponse = component(
 export const evacuationResponse = component(
   'Evacuation',
   z.looseObject({
-    id: z.string(),
+    evacuationId: z.string(),
     hostId: z.string(),
+    startedAt: z.string(),
     moves: z.array(move.extend({ state: z.string(), waitingReason: z.string().nullable() })),
     unplaceable: z.array(unplaceable),
     total: z.int(),

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { DEVICE_CLASSES, entityId, pciAddress, RESERVATION_KINDS } from '@ferry/domain';
 import { convergencePolicySchema, effectivePolicy, FleetView, withForecast } from '@ferry/orchestration';
@@ -79,6 +79,7 @@ export class PlansController {
   })
   @Requires('operator')
   @Post('plans/hotplug')
+  @HttpCode(200) // a dry run creates nothing
   async hotplug(@Body() body: unknown) {
     const { guestId, device } = parseBody(hotplugPlanSchema, body);
     return planHotplug(await this.fleet.snapshot(), guestId, device);
@@ -95,6 +96,7 @@ export class PlansController {
   })
   @Requires('operator')
   @Post('plans/migration')
+  @HttpCode(200) // a dry run creates nothing
   async migration(@Body() body: unknown) {
     const { guestId, destinationHostId, options, policy: own } = parseBody(migrationPlanSchema, body);
     const snapshot = await this.fleet.snapshot();
@@ -128,6 +130,7 @@ export class PlansController {
   })
   @Requires('operator')
   @Post('pools/:pool/memory-layout')
+  @HttpCode(200) // a dry run creates nothing
   async memoryLayout(@Param('pool') pool: string) {
     const snapshot = await this.fleet.snapshot();
     return poolMemoryLayout(snapshot.hosts.values(), pool);
