@@ -1,5 +1,5 @@
 // @ferry/importers: turn what a host or a hypervisor already says about itself into
-// fleet-file objects (FLEET-FORMAT.md, validated by @ferry/domain's schemas). Pure: no
+// fleet-file objects (docs/fleet-format.md, validated by @ferry/domain's schemas). Pure: no
 // API, no database; a caller writes the value as YAML/JSON and decides what to do with
 // the problems.
 export { importHostFacts, type ImportHostFactsOptions } from './host/import-host-facts.js';

@@ -39,7 +39,7 @@ export const guestDeviceSchema = z
   .strictObject({
     id: entityId,
     kind: z.enum(DEVICE_KINDS),
-    // Unset means "the machine family's default" (DOMAIN.md §0, Herrenschmidt: a machine-level default each device may override).
+    // Unset means "the machine family's default" (docs/domain.md#virtio-machine-defaults).
     iommuPlatform: z.boolean().optional(),
     transitional: z.boolean().default(false),
     hostDevice: pciAddress.optional(),

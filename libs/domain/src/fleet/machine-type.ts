@@ -1,4 +1,4 @@
-// QEMU machine types: the family decides the guest-physical layout (DOMAIN.md §2) and the
+// QEMU machine types: the family decides the guest-physical layout (docs/domain.md#guest-layouts) and the
 // version decides compatibility properties such as the AMD 1 TiB hole (≥ 7.1).
 
 export const MACHINE_FAMILIES = ['pc-q35', 'pc-i440fx', 'virt', 'pseries', 's390-ccw-virtio'] as const;

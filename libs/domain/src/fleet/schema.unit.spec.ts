@@ -1,4 +1,4 @@
-// The fleet file contract (FLEET-FORMAT.md): addresses are hex strings parsed into exact bigints,
+// The fleet file contract (docs/fleet-format.md): addresses are hex strings parsed into exact bigints,
 // sizes take binary units or byte counts, and every rejection names the field it is about.
 import { describe, expect, it } from 'vitest';
 import { ARCHES, fleetFileSchema, RESERVED_REGION_TYPES } from '@ferry/domain';
@@ -99,7 +99,7 @@ describe('the fleet schema', () => {
       fleet: () => ({ hosts: [host({ arch: 'riscv64' })] }),
     },
     {
-      // The kernel prints SW_MSI as "msi"; there is no "sw-msi" string (DOMAIN.md §1.1).
+      // The kernel prints SW_MSI as "msi"; there is no "sw-msi" string (docs/domain.md#reserved-regions-file).
       field: 'reserved region type',
       value: 'sw-msi',
       path: ['hosts', 0, 'groups', 0, 'reservedRegions', 0, 'type'],

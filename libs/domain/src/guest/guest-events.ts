@@ -18,7 +18,7 @@ export interface GuestDefinedData {
   guestId: string;
   definition: GuestDefinition;
   guestOs: GuestOs;
-  /** The layout as built on the first host; every later host inherits it unchanged (DOMAIN.md §2.5). */
+  /** The layout as built on the first host; every later host inherits it unchanged (docs/domain.md#migrate-then-hotplug). */
   memoryMap: MemoryMapEntry[];
   memoryMapSource: 'derived' | 'explicit';
 }

@@ -1,6 +1,6 @@
-// Guest-physical memory layouts as QEMU builds them (DOMAIN.md §2). The map is derived once, when a
+// Guest-physical memory layouts as QEMU builds them (docs/domain.md#guest-layouts). The map is derived once, when a
 // guest is defined, and recorded in its stream: migration rebuilds the identical map on every later
-// host (§2.5), which is exactly why a later VFIO hot-plug can collide with that host's reserved regions.
+// host (docs/domain.md#migrate-then-hotplug): that is why a later VFIO hot-plug can hit its reserved regions.
 import { alignUp, GiB, MiB, TiB } from '../address/address.js';
 import type { AddressRange } from '../address/range.js';
 import type { CpuVendor } from '../fleet/host-schema.js';
@@ -15,7 +15,7 @@ export interface MemoryMapInput {
 }
 
 const FOUR_GIB = 4n * GiB;
-/** AMD HyperTransport range the IOMMU reports as reserved (DOMAIN.md §1.3, §2.1). */
+/** AMD HyperTransport range the IOMMU reports as reserved (docs/domain.md#amd-ht-hole). */
 export const AMD_HT_HOLE: AddressRange = { start: 0xfd_0000_0000n, end: 0xff_ffff_ffffn };
 const AMD_ABOVE_1TB_START = 1n * TiB;
 

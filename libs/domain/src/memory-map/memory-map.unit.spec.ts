@@ -1,4 +1,4 @@
-// Guest-physical layouts (DOMAIN.md §2). Every expected address below is computed by hand from the
+// Guest-physical layouts (docs/domain.md#guest-layouts). Every expected address below is computed by hand from the
 // QEMU rules quoted in the comments, never copied from deriveMemoryMap's output.
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,7 +17,7 @@ const MiB = 1n << 20n;
 const GiB = 1n << 30n;
 const TiB = 1n << 40n;
 
-/** AMD HyperTransport window reported reserved by AMD-Vi (DOMAIN.md §1.3): 1012 GiB .. 1 TiB − 1. */
+/** AMD HyperTransport window reported reserved by AMD-Vi (docs/domain.md#amd-ht-hole): 1012 GiB .. 1 TiB − 1. */
 const HT_START = 0xfd_0000_0000n;
 const HT_END = 0xff_ffff_ffffn;
 
@@ -74,7 +74,7 @@ describe('q35: RAM below and above 4 GiB (pc_q35.c: lowmem = ram ≥ 0xB0000000 
   ])('$name', ({ ram, expected }) => {
     const map = derive({ machine: 'pc-q35-7.2', ram });
     expect(ranges(map, 'ram')).toEqual(expected);
-    // The 32-bit PCI hole starts where low RAM ends; LAPIC/MSI at 0xFEE00000 is never RAM (§2.1).
+    // The 32-bit PCI hole starts where low RAM ends; LAPIC/MSI at 0xFEE00000 is never RAM (docs/domain.md#layout-x86).
     for (const r of map.filter((e) => e.kind === 'ram')) expect(overlaps(r, 0xfee0_0000n, 0xfeef_ffffn)).toBe(false);
     const lowEnd = expected[0]![1]!;
     expect(map.some((e) => e.kind === 'pci-hole' && e.start === lowEnd + 1n)).toBe(true);

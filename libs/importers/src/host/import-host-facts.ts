@@ -38,7 +38,7 @@ export function importHostFacts(options: ImportHostFactsOptions = {}): ImportRes
   const kernel = readKernelRelease(tree);
   const { groups, classCodes } = readIommuGroups(tree);
 
-  // Built in FLEET-FORMAT order so written YAML reads like the documented example.
+  // Built in docs/fleet-format.md's field order so written YAML reads like its tables.
   const host: HostDraft = {
     id: hostId(tree, options.id),
     ...(options.pool !== undefined && { pool: options.pool }),

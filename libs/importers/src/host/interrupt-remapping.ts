@@ -7,7 +7,7 @@ const ECAP_IR_BIT = 3n;
 
 /**
  * Whether MSIs are isolated, without which VFIO type1 refuses to attach a group
- * (DOMAIN.md §1.4, §3). /proc/interrupts is the best evidence because it shows what
+ * (docs/domain.md#vfio-iova-ranges, #msi). /proc/interrupts is the best evidence because it shows what
  * the kernel enabled, not what the hardware could do: x86 names remapped vectors
  * "IR-PCI-MSI"/"IR-IO-APIC"; arm64 MSIs through a GICv3 ITS are isolated.
  */

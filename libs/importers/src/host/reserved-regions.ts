@@ -49,7 +49,7 @@ export function parseReservedRegions(text: string): { regions: ReservedRegionInp
     }
     let type = match[3] as ReservedRegionInput['type'];
     if (!KNOWN_TYPES.has(type)) {
-      // DOMAIN.md §1.1: a type this code does not know must still keep guest RAM away.
+      // docs/domain.md#reserved-regions-file: a type this code does not know must still keep guest RAM away.
       problems.push({ severity: 'note', line, message: `unknown region type "${match[3]}" treated as reserved` });
       type = 'reserved';
     }

@@ -24,7 +24,7 @@ const EXPLICIT_VENDORS: Readonly<Record<string, CpuVendor>> = { intel: 'intel', 
 const HOST_MODES: ReadonlySet<string> = new Set(['host-passthrough', 'host-model', 'maximum']);
 
 /**
- * The vCPU vendor the guest sees: it decides the AMD 1 TiB hole layout (DOMAIN.md §2.1).
+ * The vCPU vendor the guest sees: it decides the AMD 1 TiB hole layout (docs/domain.md#amd-ht-hole).
  * On non-x86 architectures the vendor follows from the architecture.
  */
 export function readGuestCpu(domain: XmlNode, arch: string | undefined, log: ProblemLog): GuestCpuFacts {

@@ -18,7 +18,7 @@ export interface GuestMemoryFacts {
 }
 
 /**
- * Guest memory as QEMU lays it out (DOMAIN.md §2): boot RAM, then the device-memory
+ * Guest memory as QEMU lays it out (docs/domain.md#guest-layouts): boot RAM, then the device-memory
  * region sized by maxMemory and slots. libvirt's <memory> is the boot total *including*
  * memory devices, so boot RAM is the NUMA cells' sum or <memory> minus the devices.
  */

@@ -17,7 +17,7 @@ interface ViommuFacts {
 
 /**
  * The guest's virtual IOMMU from <devices><iommu model=…><driver …/>. pseries guests
- * always have one: their PCI host bridges translate DMA through TCE tables (DOMAIN.md §2.3).
+ * always have one: their PCI host bridges translate DMA through TCE tables (docs/domain.md#layout-pseries).
  */
 export function readViommu(devices: XmlNode | undefined, machine: string | undefined, log: ProblemLog): ViommuFacts {
   const iommus = devices?.children('iommu') ?? [];

@@ -90,7 +90,7 @@ function readDomain(
   const hostdevs = readHostdevs(devices, ids, log);
   const features = readFeatures(domain);
 
-  // Built in FLEET-FORMAT order so written YAML reads like the documented example.
+  // Built in docs/fleet-format.md's field order so written YAML reads like its tables.
   const value: GuestDraft = {
     id,
     ...(options.host !== undefined && { host: options.host }),

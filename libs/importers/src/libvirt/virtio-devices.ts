@@ -101,7 +101,7 @@ const RECOGNISERS: ReadonlyArray<readonly [string, (node: XmlNode) => VirtioMatc
 /**
  * The guest's virtio devices, with what the planner needs about each: does it honour
  * the IOMMU (`<driver iommu='on'>`, VIRTIO_F_ACCESS_PLATFORM) and is it transitional
- * (a legacy interface, which cannot offer that bit: DOMAIN.md §4.3). The transport of
+ * (a legacy interface, which cannot offer that bit: docs/domain.md#virtio-qemu). The transport of
  * each comes back beside them: the fleet format has no field for it.
  */
 export function readVirtioDevices(

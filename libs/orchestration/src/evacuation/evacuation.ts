@@ -80,7 +80,7 @@ export function planEvacuation(
   guests.sort((a, b) =>
     guestSize(fleet, b) > guestSize(fleet, a) ? 1 : guestSize(fleet, b) < guestSize(fleet, a) ? -1 : a.localeCompare(b),
   );
-  // A pool is "the hosts a guest may visit" (FLEET-FORMAT.md): a pooled host evacuates within its pool.
+  // A pool is "the hosts a guest may visit" (docs/fleet-format.md#hosts): a pooled host evacuates within its pool.
   const pool = fleet.hosts.get(hostId)?.host.pool;
   const allowed = (id: string) => id !== hostId && (pool === undefined || fleet.hosts.get(id)?.host.pool === pool);
   const assigned = new Map<string, bigint>();

@@ -26,7 +26,7 @@ export function hostSpecOf(state: HostState): HostSpec {
     arch: host.arch === 'ppc64le' ? 'ppc64' : host.arch === 'aarch64' ? 'aarch64' : 'x86_64',
     iommuAddressWidthBits: host.iommu.addressWidthBits,
     reservedRegions: [],
-    // The valid-IOVA-list series (DOMAIN.md §1.4) made VFIO_IOMMU_MAP_DMA refuse reserved IOVAs in ~5.4.
+    // The valid-IOVA-list series (docs/domain.md#vfio-iova-ranges) made VFIO_IOMMU_MAP_DMA refuse reserved IOVAs in ~5.4.
     kernelEnforcesIovaRanges: kernelAtLeast(host.kernel, 5, 4),
     interruptRemapping: host.iommu.interruptRemapping,
     allowUnsafeInterrupts: host.iommu.allowUnsafeInterrupts,

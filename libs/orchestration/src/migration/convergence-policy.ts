@@ -3,7 +3,7 @@ import { size } from '@ferry/domain';
 
 // What operators know from oVirt (migration policies, stalling steps), Nova
 // (live_migration_completion_timeout per GiB, post-copy) and KubeVirt (bandwidthPerMigration,
-// completionTimeoutPerGiB, allowAutoConverge, allowPostCopy). Defaults follow QEMU (DOMAIN.md §7.3).
+// completionTimeoutPerGiB, allowAutoConverge, allowPostCopy). Defaults follow QEMU (docs/domain.md#precopy).
 
 export const downtimeStepSchema = z.strictObject({
   /** Raise the limit after this many consecutive iterations that did not shrink what remains. */
