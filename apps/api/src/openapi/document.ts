@@ -185,7 +185,8 @@ function operation(entry: RouteEntry, requests: Schemas, responses: Schemas): Js
 /** The OpenAPI 3.1 document of every route that carries an @ApiRoute, built from the controllers' own metadata. */
 export function buildOpenApiDocument(controllers: readonly Type[]): Json {
   const requests = new Schemas('input', REQUEST_COMPONENTS);
-  const responses = new Schemas('output');
+  // Answers are JSON too: their schemas' input side is the wire form (the output side would be bigints).
+  const responses = new Schemas('input');
   responses.ref(problemResponse, 'Problem');
   const paths: Record<string, Record<string, Json>> = {};
   const operationIds = new Set<string>();

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { guestDeviceSchema, guestSchema, hostSchema, memoryMapEntrySchema, migrationHintsSchema } from '@ferry/domain';
 import { CONFLICT_CODES, SEVERITIES } from '@ferry/planner';
 import { ROLES } from '../auth/roles.js';
 
-// What the API answers, as zod schemas. The views are built by plain functions in the libraries;
-// these schemas name the fields a client may rely on (objects stay open: a view may carry more),
-// and test/openapi.e2e.spec.ts checks real answers against them, so they cannot drift silently.
+// What the API answers, as zod schemas of the JSON on the wire (the document uses their input side:
+// "0x…" strings and "16GiB" sizes, as the fleet file writes them). The views are built by plain
+// functions in the libraries; these schemas name the fields a client may rely on (objects stay open:
+// a view may carry more), and test/openapi.e2e.spec.ts checks real answers against them.
 
 const named = new Map<z.ZodType, string>();
 /** A schema that becomes `#/components/schemas/<name>` in the document. */
@@ -49,10 +51,8 @@ const page = <T extends z.ZodType>(item: T) =>
 export const hostResponse = component(
   'HostView',
   z.looseObject({
-    id: z.string(),
+    ...hostSchema.shape,
     pool: z.string().nullable(),
-    arch: z.string(),
-    memory: z.string(),
     cordoned: z.boolean(),
     cordonReason: z.string().nullable(),
     decommissioned: z.boolean(),
@@ -64,14 +64,12 @@ export const hostPageResponse = component('HostPage', page(hostResponse));
 export const guestResponse = component(
   'GuestView',
   z.looseObject({
-    id: z.string(),
+    ...guestSchema.shape,
     host: z.string().nullable(),
-    machine: z.string(),
-    memory: z.looseObject({ ram: z.string(), max: z.string().optional(), slots: z.int().optional() }),
+    memory: z.strictObject({ ram: z.string(), max: z.string().optional(), slots: z.int() }),
     devices: z.array(
       z.looseObject({
-        id: z.string(),
-        kind: z.string(),
+        ...guestDeviceSchema.shape,
         effectiveIommuPlatform: z
           .strictObject({
             value: z.boolean(),
@@ -82,8 +80,9 @@ export const guestResponse = component(
           .describe('virtio devices: the iommu_platform in force and where it comes from; null for others'),
       }),
     ),
-    hotplugReservations: z.array(z.looseObject({ id: z.string() })),
-    memoryMap: z.array(z.looseObject({ start: hex, end: hex })),
+    migration: migrationHintsSchema.nullable().optional(),
+    memoryMap: z.array(memoryMapEntrySchema),
+    memoryMapSource: z.enum(['derived', 'explicit']),
     version: z.int(),
   }),
 );

@@ -1093,8 +1093,74 @@ export interface components {
         HostView: {
             id: string;
             pool: string | null;
-            arch: string;
-            memory: string;
+            /** @enum {string} */
+            arch: "x86_64" | "aarch64" | "ppc64le" | "s390x";
+            /** @enum {string} */
+            cpuVendor: "intel" | "amd" | "arm" | "ibm";
+            memory: string | number;
+            kernel: string;
+            qemuVersion?: string;
+            iommu: {
+                /** @enum {string} */
+                model: "intel-vtd" | "amd-vi" | "arm-smmuv3" | "spapr-tce" | "s390-zpci" | "virtio-iommu" | "none";
+                /** @default 48 */
+                addressWidthBits: number;
+                /** @default false */
+                interruptRemapping: boolean;
+                /** @default false */
+                allowUnsafeInterrupts: boolean;
+                /** @default [] */
+                vfioBackends: ("type1" | "type1v2" | "spapr-tce-v1" | "spapr-tce-v2" | "noiommu")[];
+                /**
+                 * @default hv
+                 * @enum {string}
+                 */
+                kvm: "hv" | "pr" | "tcg";
+                /** @default [] */
+                ignoreIommuFor: string[];
+            };
+            bridgeWindows?: {
+                start: string;
+                end: string;
+            }[];
+            groups?: {
+                id: number;
+                reservedRegions?: {
+                    start: string;
+                    end: string;
+                    /** @enum {string} */
+                    type: "direct" | "direct-relaxable" | "reserved" | "msi";
+                }[];
+                /** @default [] */
+                devices: {
+                    address: string;
+                    vendor?: string;
+                    device?: string;
+                    /**
+                     * @default other
+                     * @enum {string}
+                     */
+                    class: "network" | "storage" | "gpu" | "accelerator" | "other";
+                    /** @default none */
+                    driver: string;
+                    /** @default false */
+                    migratable: boolean;
+                    /** @default false */
+                    virtio: boolean;
+                    /** @default false */
+                    accessPlatform: boolean;
+                }[];
+            }[];
+            spapr?: {
+                dma32Window: {
+                    start: string;
+                    size: string | number;
+                };
+                dma64WindowAddr?: string;
+                pageSizes?: (string | number)[];
+                /** @default true */
+                ddw: boolean;
+            };
             cordoned: boolean;
             cordonReason: string | null;
             decommissioned: boolean;
@@ -1112,16 +1178,57 @@ export interface components {
             id: string;
             host: string | null;
             machine: string;
+            /** @enum {string} */
+            cpuVendor: "intel" | "amd" | "arm" | "ibm";
             memory: {
                 ram: string;
                 max?: string;
-                slots?: number;
-            } & {
-                [key: string]: unknown;
+                slots: number;
+            };
+            /** @default 40 */
+            physBits: number;
+            /**
+             * @default none
+             * @enum {string}
+             */
+            viommu: "none" | "intel-iommu" | "amd-iommu" | "smmuv3" | "virtio-iommu" | "spapr";
+            viommuAddressWidthBits?: number;
+            memoryMap: {
+                start: string;
+                end: string;
+                /** @enum {string} */
+                kind: "ram" | "device-memory" | "pci-hole" | "mmio" | "reserved";
+                label?: string;
+            }[];
+            /**
+             * @default {
+             *       "acksAccessPlatform": true,
+             *       "xen": false,
+             *       "confidential": "none",
+             *       "nestedDriversInGuest": false
+             *     }
+             */
+            guestOs: {
+                /** @default true */
+                acksAccessPlatform: boolean;
+                /** @default false */
+                xen: boolean;
+                /**
+                 * @default none
+                 * @enum {string}
+                 */
+                confidential: "none" | "sev" | "tdx" | "s390-pv" | "cca" | "pef";
+                /** @default false */
+                nestedDriversInGuest: boolean;
             };
             devices: ({
                 id: string;
-                kind: string;
+                /** @enum {string} */
+                kind: "virtio-net" | "virtio-blk" | "virtio-scsi" | "virtio-gpu" | "virtio-rng" | "virtio-balloon" | "virtio-vsock" | "virtio-fs" | "virtio-serial" | "virtio-input" | "vfio" | "vdpa";
+                iommuPlatform?: boolean;
+                /** @default false */
+                transitional: boolean;
+                hostDevice?: string;
                 /** @description virtio devices: the iommu_platform in force and where it comes from; null for others */
                 effectiveIommuPlatform: {
                     value: boolean;
@@ -1133,17 +1240,21 @@ export interface components {
             } & {
                 [key: string]: unknown;
             })[];
-            hotplugReservations: ({
-                id: string;
-            } & {
-                [key: string]: unknown;
-            })[];
-            memoryMap: ({
-                start: string;
-                end: string;
-            } & {
-                [key: string]: unknown;
-            })[];
+            hotplugReservations?: {
+                id?: string;
+                /** @enum {string} */
+                kind: "virtio-net" | "virtio-blk" | "virtio-scsi" | "virtio-gpu" | "virtio-rng" | "virtio-balloon" | "virtio-vsock" | "virtio-fs" | "virtio-serial" | "virtio-input" | "vfio" | "vdpa" | "memory";
+                /** @enum {string} */
+                deviceClass?: "network" | "storage" | "gpu" | "accelerator" | "other";
+                hostDevice?: string;
+                size?: string | number;
+            }[];
+            migration?: {
+                dirtyRate?: string;
+                workingSet?: string | number;
+            } | null;
+            /** @enum {string} */
+            memoryMapSource: "derived" | "explicit";
             version: number;
         } & {
             [key: string]: unknown;
