@@ -6,7 +6,7 @@ export { importHostFacts, type ImportHostFactsOptions } from './host/import-host
 export { parseReservedRegions, type LineProblem } from './host/reserved-regions.js';
 export { parseBridgeWindows } from './host/proc-iomem.js';
 export { importLibvirtDomain, type ImportLibvirtDomainOptions } from './libvirt/import-libvirt-domain.js';
-export type { ImportProblem, ImportResult, ProblemSeverity } from './shared/problems.js';
+export type { ImportProblem, ImportResult, ProblemSeverity } from './common/problems.js';
 export type {
   GuestDetails,
   GuestDraft,
@@ -14,4 +14,4 @@ export type {
   HostDraft,
   MemoryDeviceDetails,
   VirtioTransport,
-} from './shared/fleet-shapes.js';
+} from './common/fleet-shapes.js';

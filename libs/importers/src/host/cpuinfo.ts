@@ -1,4 +1,4 @@
-import type { Arch, CpuVendor } from '../shared/fleet-shapes.js';
+import type { Arch, CpuVendor } from '../common/fleet-shapes.js';
 import type { LineProblem } from './reserved-regions.js';
 
 export interface CpuFacts {

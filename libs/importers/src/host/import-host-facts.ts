@@ -1,6 +1,6 @@
 import { formatSize } from '@ferry/domain';
-import type { AddressRangeInput, HostDetails, HostDraft } from '../shared/fleet-shapes.js';
-import type { ImportResult } from '../shared/problems.js';
+import type { AddressRangeInput, HostDetails, HostDraft } from '../common/fleet-shapes.js';
+import type { ImportResult } from '../common/problems.js';
 import { type CpuFacts, parseCpuinfo } from './cpuinfo.js';
 import { HostTree } from './host-tree.js';
 import { readInterruptRemapping } from './interrupt-remapping.js';

@@ -1,5 +1,5 @@
-import { parseHexU64 } from '../shared/hex.js';
-import type { IommuModel } from '../shared/fleet-shapes.js';
+import { parseHexU64 } from '../common/hex.js';
+import type { IommuModel } from '../common/fleet-shapes.js';
 import type { HostTree } from './host-tree.js';
 
 // VT-d extended capability register, IR bit: `ecap_ir_support()`.

@@ -1,4 +1,4 @@
-import type { DeviceClass, HostDeviceInput } from '../shared/fleet-shapes.js';
+import type { DeviceClass, HostDeviceInput } from '../common/fleet-shapes.js';
 import type { HostTree } from './host-tree.js';
 
 export const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;

@@ -1,6 +1,6 @@
 import { toHex } from '@ferry/domain';
-import type { AddressRangeInput } from '../shared/fleet-shapes.js';
-import { parseHexU64 } from '../shared/hex.js';
+import type { AddressRangeInput } from '../common/fleet-shapes.js';
+import { parseHexU64 } from '../common/hex.js';
 import type { LineProblem } from './reserved-regions.js';
 
 // "<start>-<end> : <name>", indented two spaces per nesting level; end is inclusive.

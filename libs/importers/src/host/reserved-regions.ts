@@ -1,6 +1,6 @@
 import { toHex } from '@ferry/domain';
-import type { ReservedRegionInput } from '../shared/fleet-shapes.js';
-import type { ProblemSeverity } from '../shared/problems.js';
+import type { ReservedRegionInput } from '../common/fleet-shapes.js';
+import type { ProblemSeverity } from '../common/problems.js';
 
 /** A problem inside one file; `line` is 1-based and absent for the file as a whole. */
 export interface LineProblem {

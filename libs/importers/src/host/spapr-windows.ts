@@ -1,4 +1,4 @@
-import type { SpaprInput } from '../shared/fleet-shapes.js';
+import type { SpaprInput } from '../common/fleet-shapes.js';
 import type { HostTree } from './host-tree.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Arch, IommuModel, KvmFlavour, VfioBackend } from '../shared/fleet-shapes.js';
+import type { Arch, IommuModel, KvmFlavour, VfioBackend } from '../common/fleet-shapes.js';
 import type { HostTree } from './host-tree.js';
 
 const TYPE1: VfioBackend[] = ['type1', 'type1v2'];

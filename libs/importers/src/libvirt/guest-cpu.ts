@@ -1,4 +1,4 @@
-import type { CpuVendor } from '../shared/fleet-shapes.js';
+import type { CpuVendor } from '../common/fleet-shapes.js';
 import type { ProblemLog } from './problem-log.js';
 import type { XmlNode } from './xml-node.js';
 

@@ -1,6 +1,6 @@
 import { formatSize, toHex } from '@ferry/domain';
-import type { GuestDetails, GuestMemoryInput, MemoryDeviceDetails, MemoryDeviceModel } from '../shared/fleet-shapes.js';
-import { parseHexU64 } from '../shared/hex.js';
+import type { GuestDetails, GuestMemoryInput, MemoryDeviceDetails, MemoryDeviceModel } from '../common/fleet-shapes.js';
+import { parseHexU64 } from '../common/hex.js';
 import { parseLibvirtSize } from './libvirt-size.js';
 import type { ProblemLog } from './problem-log.js';
 import type { XmlNode } from './xml-node.js';

@@ -1,4 +1,4 @@
-import type { GuestDetails, GuestDraft, Viommu } from '../shared/fleet-shapes.js';
+import type { GuestDetails, GuestDraft, Viommu } from '../common/fleet-shapes.js';
 import { onOff } from './on-off.js';
 import type { ProblemLog } from './problem-log.js';
 import type { XmlNode } from './xml-node.js';

@@ -1,6 +1,6 @@
 import { parseMachineType } from '@ferry/domain';
-import type { Confidential, CpuVendor, GuestDetails, GuestDraft, Unrecognised } from '../shared/fleet-shapes.js';
-import type { ImportResult } from '../shared/problems.js';
+import type { Confidential, CpuVendor, GuestDetails, GuestDraft, Unrecognised } from '../common/fleet-shapes.js';
+import type { ImportResult } from '../common/problems.js';
 import { DeviceIds, normalise } from './device-ids.js';
 import { readGuestCpu } from './guest-cpu.js';
 import { readHostdevs } from './guest-hostdevs.js';

@@ -1,4 +1,4 @@
-import type { GuestDeviceInput, GuestDeviceKind, VirtioTransport } from '../shared/fleet-shapes.js';
+import type { GuestDeviceInput, GuestDeviceKind, VirtioTransport } from '../common/fleet-shapes.js';
 import type { DeviceIds } from './device-ids.js';
 import { onOff } from './on-off.js';
 import type { PciPlacement } from './pci-placement.js';
