@@ -26,7 +26,7 @@ export class HealthController implements OnModuleDestroy {
     tag: 'operations',
     summary: 'Database (and Redis) reachability: 200 when all answer, 503 naming the one that failed',
     response: healthResponse,
-    alsoStatus: 503,
+    alsoStatus: { status: 503, when: 'The database or Redis does not answer: the body names which' },
   })
   @Get()
   async health(@Res({ passthrough: true }) response: Response) {

@@ -92,7 +92,7 @@ export function errorStatuses(entry: RouteEntry): number[] {
   }
   if (spec.ifMatch) statuses.add(409).add(412);
   if (spec.idempotent) statuses.add(422);
-  if (spec.alsoStatus !== 503) statuses.add(503);
+  if (spec.alsoStatus?.status !== 503) statuses.add(503);
   return [...statuses].sort((a, b) => a - b);
 }
 
@@ -143,13 +143,13 @@ function operation(entry: RouteEntry, requests: Schemas, responses: Schemas): Js
     ...(spec.location ? { Location: { $ref: '#/components/headers/Location' } } : {}),
   };
   const success = {
-    description: spec.description?.split('\n')[0] ?? spec.summary,
+    description: spec.summary,
     ...(Object.keys(successHeaders).length ? { headers: successHeaders } : {}),
     content: successContent(spec, responses),
   };
   const responsesJson: Json = { [String(spec.status ?? 200)]: success };
   if (spec.alsoStatus)
-    responsesJson[String(spec.alsoStatus)] = { ...success, description: `${success.description} (also)` };
+    responsesJson[String(spec.alsoStatus.status)] = { ...success, description: spec.alsoStatus.when };
   for (const status of errorStatuses(entry)) responsesJson[String(status)] ??= { $ref: ERROR_RESPONSES[status] };
   let requestBody: Json | undefined;
   if (spec.body) {
@@ -215,7 +215,8 @@ export function buildOpenApiDocument(controllers: readonly Type[]): Json {
         '`{statusCode, error, message, problems: [{field, message}]}`. Reads carry `ETag: "<stream version>"`; ' +
         'writes honour `If-Match`; POSTs honour `Idempotency-Key`. Every operation states its role in `x-ferry-role`: ' +
         'viewer < operator < admin.',
-      license: { name: 'UNLICENSED', identifier: 'LicenseRef-Proprietary' },
+      // npm's word for "no license granted": the package declares none yet.
+      license: { name: 'UNLICENSED' },
     },
     servers: [{ url: '/', description: 'the Ferry API that serves this document' }],
     security: [{ bearer: [] }],

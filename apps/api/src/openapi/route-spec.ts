@@ -26,8 +26,8 @@ export interface RouteSpec {
   params?: Record<string, string>;
   /** Success: status (200 unless given) and body schema; `text` for plain text, `events` for SSE. */
   status?: 200 | 201 | 202;
-  /** Other success statuses (e.g. a cancel that finishes at once answers 200, else 202). */
-  alsoStatus?: 200 | 202 | 503;
+  /** One more status with the same body, and when it happens (a cancel that ends at once: 200, else 202). */
+  alsoStatus?: { status: 200 | 202 | 503; when: string };
   response: ZodType | 'text' | 'events';
   /** Statuses this route can answer beyond the derived ones. */
   errors?: Array<400 | 404 | 409 | 412 | 422>;

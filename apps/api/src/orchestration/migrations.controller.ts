@@ -121,7 +121,7 @@ export class MigrationsController {
     summary: 'Cancel a migration',
     description: 'A pending one is cancelled at once (200); a running one is stopped by its worker (202).',
     status: 202,
-    alsoStatus: 200,
+    alsoStatus: { status: 200, when: 'The migration had not started: it is cancelled now' },
     response: migrationResponse,
     errors: [404, 409],
   })

@@ -1757,7 +1757,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description Database (and Redis) reachability: 200 when all answer, 503 naming the one that failed (also) */
+            /** @description The database or Redis does not answer: the body names which */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1838,7 +1838,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Give `host` for a migration cell or `reservation` for a hot-plug cell. */
+            /** @description One cell of the matrix with every conflict's evidence and remedy */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1893,7 +1893,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description `next` is the cursor for the following page, `lastPosition` the end of the log. */
+            /** @description The event log in commit order */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2034,7 +2034,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Idempotent: only differences become events; a rejected file writes nothing and names every field at fault. */
+            /** @description Apply a fleet file (JSON, or YAML with content-type application/yaml) in one transaction */
             200: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
@@ -2170,7 +2170,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The ETag is set only for the guest as it is now (without asOf). */
+            /** @description A guest with its memory map; ?asOf=<position> for the guest as it was then */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
@@ -2785,7 +2785,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Guests without one are listed in `unplaceable` with their conflicts. */
+            /** @description Cordon the host and queue a migration for every guest that has a safe destination */
             202: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
@@ -2912,7 +2912,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `force: true` runs a blocked one as a rehearsal that records the hypervisor's own error. */
+            /** @description Plan, record and queue a hot-plug */
             202: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
@@ -3115,7 +3115,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description 202 with the migration; 409 `migration_blocked` with every conflict when the plan is blocked. */
+            /** @description Plan, record and queue a migration */
             202: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
@@ -3176,7 +3176,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A pending one is cancelled at once (200); a running one is stopped by its worker (202). (also) */
+            /** @description The migration had not started: it is cancelled now */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3185,7 +3185,7 @@ export interface operations {
                     "application/json": components["schemas"]["Migration"];
                 };
             };
-            /** @description A pending one is cancelled at once (200); a running one is stopped by its worker (202). */
+            /** @description Cancel a migration */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3429,7 +3429,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every new event, in order. Resumes after `?after=` or `Last-Event-ID`; without either, starts at the present. `?streams=` keeps events whose stream id starts with one of the comma-separated prefixes. */
+            /** @description Live events as Server-Sent Events */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3522,7 +3522,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The secret is in this answer only; Ferry keeps its SHA-256. */
+            /** @description Issue an API token */
             201: {
                 headers: {
                     [name: string]: unknown;
