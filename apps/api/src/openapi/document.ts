@@ -19,16 +19,17 @@ export const openApiPath = (expressPath: string) => expressPath.replace(/:(\w+)/
 
 const pascal = (id: string) => id[0]!.toUpperCase() + id.slice(1);
 
-/** Every schema an operation names becomes a component; zod writes them with cross-references. */
+/**
+ * Every schema an operation names becomes a component; zod writes them with cross-references. Requests
+ * and answers alike are described by their schemas' input side: the JSON on the wire ("0x…", "16GiB"),
+ * not the parsed values (bigints).
+ */
 class Schemas {
   private readonly registry = z.registry<{ id: string }>();
   private readonly names = new Map<string, z.ZodType>();
 
   /** `shared`: schemas nested in several bodies, referenced by name wherever they appear. */
-  constructor(
-    private readonly io: 'input' | 'output',
-    shared: readonly z.ZodType[] = [],
-  ) {
+  constructor(shared: readonly z.ZodType[]) {
     for (const schema of shared) this.ref(schema, '');
   }
 
@@ -45,7 +46,7 @@ class Schemas {
 
   toJson(): Record<string, Json> {
     const { schemas } = z.toJSONSchema(this.registry, {
-      io: this.io,
+      io: 'input',
       unrepresentable: 'any',
       uri: (id) => `#/components/schemas/${id}`,
     }) as { schemas: Record<string, Json> };
@@ -73,8 +74,8 @@ function queryParameters(query: z.ZodType): Json[] {
 }
 
 /** `hosts/:id` → "the host's id"; `devices/:deviceId` → "the device's id"; `pools/:pool` → "the pool". */
-function pathParameterMeaning(resource: string, name: string): string {
-  if (name === 'id') return `the ${resource.replace(/s$/, '')}'s id`;
+function pathParameterMeaning(resource: string | undefined, name: string): string {
+  if (name === 'id' && resource) return `the ${resource.replace(/s$/, '')}'s id`;
   return name.endsWith('Id') ? `the ${name.slice(0, -2)}'s id` : `the ${name}`;
 }
 
@@ -87,8 +88,8 @@ export function errorStatuses(entry: RouteEntry): number[] {
   if (takesBody) statuses.add(413);
   if (entry.role !== 'public') {
     statuses.add(401).add(429);
-    const role = entry.role;
-    if (ROLES.some((held) => !satisfies(held, role))) statuses.add(403);
+    const needed = entry.role;
+    if (ROLES.some((held) => !satisfies(held, needed))) statuses.add(403);
   }
   if (spec.ifMatch) statuses.add(409).add(412);
   if (spec.idempotent) statuses.add(422);
@@ -102,7 +103,7 @@ function roleText(entry: RouteEntry): string {
   return `Requires the **${entry.role}** role (a bearer token${stream}).`;
 }
 
-function successContent(spec: RouteSpec, responses: Schemas): Json {
+function successContent(spec: RouteSpec, schemas: Schemas): Json {
   if (spec.response === 'text') return { 'text/plain': { schema: { type: 'string' } } };
   if (spec.response === 'events')
     return {
@@ -117,20 +118,20 @@ function successContent(spec: RouteSpec, responses: Schemas): Json {
           'retry: 2000\n: connected at position 41\n\nid: 42\nevent: HostCordoned\n' +
           'data: {"position":42,"streamId":"host-host-b","streamVersion":3,"type":"HostCordoned",' +
           '"data":{"reason":"maintenance"},"metadata":{"actor":"token:ops"},"recordedAt":"2026-01-01T00:00:00.000Z"}\n\n',
-        'x-ferry-event-data': responses.ref(storedEventResponse, 'StoredEvent'),
+        'x-ferry-event-data': schemas.ref(storedEventResponse, 'StoredEvent'),
       },
     };
-  return { 'application/json': { schema: responses.ref(spec.response, `${pascal(spec.id)}Response`) } };
+  return { 'application/json': { schema: schemas.ref(spec.response, `${pascal(spec.id)}Response`) } };
 }
 
-function operation(entry: RouteEntry, requests: Schemas, responses: Schemas): Json {
+function operation(entry: RouteEntry, schemas: Schemas): Json {
   const spec = entry.spec!;
   const parameters: Json[] = [
-    ...[...entry.path.matchAll(/([\w-]+)\/:(\w+)/g)].map(([, resource, name]) => ({
+    ...[...entry.path.matchAll(/(?:([\w-]+)\/)?:(\w+)/g)].map(([, resource, name]) => ({
       name,
       in: 'path',
       required: true,
-      description: spec.params?.[name!] ?? pathParameterMeaning(resource!, name!),
+      description: spec.params?.[name!] ?? pathParameterMeaning(resource, name!),
       schema: { type: 'string' },
     })),
     ...(spec.query ? queryParameters(spec.query) : []),
@@ -145,7 +146,7 @@ function operation(entry: RouteEntry, requests: Schemas, responses: Schemas): Js
   const success = {
     description: spec.summary,
     ...(Object.keys(successHeaders).length ? { headers: successHeaders } : {}),
-    content: successContent(spec, responses),
+    content: successContent(spec, schemas),
   };
   const responsesJson: Json = { [String(spec.status ?? 200)]: success };
   if (spec.alsoStatus)
@@ -153,7 +154,7 @@ function operation(entry: RouteEntry, requests: Schemas, responses: Schemas): Js
   for (const status of errorStatuses(entry)) responsesJson[String(status)] ??= { $ref: ERROR_RESPONSES[status] };
   let requestBody: Json | undefined;
   if (spec.body) {
-    const json = { schema: requests.ref(spec.body, `${pascal(spec.id)}Request`), example: spec.example };
+    const json = { schema: schemas.ref(spec.body, `${pascal(spec.id)}Request`), example: spec.example };
     requestBody = {
       required: !spec.bodyOptional,
       content: {
@@ -184,10 +185,7 @@ function operation(entry: RouteEntry, requests: Schemas, responses: Schemas): Js
 
 /** The OpenAPI 3.1 document of every route that carries an @ApiRoute, built from the controllers' own metadata. */
 export function buildOpenApiDocument(controllers: readonly Type[]): Json {
-  const requests = new Schemas('input', REQUEST_COMPONENTS);
-  // Answers are JSON too: their schemas' input side is the wire form (the output side would be bigints).
-  const responses = new Schemas('input');
-  responses.ref(problemResponse, 'Problem');
+  const schemas = new Schemas([...REQUEST_COMPONENTS, problemResponse]);
   const paths: Record<string, Record<string, Json>> = {};
   const operationIds = new Set<string>();
   const tags = new Set<string>();
@@ -196,12 +194,8 @@ export function buildOpenApiDocument(controllers: readonly Type[]): Json {
     if (operationIds.has(entry.spec.id)) throw new Error(`operationId ${entry.spec.id} is used twice`);
     operationIds.add(entry.spec.id);
     tags.add(entry.spec.tag);
-    (paths[openApiPath(entry.path)] ??= {})[entry.method.toLowerCase()] = operation(entry, requests, responses);
+    (paths[openApiPath(entry.path)] ??= {})[entry.method.toLowerCase()] = operation(entry, schemas);
   }
-  const requestSchemas = requests.toJson();
-  const responseSchemas = responses.toJson();
-  const clash = Object.keys(requestSchemas).find((name) => name in responseSchemas);
-  if (clash) throw new Error(`schema ${clash} is both a request and a response component`);
   return {
     openapi: '3.1.0',
     info: {
@@ -233,7 +227,7 @@ export function buildOpenApiDocument(controllers: readonly Type[]): Json {
             'The same token as a query parameter: only GET /v1/stream takes it (EventSource sends no headers).',
         },
       },
-      schemas: { ...requestSchemas, ...responseSchemas },
+      schemas: schemas.toJson(),
       responses: Object.fromEntries(
         Object.entries(ERROR_RESPONSES).map(([status, ref]) => [ref.split('/').at(-1)!, errorResponse(Number(status))]),
       ),

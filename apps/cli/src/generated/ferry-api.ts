@@ -984,73 +984,6 @@ export interface components {
             /** @enum {string} */
             backend?: "emulator" | "qemu";
         };
-        CordonHostRequest: {
-            /** @default cordoned by operator */
-            reason: string;
-        };
-        SetDeviceIommuPolicyRequest: {
-            iommuPlatform: boolean | null;
-        };
-        SetMachineDefaultsRequest: {
-            machineDefaults: components["schemas"]["MachineDefault"][];
-        };
-        PlanHotplugRequest: {
-            guestId: string;
-            device: {
-                id?: string;
-                /** @enum {string} */
-                kind: "virtio-net" | "virtio-blk" | "virtio-scsi" | "virtio-gpu" | "virtio-rng" | "virtio-balloon" | "virtio-vsock" | "virtio-fs" | "virtio-serial" | "virtio-input" | "vfio" | "vdpa" | "memory";
-                hostDevice?: string;
-                /** @enum {string} */
-                deviceClass?: "network" | "storage" | "gpu" | "accelerator" | "other";
-                iommuPlatform?: boolean;
-                transitional?: boolean;
-            };
-        };
-        PlanMigrationRequest: {
-            guestId: string;
-            destinationHostId: string;
-            /**
-             * @default {
-             *       "postcopy": false
-             *     }
-             */
-            options: {
-                /** @default false */
-                postcopy: boolean;
-            };
-            policy?: components["schemas"]["ConvergencePolicy"];
-        };
-        RequestMigrationRequest: {
-            guestId: string;
-            destinationHostId: string;
-            policy?: components["schemas"]["ConvergencePolicy"];
-            /** @enum {string} */
-            backend?: "emulator" | "qemu";
-            options?: {
-                postcopy?: boolean;
-            };
-        };
-        RequestHotplugRequest: {
-            guestId: string;
-            device: components["schemas"]["GuestDevice"];
-            /**
-             * @default emulator
-             * @enum {string}
-             */
-            backend: "emulator" | "qemu";
-            /** @default false */
-            force: boolean;
-        };
-        EvacuateHostRequest: {
-            reason?: string;
-            policy?: components["schemas"]["ConvergencePolicy"];
-        };
-        IssueTokenRequest: {
-            name: string;
-            /** @enum {string} */
-            role: "viewer" | "operator" | "admin";
-        };
         Problem: {
             statusCode: number;
             /** @description a stable, snake_case code: validation_failed, not_found, version_conflict, … */
@@ -1174,6 +1107,10 @@ export interface components {
             offset: number;
             limit: number;
         };
+        CordonHostRequest: {
+            /** @default cordoned by operator */
+            reason: string;
+        };
         GuestView: {
             id: string;
             host: string | null;
@@ -1240,15 +1177,7 @@ export interface components {
             } & {
                 [key: string]: unknown;
             })[];
-            hotplugReservations?: {
-                id?: string;
-                /** @enum {string} */
-                kind: "virtio-net" | "virtio-blk" | "virtio-scsi" | "virtio-gpu" | "virtio-rng" | "virtio-balloon" | "virtio-vsock" | "virtio-fs" | "virtio-serial" | "virtio-input" | "vfio" | "vdpa" | "memory";
-                /** @enum {string} */
-                deviceClass?: "network" | "storage" | "gpu" | "accelerator" | "other";
-                hostDevice?: string;
-                size?: string | number;
-            }[];
+            hotplugReservations?: components["schemas"]["HotplugReservation"][];
             migration?: {
                 dirtyRate?: string;
                 workingSet?: string | number;
@@ -1265,11 +1194,17 @@ export interface components {
             offset: number;
             limit: number;
         };
+        SetDeviceIommuPolicyRequest: {
+            iommuPlatform: boolean | null;
+        };
         MachineDefaultsView: {
             machineDefaults: {
                 [key: string]: unknown;
             }[];
             version: number;
+        };
+        SetMachineDefaultsRequest: {
+            machineDefaults: components["schemas"]["MachineDefault"][];
         };
         EventPage: {
             events: components["schemas"]["StoredEvent"][];
@@ -1322,6 +1257,33 @@ export interface components {
             };
         } & {
             [key: string]: unknown;
+        };
+        PlanHotplugRequest: {
+            guestId: string;
+            device: {
+                id?: string;
+                /** @enum {string} */
+                kind: "virtio-net" | "virtio-blk" | "virtio-scsi" | "virtio-gpu" | "virtio-rng" | "virtio-balloon" | "virtio-vsock" | "virtio-fs" | "virtio-serial" | "virtio-input" | "vfio" | "vdpa" | "memory";
+                hostDevice?: string;
+                /** @enum {string} */
+                deviceClass?: "network" | "storage" | "gpu" | "accelerator" | "other";
+                iommuPlatform?: boolean;
+                transitional?: boolean;
+            };
+        };
+        PlanMigrationRequest: {
+            guestId: string;
+            destinationHostId: string;
+            /**
+             * @default {
+             *       "postcopy": false
+             *     }
+             */
+            options: {
+                /** @default false */
+                postcopy: boolean;
+            };
+            policy?: components["schemas"]["ConvergencePolicy"];
         };
         DestinationRanking: {
             guest: {
@@ -1459,6 +1421,16 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        RequestMigrationRequest: {
+            guestId: string;
+            destinationHostId: string;
+            policy?: components["schemas"]["ConvergencePolicy"];
+            /** @enum {string} */
+            backend?: "emulator" | "qemu";
+            options?: {
+                postcopy?: boolean;
+            };
+        };
         MigrationPage: {
             items: components["schemas"]["Migration"][];
             total: number;
@@ -1472,6 +1444,17 @@ export interface components {
             version: number;
         } & {
             [key: string]: unknown;
+        };
+        RequestHotplugRequest: {
+            guestId: string;
+            device: components["schemas"]["GuestDevice"];
+            /**
+             * @default emulator
+             * @enum {string}
+             */
+            backend: "emulator" | "qemu";
+            /** @default false */
+            force: boolean;
         };
         HotplugPage: {
             items: components["schemas"]["Hotplug"][];
@@ -1513,6 +1496,10 @@ export interface components {
             })[];
         } & {
             [key: string]: unknown;
+        };
+        EvacuateHostRequest: {
+            reason?: string;
+            policy?: components["schemas"]["ConvergencePolicy"];
         };
         Evacuation: {
             evacuationId: string;
@@ -1598,6 +1585,11 @@ export interface components {
             token: string;
         } & {
             [key: string]: unknown;
+        };
+        IssueTokenRequest: {
+            name: string;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
         };
         TokenList: {
             items: ({
