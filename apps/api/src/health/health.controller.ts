@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../persistence.module.js';
 import { Public } from '../auth/roles.js';
 import { ApiRoute } from '../openapi/route-spec.js';
 import { healthResponse } from '../openapi/responses.js';
+import { reportFailureOf } from '@ferry/observability';
 
 type Check = { status: 'up' | 'down'; latencyMs?: number; error?: string; kind?: string };
 
@@ -40,7 +41,7 @@ export class HealthController implements OnModuleDestroy {
           connectTimeout: 1000,
           enableOfflineQueue: false,
         });
-        this.redis.on('error', () => undefined);
+        this.redis.on('error', reportFailureOf('health.redis-connection'));
       }
       checks.redis = await timed(async () => {
         if (this.redis!.status === 'wait' || this.redis!.status === 'end') await this.redis!.connect();

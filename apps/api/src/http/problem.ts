@@ -115,7 +115,7 @@ export class ProblemFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const message =
-        typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
+        typeof body === 'string' ? body : stringOr((body as { message?: unknown }).message, exception.message);
       // Our own errors never arrive as HttpException: a 400 here is the body parser's (malformed JSON).
       if (status === 400) return problem(400, 'malformed_body', message, [{ field: '(body)', message }]);
       return problem(status, status === 404 ? 'not_found' : 'http_error', message, []);
@@ -142,8 +142,8 @@ export class ProblemFilter implements ExceptionFilter {
 /** Connection-level failures (PostgreSQL restarting, SQLite locked): the request may be retried. */
 function isDatabaseUnavailable(exception: unknown): boolean {
   const error = exception as { code?: unknown; message?: unknown; driverError?: { code?: unknown } } | null;
-  const code = String(error?.code ?? error?.driverError?.code ?? '');
-  const message = String(error?.message ?? '');
+  const code = stringOr(error?.code ?? error?.driverError?.code, '');
+  const message = stringOr(error?.message, '');
   return (
     [
       'ECONNREFUSED',
@@ -170,3 +170,9 @@ const problem = (statusCode: number, error: string, message: string, problems: F
   message,
   problems,
 });
+
+/** `String(value ?? fallback)` for values off the wire (a string, an errno number, Nest's string[]). */
+function stringOr(value: unknown, fallback: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- String() of whatever arrived is the intent
+  return value == null ? fallback : String(value);
+}

@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import { FleetView, migrationsProjection, OrchestrationRuntime } from '@ferry/orchestration';
 import { ApiRoute } from '../openapi/route-spec.js';
+import { reportFailureOf } from '@ferry/observability';
+import { BackgroundErrors } from './background-errors.js';
 
 const SECONDS = [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800];
 const DOWNTIME = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
@@ -66,8 +68,10 @@ export class Metrics {
     @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
     @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
     @Inject(FleetView) private readonly fleet: FleetView,
+    @Inject(BackgroundErrors) backgroundErrors: BackgroundErrors,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'ferry_process_' });
+    this.registry.registerMetric(backgroundErrors.counter);
     store.appendObserver = (seconds) => this.appendLatency.observe(seconds);
   }
 
@@ -90,8 +94,10 @@ export class Metrics {
       ['migrations', this.runtime.migrations],
       ['hotplugs', this.runtime.hotplugs],
     ] as const) {
-      const counts = await queue.counts().catch(() => undefined);
-      if (counts) for (const [state, n] of Object.entries(counts)) this.queueDepth.set({ queue: name, state }, n);
+      const counts = await queue.counts().catch(reportFailureOf('metrics.queue-counts', { queue: name }));
+      if (counts)
+        for (const [state, n] of Object.entries(counts) as [string, number][])
+          this.queueDepth.set({ queue: name, state }, n);
     }
     this.conflicts.reset();
     const { counts } = await this.fleet.query({ limit: 1 });

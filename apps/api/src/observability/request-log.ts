@@ -20,9 +20,8 @@ export class RequestLog implements NestMiddleware {
     response.on('finish', () => {
       const seconds = (performance.now() - started) / 1000;
       // The route pattern, not the path: /v1/hosts/:id, so label values stay few.
-      const route = (request.route?.path as string | undefined)
-        ? `${request.baseUrl}${request.route.path}`
-        : 'unmatched';
+      const routePath = (request.route as { path?: string } | undefined)?.path;
+      const route = routePath ? `${request.baseUrl}${routePath}` : 'unmatched';
       this.metrics.httpRequests.inc({ method: request.method, route, status: String(response.statusCode) });
       this.metrics.httpDuration.observe({ method: request.method, route }, seconds);
       log('info', 'request', {
