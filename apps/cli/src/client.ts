@@ -66,7 +66,8 @@ export class Client {
   async call<P extends keyof paths, M extends MethodOf<P>>(
     method: M,
     path: P,
-    ...[options]: {} extends CallOptions<P, M> ? [CallOptions<P, M>?] : [CallOptions<P, M>]
+    // Optional when nothing in it is required (no path parameters).
+    ...[options]: Partial<CallOptions<P, M>> extends CallOptions<P, M> ? [CallOptions<P, M>?] : [CallOptions<P, M>]
   ): Promise<{ status: number; body: Answer<P, M> }> {
     const { params, query, json, yaml, signal } = (options ?? {}) as {
       params?: Record<string, string | number>;
