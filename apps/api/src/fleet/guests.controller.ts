@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { guestDeviceSchema, guestSchema, hotplugReservationSchema, notFound } from '@ferry/domain';
+import { boundedText, guestDeviceSchema, guestSchema, hotplugReservationSchema, notFound } from '@ferry/domain';
 import { FleetCommands, guestView, liveGuest } from '@ferry/fleet';
 import { FleetView } from '@ferry/orchestration';
 import { etagOf, parseBody, send, writeContext } from '../http/request.js';
@@ -11,7 +11,7 @@ import { ApiRoute } from '../openapi/route-spec.js';
 import { guestPageResponse, guestResponse } from '../openapi/responses.js';
 import { guestExample } from '../openapi/examples.js';
 
-const listQuery = z.strictObject({ host: z.string().optional(), machine: z.string().optional(), ...paging });
+const listQuery = z.strictObject({ host: boundedText(63).optional(), machine: boundedText(64).optional(), ...paging });
 const getQuery = z.strictObject({ asOf: z.coerce.number().int().min(0).optional() });
 const policySchema = z.strictObject({ iommuPlatform: z.boolean().nullable() });
 

@@ -26,6 +26,18 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [this.registry],
   });
+  /** Server-Sent Event sessions by how they ended (client, revoked, shutdown, error), and how many are open. */
+  readonly sseSessions = new Counter({
+    name: 'ferry_sse_sessions_total',
+    help: 'Finished /v1/stream sessions by how they ended',
+    labelNames: ['ended'],
+    registers: [this.registry],
+  });
+  readonly sseOpen = new Gauge({
+    name: 'ferry_sse_sessions_open',
+    help: 'Open /v1/stream sessions',
+    registers: [this.registry],
+  });
   private readonly appendLatency = new Histogram({
     name: 'ferry_event_store_append_seconds',
     help: 'Event-store append latency (one transaction)',

@@ -238,7 +238,16 @@ export const evacuationResponse = component(
 
 export const poolPolicyResponse = component(
   'PoolMigrationPolicy',
-  z.looseObject({ pool: z.string(), policy: z.looseObject({}), version: z.int() }),
+  z.looseObject({
+    pool: z.string(),
+    policy: z.looseObject({}),
+    backend: z.enum(['emulator', 'qemu']).optional(),
+    ignored: z
+      .array(fieldProblemResponse)
+      .optional()
+      .describe('stored fields today’s rules refuse: they are not applied'),
+    version: z.int(),
+  }),
 );
 
 const tokenRole = z.enum(ROLES);
@@ -248,7 +257,7 @@ export const tokenIssuedResponse = component(
     id: z.string(),
     name: z.string(),
     role: tokenRole,
-    token: z.string().describe('the secret: shown in this answer only'),
+    token: z.string().optional().describe('the secret: in the first answer only, never in a replay'),
   }),
 );
 export const tokenListResponse = component(

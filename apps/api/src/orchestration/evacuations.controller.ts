@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { notFound } from '@ferry/domain';
+import { boundedText, notFound } from '@ferry/domain';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import {
   convergencePolicySchema,
@@ -20,7 +20,7 @@ import { evacuationResponse, evacuationStartedResponse } from '../openapi/respon
 import { policyExample } from '../openapi/examples.js';
 
 const evacuateSchema = z.strictObject({
-  reason: z.string().max(500).optional(),
+  reason: boundedText(500).optional(),
   policy: convergencePolicySchema.optional(),
 });
 
@@ -39,13 +39,15 @@ export class EvacuationsController {
     id: 'evacuateHost',
     tag: 'evacuations',
     summary: 'Cordon the host and queue a migration for every guest that has a safe destination',
-    description: 'Guests without one are listed in `unplaceable` with their conflicts.',
     body: evacuateSchema,
     bodyOptional: true,
     example: { reason: 'DIMM replacement', policy: policyExample },
     status: 202,
     response: evacuationStartedResponse,
     errors: [404, 409],
+    description:
+      "Guests without one are listed in `unplaceable` with their conflicts. `If-Match` is the host's version.",
+    ifMatch: true,
     idempotent: true,
     location: true,
   })

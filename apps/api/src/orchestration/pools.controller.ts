@@ -2,10 +2,10 @@ import { Body, Controller, Get, Inject, Param, Put, Req, Res } from '@nestjs/com
 import type { Request, Response } from 'express';
 import { entityId } from '@ferry/domain';
 import { EventStore } from '@ferry/event-store';
-import { loadPoolPolicy, poolPolicySchema, setPoolPolicy } from '@ferry/orchestration';
+import { loadPoolPolicy, poolPolicySchema, setPoolPolicy, type PoolPolicy } from '@ferry/orchestration';
 import { Requires } from '../auth/roles.js';
 import { ValidationFailed } from '../http/problem.js';
-import { etagOf, expectedVersionFrom, parseBody, writeContext } from '../http/request.js';
+import { etagOf, parseBody, send, writeContext } from '../http/request.js';
 import { ApiRoute } from '../openapi/route-spec.js';
 import { poolPolicyResponse } from '../openapi/responses.js';
 import { policyExample } from '../openapi/examples.js';
@@ -15,6 +15,7 @@ import { policyExample } from '../openapi/examples.js';
 export class PoolsController {
   constructor(@Inject(EventStore) private readonly store: EventStore) {}
 
+  /** The policy in force; `ignored` lists stored fields today's rules refuse (they are not applied). */
   @ApiRoute({
     id: 'getPoolMigrationPolicy',
     tag: 'pools',
@@ -25,9 +26,9 @@ export class PoolsController {
   })
   @Get(':pool/migration-policy')
   async get(@Param('pool') pool: string, @Res({ passthrough: true }) response: Response) {
-    const { value, version } = await loadPoolPolicy(this.store, checkPool(pool));
+    const { value, ignored, version } = await loadPoolPolicy(this.store, checkPool(pool));
     response.setHeader('ETag', etagOf(version));
-    return { pool, ...(value ?? { policy: {} }), version };
+    return { pool, ...(value ?? { policy: {} }), ...(ignored.length > 0 ? { ignored } : {}), version };
   }
 
   @ApiRoute({
@@ -39,6 +40,7 @@ export class PoolsController {
     response: poolPolicyResponse,
     etag: true,
     ifMatch: true,
+    idempotent: true,
   })
   @Put(':pool/migration-policy')
   @Requires('operator')
@@ -49,16 +51,7 @@ export class PoolsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     parseBody(poolPolicySchema, body); // validate; the operator's own form is what is stored
-    const expected = expectedVersionFrom(request);
-    const { value, version } = await setPoolPolicy(
-      this.store,
-      checkPool(pool),
-      body,
-      writeContext(request).metadata,
-      typeof expected === 'number' ? expected : undefined,
-    );
-    response.setHeader('ETag', etagOf(version));
-    return { pool, ...value, version };
+    return send(response, await setPoolPolicy(this.store, checkPool(pool), body as PoolPolicy, writeContext(request)));
   }
 }
 

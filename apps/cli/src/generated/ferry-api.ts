@@ -395,7 +395,7 @@ export interface paths {
         put?: never;
         /**
          * Cordon the host and queue a migration for every guest that has a safe destination
-         * @description Guests without one are listed in `unplaceable` with their conflicts.
+         * @description Guests without one are listed in `unplaceable` with their conflicts. `If-Match` is the host's version.
          *
          *     Requires the **operator** role (a bearer token).
          */
@@ -705,7 +705,7 @@ export interface paths {
         put?: never;
         /**
          * Issue an API token
-         * @description The secret is in this answer only; Ferry keeps its SHA-256.
+         * @description The secret is in this answer only; Ferry keeps its SHA-256. A replay (same Idempotency-Key) answers without it.
          *
          *     Requires the **admin** role (a bearer token).
          */
@@ -749,12 +749,13 @@ export interface components {
             id: string;
             pool?: string;
             /** @enum {string} */
-            arch: "x86_64" | "aarch64" | "ppc64le" | "s390x";
+            arch: "x86_64" | "aarch64" | "ppc64le" | "s390x" | "riscv64" | "loongarch64";
             /** @enum {string} */
-            cpuVendor: "intel" | "amd" | "arm" | "ibm";
+            cpuVendor: "intel" | "amd" | "arm" | "ibm" | "riscv" | "loongson";
             memory: string | number;
             kernel: string;
             qemuVersion?: string;
+            physBits?: number;
             iommu: {
                 /** @enum {string} */
                 model: "intel-vtd" | "amd-vi" | "arm-smmuv3" | "spapr-tce" | "s390-zpci" | "virtio-iommu" | "none";
@@ -820,12 +821,13 @@ export interface components {
         HostPatch: {
             pool?: string;
             /** @enum {string} */
-            arch?: "x86_64" | "aarch64" | "ppc64le" | "s390x";
+            arch?: "x86_64" | "aarch64" | "ppc64le" | "s390x" | "riscv64" | "loongarch64";
             /** @enum {string} */
-            cpuVendor?: "intel" | "amd" | "arm" | "ibm";
+            cpuVendor?: "intel" | "amd" | "arm" | "ibm" | "riscv" | "loongson";
             memory?: string | number;
             kernel?: string;
             qemuVersion?: string;
+            physBits?: number;
             iommu?: {
                 /** @enum {string} */
                 model: "intel-vtd" | "amd-vi" | "arm-smmuv3" | "spapr-tce" | "s390-zpci" | "virtio-iommu" | "none";
@@ -893,7 +895,9 @@ export interface components {
             host: string;
             machine: string;
             /** @enum {string} */
-            cpuVendor: "intel" | "amd" | "arm" | "ibm";
+            arch?: "x86_64" | "aarch64" | "ppc64le" | "s390x" | "riscv64" | "loongarch64";
+            /** @enum {string} */
+            cpuVendor: "intel" | "amd" | "arm" | "ibm" | "riscv" | "loongson";
             memory: {
                 ram: string | number;
                 max?: string | number;
@@ -997,7 +1001,7 @@ export interface components {
             /** @description a blocked plan (409): every conflict */
             conflicts?: ({
                 /** @enum {string} */
-                code: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "HOST_NOT_SCHEDULABLE";
+                code: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "PHYS_BITS_EXCEED_HOST" | "HOST_NOT_SCHEDULABLE";
                 /** @enum {string} */
                 severity: "error" | "corruption" | "warning";
                 message: string;
@@ -1027,12 +1031,13 @@ export interface components {
             id: string;
             pool: string | null;
             /** @enum {string} */
-            arch: "x86_64" | "aarch64" | "ppc64le" | "s390x";
+            arch: "x86_64" | "aarch64" | "ppc64le" | "s390x" | "riscv64" | "loongarch64";
             /** @enum {string} */
-            cpuVendor: "intel" | "amd" | "arm" | "ibm";
+            cpuVendor: "intel" | "amd" | "arm" | "ibm" | "riscv" | "loongson";
             memory: string | number;
             kernel: string;
             qemuVersion?: string;
+            physBits?: number;
             iommu: {
                 /** @enum {string} */
                 model: "intel-vtd" | "amd-vi" | "arm-smmuv3" | "spapr-tce" | "s390-zpci" | "virtio-iommu" | "none";
@@ -1116,7 +1121,9 @@ export interface components {
             host: string | null;
             machine: string;
             /** @enum {string} */
-            cpuVendor: "intel" | "amd" | "arm" | "ibm";
+            arch?: "x86_64" | "aarch64" | "ppc64le" | "s390x" | "riscv64" | "loongarch64";
+            /** @enum {string} */
+            cpuVendor: "intel" | "amd" | "arm" | "ibm" | "riscv" | "loongson";
             memory: {
                 ram: string;
                 max?: string;
@@ -1237,7 +1244,7 @@ export interface components {
             verdict: "ok" | "warnings" | "blocked";
             conflicts: ({
                 /** @enum {string} */
-                code: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "HOST_NOT_SCHEDULABLE";
+                code: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "PHYS_BITS_EXCEED_HOST" | "HOST_NOT_SCHEDULABLE";
                 /** @enum {string} */
                 severity: "error" | "corruption" | "warning";
                 message: string;
@@ -1312,7 +1319,7 @@ export interface components {
                 freeMemory: string;
                 conflicts: ({
                     /** @enum {string} */
-                    code: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "HOST_NOT_SCHEDULABLE";
+                    code: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "PHYS_BITS_EXCEED_HOST" | "HOST_NOT_SCHEDULABLE";
                     /** @enum {string} */
                     severity: "error" | "corruption" | "warning";
                     message: string;
@@ -1476,7 +1483,7 @@ export interface components {
                 guestId: string;
                 conflicts: ({
                     /** @enum {string} */
-                    code: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "HOST_NOT_SCHEDULABLE";
+                    code: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "PHYS_BITS_EXCEED_HOST" | "HOST_NOT_SCHEDULABLE";
                     /** @enum {string} */
                     severity: "error" | "corruption" | "warning";
                     message: string;
@@ -1518,7 +1525,7 @@ export interface components {
                 guestId: string;
                 conflicts: ({
                     /** @enum {string} */
-                    code: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "HOST_NOT_SCHEDULABLE";
+                    code: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "PHYS_BITS_EXCEED_HOST" | "HOST_NOT_SCHEDULABLE";
                     /** @enum {string} */
                     severity: "error" | "corruption" | "warning";
                     message: string;
@@ -1550,6 +1557,13 @@ export interface components {
             policy: {
                 [key: string]: unknown;
             };
+            /** @enum {string} */
+            backend?: "emulator" | "qemu";
+            /** @description stored fields today’s rules refuse: they are not applied */
+            ignored?: {
+                field: string;
+                message: string;
+            }[];
             version: number;
         } & {
             [key: string]: unknown;
@@ -1581,8 +1595,8 @@ export interface components {
             name: string;
             /** @enum {string} */
             role: "viewer" | "operator" | "admin";
-            /** @description the secret: shown in this answer only */
-            token: string;
+            /** @description the secret: in the first answer only, never in a replay */
+            token?: string;
         } & {
             [key: string]: unknown;
         };
@@ -1790,7 +1804,7 @@ export interface operations {
                 pool?: string;
                 host?: string;
                 guest?: string;
-                code?: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "HOST_NOT_SCHEDULABLE";
+                code?: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "PHYS_BITS_EXCEED_HOST" | "HOST_NOT_SCHEDULABLE";
                 severity?: "error" | "corruption" | "warning";
                 verdict?: "ok" | "warnings" | "blocked";
                 offset?: number;
@@ -2742,6 +2756,11 @@ export interface operations {
             query?: never;
             header?: {
                 /**
+                 * @description Write only if the resource is still at this version (an ETag this API returned, e.g. `"3"`); else 412.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /**
                  * @description Retries with the same key get the first answer (with `Idempotent-Replayed: true`) and write nothing twice; the same key on a different request is 422.
                  * @example evacuate-host-b-2026-01-01
                  */
@@ -2793,6 +2812,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
@@ -3159,7 +3179,18 @@ export interface operations {
     cancelMigration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Write only if the resource is still at this version (an ETag this API returned, e.g. `"3"`); else 412.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Retries with the same key get the first answer (with `Idempotent-Replayed: true`) and write nothing twice; the same key on a different request is 422.
+                 * @example evacuate-host-b-2026-01-01
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description the migration's id */
                 id: string;
@@ -3171,6 +3202,7 @@ export interface operations {
             /** @description The migration had not started: it is cancelled now */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3180,6 +3212,7 @@ export interface operations {
             /** @description Cancel a migration */
             202: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3191,7 +3224,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3357,6 +3392,11 @@ export interface operations {
                  * @example "3"
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description Retries with the same key get the first answer (with `Idempotent-Replayed: true`) and write nothing twice; the same key on a different request is 422.
+                 * @example evacuate-host-b-2026-01-01
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /** @description the pool */
@@ -3392,6 +3432,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3404,6 +3445,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3498,7 +3540,13 @@ export interface operations {
     issueToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Retries with the same key get the first answer (with `Idempotent-Replayed: true`) and write nothing twice; the same key on a different request is 422.
+                 * @example evacuate-host-b-2026-01-01
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3517,6 +3565,7 @@ export interface operations {
             /** @description Issue an API token */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3528,6 +3577,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
