@@ -137,6 +137,8 @@ function operation(entry: RouteEntry, schemas: Schemas): Json {
     ...(spec.query ? queryParameters(spec.query) : []),
     ...(spec.ifMatch ? [{ $ref: '#/components/parameters/IfMatch' }] : []),
     ...(spec.idempotent ? [{ $ref: '#/components/parameters/IdempotencyKey' }] : []),
+    ...(entry.method !== 'GET' ? [{ $ref: '#/components/parameters/CorrelationId' }] : []),
+    ...(spec.response === 'events' ? [{ $ref: '#/components/parameters/LastEventId' }] : []),
   ];
   const successHeaders: Json = {
     ...(spec.etag ? { ETag: { $ref: '#/components/headers/ETag' } } : {}),

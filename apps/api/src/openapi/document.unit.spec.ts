@@ -85,7 +85,10 @@ describe('the OpenAPI document builder', () => {
 
   it('lists path and query parameters and the headers the route honours and sends', () => {
     const create = doc.paths['/v1/things']!.post!;
-    expect(create.parameters).toEqual([{ $ref: '#/components/parameters/IdempotencyKey' }]);
+    expect(create.parameters).toEqual([
+      { $ref: '#/components/parameters/IdempotencyKey' },
+      { $ref: '#/components/parameters/CorrelationId' },
+    ]);
     expect(Object.keys(create.responses['201']!.headers!)).toEqual(['Idempotent-Replayed', 'Location']);
     const list = doc.paths['/v1/things']!.get!.parameters!;
     expect(list.map((p) => [p.name, p.in, p.required])).toEqual([

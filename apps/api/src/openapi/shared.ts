@@ -14,6 +14,20 @@ export const ERROR_RESPONSES: Record<number, string> = {
 };
 
 export const PARAMETERS = {
+  CorrelationId: {
+    name: 'X-Correlation-Id',
+    in: 'header',
+    required: false,
+    description: 'Recorded on every event this request writes, and echoed; a new one is made when absent or malformed.',
+    schema: { type: 'string', pattern: '^[\\w.:-]{1,128}$' },
+  },
+  LastEventId: {
+    name: 'Last-Event-ID',
+    in: 'header',
+    required: false,
+    description: 'Sent by EventSource on reconnect: resume after this position (as `?after=`).',
+    schema: { type: 'string' },
+  },
   IfMatch: {
     name: 'If-Match',
     in: 'header',

@@ -1717,6 +1717,10 @@ export interface components {
         };
     };
     parameters: {
+        /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+        CorrelationId: string;
+        /** @description Sent by EventSource on reconnect: resume after this position (as `?after=`). */
+        LastEventId: string;
         /**
          * @description Write only if the resource is still at this version (an ETag this API returned, e.g. `"3"`); else 412.
          * @example "3"
@@ -1923,6 +1927,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path?: never;
             cookie?: never;
@@ -2099,6 +2105,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path?: never;
             cookie?: never;
@@ -2237,6 +2245,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
                 /** @description the guest's id */
@@ -2294,6 +2304,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
                 /** @description the guest's id */
@@ -2342,6 +2354,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
                 /** @description the guest's id */
@@ -2399,6 +2413,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
                 /** @description the guest's id */
@@ -2457,6 +2473,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
                 /** @description the guest's id */
@@ -2530,6 +2548,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path?: never;
             cookie?: never;
@@ -2647,6 +2667,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
                 /** @description the host's id */
@@ -2710,6 +2732,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
                 /** @description the host's id */
@@ -2765,6 +2789,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
                 /** @description the host's id */
@@ -2833,6 +2859,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
                 /** @description the host's id */
@@ -2903,6 +2931,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path?: never;
             cookie?: never;
@@ -3011,6 +3041,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path?: never;
             cookie?: never;
@@ -3097,6 +3129,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path?: never;
             cookie?: never;
@@ -3190,6 +3224,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
                 /** @description the migration's id */
@@ -3234,7 +3270,10 @@ export interface operations {
     planHotplug: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3275,7 +3314,10 @@ export interface operations {
     planMigration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3328,7 +3370,10 @@ export interface operations {
     poolMemoryLayout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
             path: {
                 /** @description the pool */
                 pool: string;
@@ -3397,6 +3442,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
                 /** @description the pool */
@@ -3457,7 +3504,10 @@ export interface operations {
                 streams?: string;
                 access_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Sent by EventSource on reconnect: resume after this position (as `?after=`). */
+                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3546,6 +3596,8 @@ export interface operations {
                  * @example evacuate-host-b-2026-01-01
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path?: never;
             cookie?: never;
@@ -3585,7 +3637,10 @@ export interface operations {
     revokeToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
             path: {
                 /** @description the token's id */
                 id: string;
