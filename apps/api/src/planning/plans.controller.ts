@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { DEVICE_CLASSES, entityId, notFound, pciAddress, RESERVATION_KINDS } from '@ferry/domain';
 import { convergencePolicySchema, effectivePolicy, FleetView, withForecast } from '@ferry/orchestration';
@@ -14,6 +14,15 @@ import { parseBody } from '../http/request.js';
 import { pageOf, paging } from '../fleet/paging.js';
 import { boundConflicts } from './bounded-conflicts.js';
 import { Requires } from '../auth/roles.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import {
+  conflictCellResponse,
+  conflictMatrixResponse,
+  destinationsResponse,
+  memoryLayoutResponse,
+  planResponse,
+} from '../openapi/responses.js';
+import { policyExample } from '../openapi/examples.js';
 
 export const hotplugDeviceSchema = z.strictObject({
   id: entityId.optional(),
@@ -61,15 +70,35 @@ const cellQuery = z
 export class PlansController {
   constructor(@Inject(FleetView) private readonly fleet: FleetView) {}
 
+  @ApiRoute({
+    id: 'planHotplug',
+    tag: 'plans',
+    summary: 'Dry-run a hot-plug: verdict and every conflict with evidence and remedy',
+    body: hotplugPlanSchema,
+    example: { guestId: 'vm-1', device: { kind: 'vfio', deviceClass: 'network', hostDevice: '0000:7d:00.0' } },
+    response: planResponse,
+    errors: [404],
+  })
   @Requires('operator')
   @Post('plans/hotplug')
+  @HttpCode(200) // a dry run creates nothing
   async hotplug(@Body() body: unknown) {
     const { guestId, device } = parseBody(hotplugPlanSchema, body);
     return planHotplug(await this.fleet.snapshot(), guestId, device);
   }
 
+  @ApiRoute({
+    id: 'planMigration',
+    tag: 'plans',
+    summary: 'Dry-run a migration: verdict, every conflict, forecast and input stream versions',
+    body: migrationPlanSchema,
+    example: { guestId: 'vm-1', destinationHostId: 'host-b', options: { postcopy: false }, policy: policyExample },
+    response: planResponse,
+    errors: [404],
+  })
   @Requires('operator')
   @Post('plans/migration')
+  @HttpCode(200) // a dry run creates nothing
   async migration(@Body() body: unknown) {
     const { guestId, destinationHostId, options, policy: own } = parseBody(migrationPlanSchema, body);
     const snapshot = await this.fleet.snapshot();
@@ -80,6 +109,14 @@ export class PlansController {
     return withForecast(snapshot, planMigration(snapshot, guestId, destinationHostId, options), policy);
   }
 
+  @ApiRoute({
+    id: 'rankDestinations',
+    tag: 'plans',
+    summary: 'Every host ranked as a destination for the guest; cordoned ones excluded with the reason',
+    query: destinationsQuery,
+    response: destinationsResponse,
+    errors: [404],
+  })
   @Get('guests/:id/destinations')
   async destinations(@Param('id') id: string, @Query() query: unknown) {
     const { postcopy, offset, limit } = parseBody(destinationsQuery, query, 'query');
@@ -95,14 +132,29 @@ export class PlansController {
     };
   }
 
+  @ApiRoute({
+    id: 'poolMemoryLayout',
+    tag: 'pools',
+    summary: "RAM windows that avoid every pool host's forbidden ranges, and an MSI doorbell IOVA",
+    response: memoryLayoutResponse,
+    errors: [404],
+  })
   @Requires('operator')
   @Post('pools/:pool/memory-layout')
+  @HttpCode(200) // a dry run creates nothing
   async memoryLayout(@Param('pool') pool: string) {
     const snapshot = await this.fleet.snapshot();
     return poolMemoryLayout(snapshot.hosts.values(), pool);
   }
 
   /** The fleet conflict matrix, filtered and paged, with counts by verdict, severity and code. */
+  @ApiRoute({
+    id: 'queryConflicts',
+    tag: 'conflicts',
+    summary: 'The fleet conflict matrix, filtered and paged, with counts by verdict, severity and code',
+    query: conflictsQuery,
+    response: conflictMatrixResponse,
+  })
   @Get('conflicts')
   async conflicts(@Query() query: unknown) {
     const q = parseBody(conflictsQuery, query, 'query');
@@ -110,6 +162,15 @@ export class PlansController {
   }
 
   /** One cell of the matrix with every conflict's evidence and remedy. */
+  @ApiRoute({
+    id: 'explainConflictCell',
+    tag: 'conflicts',
+    summary: "One cell of the matrix with every conflict's evidence and remedy",
+    description: 'Give `host` for a migration cell or `reservation` for a hot-plug cell.',
+    query: cellQuery,
+    response: conflictCellResponse,
+    errors: [404],
+  })
   @Get('conflicts/cell')
   async cell(@Query() query: unknown) {
     const { guest, host, reservation } = parseBody(cellQuery, query, 'query');
