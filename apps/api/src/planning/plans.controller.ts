@@ -2,14 +2,7 @@ import { Body, Controller, Get, Inject, Param, Post, Query } from '@nestjs/commo
 import { z } from 'zod';
 import { DEVICE_CLASSES, entityId, pciAddress, RESERVATION_KINDS } from '@ferry/domain';
 import { convergencePolicySchema, effectivePolicy, FleetView, withForecast } from '@ferry/orchestration';
-import {
-  CONFLICT_CODES,
-  planHotplug,
-  planMigration,
-  poolMemoryLayout,
-  rankDestinations,
-  SEVERITIES,
-} from '@ferry/planner';
+import { CONFLICT_CODES, planHotplug, planMigration, poolMemoryLayout, SEVERITIES } from '@ferry/planner';
 import { parseBody } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
 
@@ -33,19 +26,30 @@ const migrationPlanSchema = z.strictObject({
   options: migrationOptionsSchema,
   policy: convergencePolicySchema.optional(),
 });
-const destinationsQuery = z.strictObject({ postcopy: z.enum(['true', 'false']).optional() });
+const destinationsQuery = z.strictObject({
+  postcopy: z.enum(['true', 'false']).optional(),
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
 
-const conflictsQuery = z.strictObject({
+const cellFilters = {
   kind: z.enum(['migration', 'hotplug']).optional(),
   pool: z.string().max(63).optional(),
   host: z.string().max(63).optional(),
+  hostClass: z.string().max(63).optional(),
   guest: z.string().max(63).optional(),
   code: z.enum(CONFLICT_CODES as unknown as [string, ...string[]]).optional(),
   severity: z.enum(SEVERITIES as unknown as [string, ...string[]]).optional(),
   verdict: z.enum(['ok', 'warnings', 'blocked']).optional(),
+};
+
+const conflictsQuery = z.strictObject({
+  ...cellFilters,
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
+
+const summaryQuery = z.strictObject({ ...cellFilters, groupBy: z.enum(['pool', 'hostClass']) });
 
 const cellQuery = z
   .strictObject({ guest: entityId, host: entityId.optional(), reservation: z.string().max(63).optional() })
@@ -78,10 +82,11 @@ export class PlansController {
     return withForecast(snapshot, planMigration(snapshot, guestId, destinationHostId, options), policy);
   }
 
+  /** Every other host ranked (from the matrix's class sets); the page's hosts carry full evidence. */
   @Get('guests/:id/destinations')
   async destinations(@Param('id') id: string, @Query() query: unknown) {
-    const { postcopy } = parseBody(destinationsQuery, query, 'query');
-    return rankDestinations(await this.fleet.snapshot(), id, { postcopy: postcopy === 'true' });
+    const { postcopy, offset, limit } = parseBody(destinationsQuery, query, 'query');
+    return this.fleet.destinations(id, { postcopy: postcopy === 'true', offset, limit });
   }
 
   @Requires('operator')
@@ -96,6 +101,13 @@ export class PlansController {
   async conflicts(@Query() query: unknown) {
     const q = parseBody(conflictsQuery, query, 'query');
     return this.fleet.query(q as Parameters<FleetView['query']>[0]);
+  }
+
+  /** Counts of the (filtered) matrix per pool or per host class, with counts per rule code in each. */
+  @Get('conflicts/summary')
+  async summary(@Query() query: unknown) {
+    const { groupBy, ...filters } = parseBody(summaryQuery, query, 'query');
+    return this.fleet.summary(groupBy, filters as Parameters<FleetView['summary']>[1]);
   }
 
   /** One cell of the matrix with every conflict's evidence and remedy. */
