@@ -118,6 +118,14 @@ export class ClassTable {
   }
 
   /** The static findings of a guest class on a column class, evaluated on first use. */
+  /**
+   * One guest class's evaluated pairs, by column class: code-set id + 1, 0 where not evaluated yet.
+   * Hot loops read it directly and call pairSet for a 0; the array may be replaced as it grows.
+   */
+  pairRow(guestClassId: number): Uint32Array {
+    return this.pairs[guestClassId]!;
+  }
+
   pairSet(guestClassId: number, columnClassId: number): number {
     let row = this.pairs[guestClassId]!;
     if (columnClassId >= row.length) {

@@ -26,12 +26,14 @@ import { planHotplug, type HotplugPlan } from '../plans/plan-hotplug.js';
 import { planMigration, type MigrationPlan } from '../plans/plan-migration.js';
 import type { DestinationRanking, RankedDestination } from '../plans/rank-destinations.js';
 import { fitsInFreeMemory, PER_CELL_FINDINGS } from '../rules/migration/compatibility.js';
+import { cellOn, composeCell, type CellParts, type TallyEntry } from './cell-tally.js';
 import { ClassTable, type ColumnClass, type GuestClass } from './class-table.js';
 import { CodeCollector, CodeSetTable } from './code-set.js';
 import {
   runQuery,
   summarize,
   type MatrixPage,
+  type QuerySource,
   type MatrixQuery,
   type MatrixSummary,
   type SummaryGrouping,
@@ -107,7 +109,9 @@ export class ConflictMatrix {
     machineDefaults: undefined as number | undefined,
   };
   private machineDefaults: readonly MachineDefault[] = [];
-  private readonly perCell: { unschedulable: number; insufficientMemory: number };
+  private readonly parts: CellParts;
+  /** Query tallies (matrix-query.ts): any change to a host, a guest or their classes empties it. */
+  private readonly tallies = new Map<string, Map<number, TallyEntry[]>>();
   /** Members per class id: a class nobody uses any more is not evaluated against newcomers. */
   private readonly guestClassUse: number[] = [];
   private readonly columnClassUse: number[] = [];
@@ -123,9 +127,12 @@ export class ConflictMatrix {
       this.collector.report(code, severity);
       return this.collector.take();
     };
-    this.perCell = {
-      unschedulable: intern(PER_CELL_FINDINGS.hostNotSchedulable),
-      insufficientMemory: intern(PER_CELL_FINDINGS.insufficientMemory),
+    this.parts = {
+      codeSets: this.codeSets,
+      pairSet: (guestClass, columnClass) => this.classes.pairSet(guestClass, columnClass),
+      pairRow: (guestClass) => this.classes.pairRow(guestClass),
+      unschedulableSet: intern(PER_CELL_FINDINGS.hostNotSchedulable),
+      insufficientMemorySet: intern(PER_CELL_FINDINGS.insufficientMemory),
     };
   }
 
@@ -178,6 +185,7 @@ export class ConflictMatrix {
   removeHost(id: string): void {
     const column = this.hosts.get(id);
     if (!column) return;
+    this.tallies.clear();
     this.hosts.delete(id);
     this.columnClassUse[column.classId]!--;
     this.hostStates.delete(id);
@@ -210,6 +218,7 @@ export class ConflictMatrix {
   removeGuest(id: string): void {
     const row = this.rows.get(id);
     if (!row) return;
+    this.tallies.clear();
     this.rows.delete(id);
     this.guestClassUse[row.classId]!--;
     this.guestStates.delete(id);
@@ -284,7 +293,21 @@ export class ConflictMatrix {
     evaluateMigrationGuest(row.guest, source, this.machineDefaults, options, this.collector);
     const guestSet = this.collector.take();
 
-    const ranked: { column: HostColumn; verdict: Verdict }[] = [];
+    // Hosts of one column class and cordon state differ only in free memory: two verdicts per kind.
+    const verdicts = new Map<number, Verdict[]>();
+    const verdictOn = (column: HostColumn): Verdict => {
+      const kind = column.classId * 2 + (column.unschedulable ? 1 : 0);
+      let pair = verdicts.get(kind);
+      if (!pair) {
+        const set = this.classes.pairSet(row.classId, column.classId);
+        pair = [false, true].map(
+          (fits) => this.codeSets.get(composeCell(this.parts, guestSet, set, column.unschedulable, fits)).verdict,
+        );
+        verdicts.set(kind, pair);
+      }
+      return pair[fitsInFreeMemory(column.free, row.maxMemory) ? 1 : 0]!;
+    };
+    const candidates: HostColumn[] = [];
     const excluded: DestinationRanking['excluded'] = [];
     for (const column of this.hosts.values()) {
       if (column.host.id === row.state.hostId) continue;
@@ -292,15 +315,20 @@ export class ConflictMatrix {
         excluded.push({ host: hostRef(fleet, column.host.id), reason: column.host.unschedulableReason! });
         continue;
       }
-      const verdict = this.codeSets.get(this.cellSet(row, column, guestSet)).verdict;
-      ranked.push({ column, verdict });
+      candidates.push(column);
     }
-    ranked.sort(
+    // Sorted through typed arrays: 10,000 hosts compare by number, and by id only on a tie.
+    const order = new Uint8Array(candidates.length);
+    const free = new Float64Array(candidates.length);
+    candidates.forEach((column, i) => {
+      order[i] = VERDICT_ORDER[verdictOn(column)];
+      free[i] = column.free;
+    });
+    const ranking = Int32Array.from(candidates.keys()).sort(
       (a, b) =>
-        VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] ||
-        b.column.free - a.column.free ||
-        (a.column.host.id < b.column.host.id ? -1 : 1),
+        order[a]! - order[b]! || free[b]! - free[a]! || (candidates[a]!.host.id < candidates[b]!.host.id ? -1 : 1),
     );
+    const ranked = Array.from(ranking, (i) => ({ column: candidates[i]! }));
     excluded.sort((a, b) => (a.host.id < b.host.id ? -1 : 1));
     const offset = Math.max(0, options.offset ?? 0);
     const limit = Math.max(0, options.limit ?? ranked.length);
@@ -313,7 +341,7 @@ export class ConflictMatrix {
         rank: offset + index + 1,
         host: hostRef(fleet, column.host.id),
         pool: column.host.pool ?? null,
-        verdict: this.codeSets.get(this.cellSet(row, column, guestSet)).verdict,
+        verdict: verdictOn(column),
         freeMemory: formatSize(free > 0n ? free : 0n),
         conflicts,
       };
@@ -342,37 +370,27 @@ export class ConflictMatrix {
 
   // ---- internals ---------------------------------------------------------------------------------
 
-  private querySource() {
+  private querySource(): QuerySource {
     this.sortedRows ??= [...this.rows.values()].sort((a, b) => (a.state.id < b.state.id ? -1 : 1));
     this.sortedColumns ??= [...this.hosts.values()].sort((a, b) => (a.host.id < b.host.id ? -1 : 1));
     return {
-      codeSets: this.codeSets,
+      ...this.parts,
+      tallies: this.tallies,
       rows: this.sortedRows,
       columns: this.sortedColumns,
       hostById: this.hosts,
       hostClassOf: (column: HostColumn) => this.classes.columnClasses[column.classId]!.hostClass,
-      baseSet: (row: GuestRow, classId: number, unschedulable: boolean) => this.baseSet(row, classId, unschedulable),
-      withMemory: (base: number, fits: boolean) => this.withMemory(base, fits),
     };
   }
 
   /** A migration cell: the guest's own findings, its class pair's, and the per-cell ones. */
-  private cellSet(row: GuestRow, column: HostColumn, guestSet = row.guestSet): number {
-    const base = this.baseSet(row, column.classId, column.unschedulable, guestSet);
-    return this.withMemory(base, fitsInFreeMemory(column.free, row.maxMemory));
-  }
-
-  private baseSet(row: GuestRow, columnClass: number, unschedulable: boolean, guestSet = row.guestSet): number {
-    const set = this.codeSets.union(guestSet, this.classes.pairSet(row.classId, columnClass));
-    return unschedulable ? this.codeSets.union(set, this.perCell.unschedulable) : set;
-  }
-
-  private withMemory(base: number, fits: boolean): number {
-    return fits ? base : this.codeSets.union(base, this.perCell.insufficientMemory);
+  private cellSet(row: GuestRow, column: HostColumn): number {
+    return cellOn(this.parts, row, column);
   }
 
   /** Places (or re-places) a host's column; with `classify`, evaluates its class against every guest class in use. */
   private placeColumn(state: HostState, version: number | undefined, classify = true): void {
+    this.tallies.clear();
     const id = state.host.id;
     const host = prepareHost(state);
     const occupancy = this.occupancyFor(id);
@@ -380,17 +398,19 @@ export class ConflictMatrix {
     if (previous) this.columnClassUse[previous.classId]!--;
     const classId = this.classes.columnClassOf(host, occupancy);
     this.columnClassUse[classId] = (this.columnClassUse[classId] ?? 0) + 1;
-    this.hosts.set(id, {
+    const column: HostColumn = {
       state,
       host,
       occupancy,
       classId,
       free: Number(host.memory - occupancy.usedMemory),
       unschedulable: host.unschedulableReason !== undefined,
-    });
+    };
+    this.hosts.set(id, column);
     if (classify && previous?.classId !== classId) this.classifyColumn(classId);
     this.hostStates.set(id, state);
-    this.sortedColumns = undefined;
+    if (!previous || !replaceSorted(this.sortedColumns, previous, column, (c) => c.host.id))
+      this.sortedColumns = undefined;
     if (version !== undefined) this.versions.hosts.set(id, version);
   }
 
@@ -411,13 +431,15 @@ export class ConflictMatrix {
 
   /** Stores a row; with `classify`, a guest class new to the fleet is evaluated against every column class in use. */
   private setRow(row: GuestRow, classify = true): void {
+    this.tallies.clear();
     const previous = this.rows.get(row.state.id);
     if (previous) this.guestClassUse[previous.classId]!--;
     const members = (this.guestClassUse[row.classId] = (this.guestClassUse[row.classId] ?? 0) + 1);
     if (classify && members === 1) this.classifyRow(row.classId);
     this.rows.set(row.state.id, row);
     this.guestStates.set(row.state.id, row.state);
-    this.sortedRows = undefined;
+    // A replaced row keeps its place in the query order; only a new id re-sorts 100,000 rows.
+    if (!previous || !replaceSorted(this.sortedRows, previous, row, (r) => r.state.id)) this.sortedRows = undefined;
   }
 
   private computeRow(state: GuestState): GuestRow {
@@ -495,6 +517,22 @@ export class ConflictMatrix {
     if (!occupancy) this.occupancy.set(hostId, (occupancy = new HostOccupancy()));
     return occupancy;
   }
+}
+
+/** Puts `next` where `previous` sits in an id-sorted list (binary search); false when it is not there. */
+function replaceSorted<T>(sorted: T[] | undefined, previous: T, next: T, idOf: (item: T) => string): boolean {
+  if (!sorted) return false;
+  const id = idOf(previous);
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (idOf(sorted[mid]!) < id) low = mid + 1;
+    else high = mid;
+  }
+  if (sorted[low] !== previous) return false;
+  sorted[low] = next;
+  return true;
 }
 
 /** What a guest takes from its host: if this is unchanged, no other guest's verdicts can change. */

@@ -248,6 +248,30 @@ describe('incremental updates', () => {
     expect(codes('asker', 'b')).toContain('GROUP_SPLIT_ACROSS_GUESTS');
   });
 
+  it('counts stay those of a fresh build after every kind of change (query tallies are never stale)', () => {
+    const { matrix } = recorded();
+    const counted = (m: ConflictMatrix) =>
+      [{ limit: 0 }, { pool: 'p1', limit: 0 }, { code: 'INSUFFICIENT_MEMORY' as const, limit: 0 }].map((q) => {
+        const page = m.query(q);
+        return [page.total, page.counts];
+      });
+    counted(matrix);
+    const mover = guests[9]!;
+    const movedTo = hosts.find((h) => h.host.id !== mover.hostId)!.host.id;
+    const roomy: HostState = { ...hosts[1]!, host: { ...hosts[1]!.host, memory: hosts[1]!.host.memory * 4n } };
+    matrix.upsertGuest({ ...mover, hostId: movedTo });
+    matrix.upsertHost(roomy);
+    matrix.removeGuest(guests[10]!.id);
+    const rebuilt = ConflictMatrix.build(
+      snapshotOf(
+        hosts.map((h) => (h === hosts[1] ? roomy : h)),
+        guests.filter((g) => g !== guests[10]).map((g) => (g === mover ? { ...mover, hostId: movedTo } : g)),
+        machineDefaults,
+      ),
+    );
+    expect(counted(matrix)).toEqual(counted(rebuilt));
+  });
+
   it('removing a host or a guest ends where a rebuild without it ends', () => {
     const { matrix } = recorded();
     matrix.removeHost(hosts[2]!.host.id);

@@ -6,7 +6,15 @@
 // maxmem share that count. Only the page's rows are walked cell by cell.
 import type { ConflictCode } from '../conflict/codes.js';
 import type { Severity, Verdict } from '../conflict/conflict.js';
-import { fitsInFreeMemory } from '../rules/migration/compatibility.js';
+import {
+  cellOn,
+  ClassTally,
+  composeCell,
+  segmentHosts,
+  type CellParts,
+  type HostSegments,
+  type TallyEntry,
+} from './cell-tally.js';
 import type { HostClass } from './class-table.js';
 import type { CodeSet, CodeSetTable, Finding } from './code-set.js';
 import type { GuestRow, HostColumn } from './conflict-matrix.js';
@@ -82,67 +90,134 @@ export interface MatrixSummary {
   groups: SummaryGroup[];
 }
 
-export interface QuerySource {
-  codeSets: CodeSetTable;
+export interface QuerySource extends CellParts {
+  /**
+   * Tallies per host selection (filters and summary grouping), per guest class: they depend on the
+   * hosts and classes only, not on the code/severity/verdict filters. The matrix empties it on change.
+   */
+  tallies: Map<string, Map<number, TallyEntry[]>>;
   rows: readonly GuestRow[];
   columns: readonly HostColumn[];
   hostById: ReadonlyMap<string, HostColumn>;
   hostClassOf(column: HostColumn): HostClass;
-  /** A migration cell's set before the memory check: guest-wide, class pair and cordon findings. */
-  baseSet(row: GuestRow, columnClass: number, unschedulable: boolean): number;
-  withMemory(base: number, fits: boolean): number;
 }
 
 export const DEFAULT_LIMIT = 100;
 
-/** Selected hosts of one column class and cordon state, free memory ascending. */
-interface HostGroup {
-  classId: number;
-  unschedulable: boolean;
-  /** Which summary group its hosts belong to (0 outside summaries). */
-  summary: number;
-  frees: Float64Array;
-}
-
-/** A row's migration cells per code set, before its own host is taken out. */
+/** A row's migration cells per code set over the selected hosts (its own host included), per summary group. */
 interface RowCounts {
   sets: number[];
-  counts: number[];
+  /** Parallel to sets: hosts per summary group (shared with the class's tally, read only). */
+  hosts: Float64Array[];
+  rows: number;
+  matching: number;
+}
+
+/**
+ * Rows of one guest class (maxmem included) and guest-wide set have the same cells but for their own
+ * host: they are counted once, from the class's tally.
+ */
+class RowCounter {
+  private tally: ClassTally | undefined;
+  private readonly byClass: Map<number, TallyEntry[]>;
+  private readonly byKey = new Map<number, RowCounts>();
+
+  constructor(
+    private readonly source: QuerySource,
+    selection: string,
+    private readonly segments: () => HostSegments,
+    private readonly matches: (set: number) => boolean,
+  ) {
+    let byClass = source.tallies.get(selection);
+    if (!byClass) source.tallies.set(selection, (byClass = new Map()));
+    this.byClass = byClass;
+  }
+
+  of(row: GuestRow): RowCounts {
+    const key = row.classId * 0x40_0000 + row.guestSet;
+    let counts = this.byKey.get(key);
+    if (!counts) {
+      let entries = this.byClass.get(row.classId);
+      if (!entries) {
+        this.tally ??= new ClassTally(this.segments(), this.source);
+        this.byClass.set(row.classId, (entries = this.tally.tally(row.classId, row.maxMemory)));
+      }
+      counts = { sets: [], hosts: [], rows: 0, matching: 0 };
+      for (const entry of entries) {
+        const set = composeCell(this.source, row.guestSet, entry.pair, entry.unschedulable, entry.fits);
+        counts.sets.push(set);
+        counts.hosts.push(entry.hosts);
+        if (this.matches(set)) counts.matching += entry.total;
+      }
+      this.byKey.set(key, counts);
+    }
+    return counts;
+  }
+
+  /** Every counted row's cells, added to its summary group's per-set totals. */
+  addTo(perGroup: SetCounts[]): void {
+    for (const { sets, hosts, rows } of this.byKey.values())
+      for (let i = 0; i < sets.length; i++) {
+        const bySummary = hosts[i]!;
+        for (let summary = 0; summary < bySummary.length; summary++)
+          if (bySummary[summary]) perGroup[summary]!.add(sets[i]!, rows * bySummary[summary]!);
+      }
+  }
+}
+
+/** Cells per code-set id. A typed array: sets are numbered densely, and a sparse JS array goes slow. */
+class SetCounts {
+  counts = new Float64Array(256);
+
+  add(set: number, n: number): void {
+    if (set >= this.counts.length) {
+      const grown = new Float64Array(Math.max(set + 1, this.counts.length * 2));
+      grown.set(this.counts);
+      this.counts = grown;
+    }
+    this.counts[set] += n;
+  }
+
+  /** Only the sets the filters keep. */
+  matching(matches: (set: number) => boolean): SetCounts {
+    const kept = new SetCounts();
+    this.counts.forEach((n, set) => {
+      if (n !== 0 && matches(set)) kept.add(set, n);
+    });
+    return kept;
+  }
+
+  get total(): number {
+    let sum = 0;
+    for (const n of this.counts) sum += n;
+    return sum;
+  }
 }
 
 export function runQuery(query: MatrixQuery, source: QuerySource): MatrixPage {
   const offset = Math.max(0, query.offset ?? 0);
   const limit = Math.max(0, query.limit ?? DEFAULT_LIMIT);
   const { codeSets } = source;
-  const matchMemo: (boolean | undefined)[] = [];
-  const matches = (id: number) => (matchMemo[id] ??= setMatches(codeSets.get(id), query));
-  const perSet: number[] = [];
+  const matches = matcher(query, codeSets);
+  const perSet = new SetCounts();
   const cells: MatrixCell[] = [];
   let total = 0;
 
   const columns = selectColumns(query, source);
   const isSelected = new Set(columns);
-  const groups = hostGroups(columns, () => 0);
-  const rowMemo = new Map<number, RowCounts & { matching: number; rows: number }>();
+  const counter = new RowCounter(source, selectionKey(query), () => segmentHosts(columns, () => 0), matches);
   const rows = query.guest === undefined ? source.rows : source.rows.filter((r) => r.state.id === query.guest);
 
   for (const row of rows) {
     if (query.kind !== 'hotplug' && columns.length > 0) {
-      const key = rowKey(row);
-      let memo = rowMemo.get(key);
-      if (!memo) {
-        const counted = countRow(row, groups, source);
-        let matching = 0;
-        for (let i = 0; i < counted.sets.length; i++) if (matches(counted.sets[i]!)) matching += counted.counts[i]!;
-        rowMemo.set(key, (memo = { ...counted, matching, rows: 0 }));
-      }
-      memo.rows++;
-      let rowMatches = memo.matching;
+      const counts = counter.of(row);
+      counts.rows++;
+      let rowMatches = counts.matching;
       // The guest's own host is no destination: take its cell back out.
       const own = row.state.hostId === null ? undefined : source.hostById.get(row.state.hostId);
       if (own && isSelected.has(own)) {
-        const set = migrationCell(row, own, source);
-        perSet[set] = (perSet[set] ?? 0) - 1;
+        const set = cellOn(source, row, own);
+        perSet.add(set, -1);
         if (matches(set)) rowMatches--;
       }
       if (total + rowMatches > offset && cells.length < limit) {
@@ -150,7 +225,7 @@ export function runQuery(query: MatrixQuery, source: QuerySource): MatrixPage {
         for (const column of columns) {
           if (cells.length >= limit) break;
           if (column === own) continue;
-          const set = migrationCell(row, column, source);
+          const set = cellOn(source, row, column);
           if (!matches(set)) continue;
           if (total >= offset) cells.push(cellOf('migration', row, column.host.id, null, codeSets.get(set)));
           total++;
@@ -166,36 +241,30 @@ export function runQuery(query: MatrixQuery, source: QuerySource): MatrixPage {
       if (!own || !isSelected.has(own)) continue;
       for (const { reservationId, set } of row.hotplug) {
         if (!matches(set)) continue;
-        perSet[set] = (perSet[set] ?? 0) + 1;
+        perSet.add(set, 1);
         if (total >= offset && cells.length < limit)
           cells.push(cellOf('hotplug', row, own.host.id, reservationId, codeSets.get(set)));
         total++;
       }
     }
   }
-  for (const memo of rowMemo.values())
-    for (let i = 0; i < memo.sets.length; i++)
-      perSet[memo.sets[i]!] = (perSet[memo.sets[i]!] ?? 0) + memo.rows * memo.counts[i]!;
-  const matching = perSet.map((n, id) => (n && matches(id) ? n : 0));
-  return { total, offset, limit, cells, counts: countsOf(matching, codeSets) };
+  counter.addTo([perSet]);
+  return { total, offset, limit, cells, counts: countsOf(perSet.matching(matches), codeSets) };
 }
 
 /**
- * The query's counts for each pool or host class, in one pass: hosts are grouped by column class,
- * cordon state and summary group, and each (guest class, guest-wide set) is counted once per group.
+ * The query's counts for each pool or host class, in one pass: hosts are segmented by summary group
+ * as well, and each (guest class, guest-wide set) is counted once.
  */
 export function summarize(grouping: SummaryGrouping, query: MatrixQuery, source: QuerySource): MatrixSummary {
   const { codeSets } = source;
-  const matchMemo: (boolean | undefined)[] = [];
-  const matches = (id: number) => (matchMemo[id] ??= setMatches(codeSets.get(id), query));
+  const matches = matcher(query, codeSets);
   const columns = selectColumns(query, source);
-  const keyOf = (column: HostColumn) =>
-    grouping === 'pool' ? (column.host.pool ?? null) : source.hostClassOf(column).label;
   const summaryIndex = new Map<string | null, number>();
   const members: HostColumn[][] = [];
   const indexOf = new Map<HostColumn, number>();
   for (const column of columns) {
-    const key = keyOf(column);
+    const key = grouping === 'pool' ? (column.host.pool ?? null) : source.hostClassOf(column).label;
     let index = summaryIndex.get(key);
     if (index === undefined) {
       index = members.length;
@@ -205,56 +274,49 @@ export function summarize(grouping: SummaryGrouping, query: MatrixQuery, source:
     members[index]!.push(column);
     indexOf.set(column, index);
   }
-  const perGroup: number[][] = members.map(() => []);
-  const add = (group: number, set: number, n: number) => {
-    const counts = perGroup[group]!;
-    counts[set] = (counts[set] ?? 0) + n;
-  };
-  const groups = hostGroups(columns, (column) => indexOf.get(column)!);
+  const perGroup = members.map(() => new SetCounts());
+  const counter = new RowCounter(
+    source,
+    `${selectionKey(query)}|by ${grouping}`,
+    () => segmentHosts(columns, (column) => indexOf.get(column)!),
+    matches,
+  );
   const rows = query.guest === undefined ? source.rows : source.rows.filter((r) => r.state.id === query.guest);
-  const rowsByKey = new Map<number, { row: GuestRow; rows: number }>();
   for (const row of rows) {
     const own = row.state.hostId === null ? undefined : source.hostById.get(row.state.hostId);
     const ownGroup = own === undefined ? undefined : indexOf.get(own);
-    if (query.kind !== 'hotplug') {
-      const key = rowKey(row);
-      const seen = rowsByKey.get(key);
-      if (seen) seen.rows++;
-      else rowsByKey.set(key, { row, rows: 1 });
-      if (ownGroup !== undefined) add(ownGroup, migrationCell(row, own!, source), -1);
+    if (query.kind !== 'hotplug' && columns.length > 0) {
+      counter.of(row).rows++;
+      if (ownGroup !== undefined) perGroup[ownGroup]!.add(cellOn(source, row, own!), -1);
     }
-    if (query.kind !== 'migration' && ownGroup !== undefined) for (const { set } of row.hotplug) add(ownGroup, set, 1);
+    if (query.kind !== 'migration' && ownGroup !== undefined)
+      for (const { set } of row.hotplug) perGroup[ownGroup]!.add(set, 1);
   }
-  for (const { row, rows: n } of rowsByKey.values()) {
-    for (const group of groups) {
-      const base = source.baseSet(row, group.classId, group.unschedulable);
-      const tooFull = countBelow(group.frees, row.maxMemory);
-      add(group.summary, source.withMemory(base, true), n * (group.frees.length - tooFull));
-      add(group.summary, source.withMemory(base, false), n * tooFull);
-    }
-  }
-  const all: number[] = [];
-  const result: SummaryGroup[] = [...summaryIndex].map(([key, index]) => {
-    const matching = perGroup[index]!.map((n, id) => (n && matches(id) ? n : 0));
-    matching.forEach((n, id) => (all[id] = (all[id] ?? 0) + n));
+  counter.addTo(perGroup);
+  const all = new SetCounts();
+  const groups: SummaryGroup[] = [...summaryIndex].map(([key, index]) => {
+    const matching = perGroup[index]!.matching(matches);
+    matching.counts.forEach((n, set) => n !== 0 && all.add(set, n));
     const group: SummaryGroup = {
       key,
       hosts: members[index]!.length,
-      total: matching.reduce((sum, n) => sum + (n ?? 0), 0),
+      total: matching.total,
       counts: countsOf(matching, codeSets),
     };
     if (grouping === 'hostClass')
       group.description = describe(source.hostClassOf(members[index]![0]!), members[index]![0]!);
     return group;
   });
-  result.sort((a, b) => b.total - a.total || ((a.key ?? '') < (b.key ?? '') ? -1 : 1));
+  groups.sort((a, b) => b.total - a.total || ((a.key ?? '') < (b.key ?? '') ? -1 : 1));
   return {
     groupBy: grouping,
-    total: all.reduce((sum, n) => sum + (n ?? 0), 0),
+    total: all.total,
     counts: countsOf(all, codeSets),
-    groups: result,
+    groups,
   };
 }
+
+const selectionKey = (query: MatrixQuery) => JSON.stringify([query.host, query.pool, query.hostClass]);
 
 function selectColumns(query: MatrixQuery, source: QuerySource): HostColumn[] {
   return source.columns.filter(
@@ -265,14 +327,19 @@ function selectColumns(query: MatrixQuery, source: QuerySource): HostColumn[] {
   );
 }
 
-/** Rows of one guest class (maxmem included) and guest-wide set have the same cells, own host aside. */
-const rowKey = (row: GuestRow) => row.classId * 0x40_0000 + row.guestSet;
-
-function migrationCell(row: GuestRow, column: HostColumn, source: QuerySource): number {
-  return source.withMemory(
-    source.baseSet(row, column.classId, column.unschedulable),
-    fitsInFreeMemory(column.free, row.maxMemory),
-  );
+/** Every filter is decided once per distinct code set, not once per cell. */
+function matcher(query: MatrixQuery, codeSets: CodeSetTable): (set: number) => boolean {
+  // 0: not decided yet, 1: no, 2: yes. Typed, like SetCounts: set ids are dense.
+  let memo = new Uint8Array(256);
+  return (id) => {
+    if (id >= memo.length) {
+      const grown = new Uint8Array(Math.max(id + 1, memo.length * 2));
+      grown.set(memo);
+      memo = grown;
+    }
+    if (memo[id] === 0) memo[id] = setMatches(codeSets.get(id), query) ? 2 : 1;
+    return memo[id] === 2;
+  };
 }
 
 function describe(hostClass: HostClass, example: HostColumn): NonNullable<SummaryGroup['description']> {
@@ -287,53 +354,6 @@ function describe(hostClass: HostClass, example: HostColumn): NonNullable<Summar
     devices: host.groups.reduce((n, g) => n + g.devices.length, 0),
     exampleHost: example.host.id,
   };
-}
-
-function hostGroups(columns: readonly HostColumn[], summaryOf: (column: HostColumn) => number): HostGroup[] {
-  const byKey = new Map<string, { classId: number; unschedulable: boolean; summary: number; frees: number[] }>();
-  for (const column of columns) {
-    const summary = summaryOf(column);
-    const key = `${column.classId}|${column.unschedulable}|${summary}`;
-    let group = byKey.get(key);
-    if (!group)
-      byKey.set(key, (group = { classId: column.classId, unschedulable: column.unschedulable, summary, frees: [] }));
-    group.frees.push(column.free);
-  }
-  return [...byKey.values()].map((g) => ({ ...g, frees: Float64Array.from(g.frees).sort() }));
-}
-
-/** Every selected host's cell for this row (its own host included), by code set. */
-function countRow(row: GuestRow, groups: readonly HostGroup[], source: QuerySource): RowCounts {
-  const index = new Map<number, number>();
-  const result: RowCounts = { sets: [], counts: [] };
-  const add = (set: number, n: number) => {
-    if (n === 0) return;
-    const at = index.get(set);
-    if (at === undefined) {
-      index.set(set, result.sets.length);
-      result.sets.push(set);
-      result.counts.push(n);
-    } else result.counts[at]! += n;
-  };
-  for (const group of groups) {
-    const base = source.baseSet(row, group.classId, group.unschedulable);
-    const tooFull = countBelow(group.frees, row.maxMemory);
-    add(source.withMemory(base, true), group.frees.length - tooFull);
-    add(source.withMemory(base, false), tooFull);
-  }
-  return result;
-}
-
-/** How many of the ascending `values` cannot hold `needed` (fitsInFreeMemory is false). */
-function countBelow(values: Float64Array, needed: number): number {
-  let low = 0;
-  let high = values.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (fitsInFreeMemory(values[mid]!, needed)) high = mid;
-    else low = mid + 1;
-  }
-  return low;
 }
 
 function setMatches(set: CodeSet, query: MatrixQuery): boolean {
@@ -354,13 +374,13 @@ function cellOf(
   return { kind, guestId: row.state.id, hostId, reservationId, verdict: set.verdict, findings: set.findings };
 }
 
-function countsOf(perSet: readonly number[], codeSets: CodeSetTable): MatrixCounts {
+function countsOf(perSet: SetCounts, codeSets: CodeSetTable): MatrixCounts {
   const counts: MatrixCounts = {
     byVerdict: { ok: 0, warnings: 0, blocked: 0 },
     bySeverity: { error: 0, corruption: 0, warning: 0 },
     byCode: {},
   };
-  perSet.forEach((n, id) => {
+  perSet.counts.forEach((n, id) => {
     if (!n) return;
     const set = codeSets.get(id);
     counts.byVerdict[set.verdict] += n;
