@@ -271,7 +271,8 @@ export class ConflictMatrix {
   explainHotplug(guestId: string, reservationId: string): HotplugPlan {
     const row = this.rows.get(guestId);
     const reservation = row?.state.hotplugReservations.find((r) => r.id === reservationId);
-    if (!reservation) throw new Error(`guest ${guestId} has no reservation ${reservationId}`);
+    if (!row) throw notFound('guest', guestId, 'guest');
+    if (!reservation) throw notFound('reservation', reservationId, 'reservation');
     return planHotplug(this.snapshot(), guestId, reservation);
   }
 
