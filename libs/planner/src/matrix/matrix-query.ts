@@ -129,7 +129,7 @@ class RowCounter {
     private readonly matches: (set: number) => boolean,
   ) {
     let byClass = source.tallies.get(selection);
-    if (!byClass) source.tallies.set(selection, (byClass = new Map()));
+    if (!byClass) source.tallies.set(selection, (byClass = new Map<number, TallyEntry[]>()));
     this.byClass = byClass;
   }
 
