@@ -69,7 +69,6 @@ export class ClassTable {
   private readonly pairs: Uint32Array[] = [];
   private readonly collector: CodeCollector;
   private readonly sink: StaticFindings;
-  pairsEvaluated = 0;
 
   constructor(
     private readonly codeSets: CodeSetTable,
@@ -91,6 +90,21 @@ export class ClassTable {
       this.pairs.push(new Uint32Array(Math.max(16, this.columnClasses.length * 2)));
     }
     return id;
+  }
+
+  /**
+   * Forgets a guest class no guest has any more: its pairs go, and a guest with the same facts later
+   * gets a fresh class. Without this, a long-lived API would keep one row of pairs per guest change.
+   */
+  releaseGuestClass(id: number): void {
+    const guestClass = this.guestClasses[id]!;
+    if (this.guestIds.get(guestClass.guest.classKey) === id) this.guestIds.delete(guestClass.guest.classKey);
+    this.pairs[id] = new Uint32Array(0);
+  }
+
+  /** Guest classes whose pairs are still held (released ones keep only a tombstone). */
+  keptGuestClasses(): number {
+    return this.pairs.filter((row) => row.length > 0).length;
   }
 
   columnClassOf(host: PreparedHost, occupancy: HostOccupancy): number {
@@ -180,7 +194,6 @@ export class ClassTable {
   }
 
   private evaluate(guestClass: GuestClass, column: ColumnClass): number {
-    this.pairsEvaluated++;
     this.onEvaluate?.(guestClass, column);
     evaluateMigrationDestination(guestClass.guest, column.host, column.occupancy, this.sink);
     return this.collector.take();

@@ -80,6 +80,8 @@ export interface MatrixStats {
 
 export interface MatrixClasses {
   guestClasses: number;
+  /** Guest classes whose evaluated pairs are held in memory: the ones in use, not every one ever seen. */
+  guestClassesKept: number;
   hostClasses: number;
   columnClasses: number;
 }
@@ -160,6 +162,10 @@ export class ConflictMatrix {
     });
   }
 
+  private leaveGuestClass(id: number): void {
+    if (--this.guestClassUse[id]! === 0) this.classes.releaseGuestClass(id);
+  }
+
   /** One guest class against every column class in use. */
   private classifyRow(guestClass: number): void {
     this.columnClassUse.forEach((members, columnClass) => {
@@ -220,7 +226,7 @@ export class ConflictMatrix {
     if (!row) return;
     this.tallies.clear();
     this.rows.delete(id);
-    this.guestClassUse[row.classId]!--;
+    this.leaveGuestClass(row.classId);
     this.guestStates.delete(id);
     this.sortedRows = undefined;
     this.versions.guests.delete(id);
@@ -254,9 +260,11 @@ export class ConflictMatrix {
     return this.cellSet(row, column);
   }
 
+  /** Guest classes in use; host and column classes ever seen (a handful more than in use). */
   classCounts(): MatrixClasses {
     return {
-      guestClasses: this.classes.guestClasses.length,
+      guestClasses: this.guestClassUse.filter((members) => members > 0).length,
+      guestClassesKept: this.classes.keptGuestClasses(),
       hostClasses: this.classes.hostClasses.length,
       columnClasses: this.classes.columnClasses.length,
     };
@@ -434,8 +442,9 @@ export class ConflictMatrix {
   private setRow(row: GuestRow, classify = true): void {
     this.tallies.clear();
     const previous = this.rows.get(row.state.id);
-    if (previous) this.guestClassUse[previous.classId]!--;
+    // Join before leaving: a guest that stays in its class must not release it on the way.
     const members = (this.guestClassUse[row.classId] = (this.guestClassUse[row.classId] ?? 0) + 1);
+    if (previous) this.leaveGuestClass(previous.classId);
     if (classify && members === 1) this.classifyRow(row.classId);
     this.rows.set(row.state.id, row);
     this.guestStates.set(row.state.id, row.state);

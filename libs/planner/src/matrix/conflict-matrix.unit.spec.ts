@@ -272,6 +272,22 @@ describe('incremental updates', () => {
     expect(counted(matrix)).toEqual(counted(rebuilt));
   });
 
+  it('forgets guest classes nobody has any more, and stays right after re-creating them', () => {
+    const { matrix } = recorded();
+    const before = matrix.classCounts().guestClasses;
+    let target = guests[12]!;
+    for (let n = 0; n < 30; n++) {
+      // Each change makes a class of its own and leaves the previous one empty.
+      target = { ...target, hotplugReservations: [{ id: `r${n}`, kind: 'vfio', deviceClass: 'gpu' }] };
+      matrix.upsertGuest(target);
+    }
+    expect(matrix.classCounts().guestClasses).toBeLessThanOrEqual(before + 1);
+    expect(matrix.classCounts().guestClassesKept).toBe(matrix.classCounts().guestClasses);
+    matrix.upsertGuest(guests[12]!);
+    const rebuilt = ConflictMatrix.build(snapshotOf(hosts, guests, machineDefaults));
+    expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
+  });
+
   it('removing a host or a guest ends where a rebuild without it ends', () => {
     const { matrix } = recorded();
     matrix.removeHost(hosts[2]!.host.id);
