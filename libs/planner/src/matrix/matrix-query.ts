@@ -1,9 +1,9 @@
 // Filtering, paging and counting over the matrix without visiting its cells. Cells are ordered —
 // guests by id, then their migration cells by host id, then their hot-plug cells in reservation
-// order — and counted by groups: the selected hosts fall into groups of one column class and cordon
-// state, each with its free memory sorted, so a guest's row is counted per group with one binary
-// search (how many hosts there are too full for it), and rows of one class, guest-wide set and
-// maxmem share that count. Only the page's rows are walked cell by cell.
+// order. Counts come from per-guest-class tallies over the selected hosts (cell-tally.ts), shared by
+// every row of one class and guest-wide set and kept until the fleet changes; each row then only
+// takes its own host's cell back out. Only the page's rows are walked cell by cell, and every filter
+// is decided once per distinct code set.
 import type { ConflictCode } from '../conflict/codes.js';
 import type { Severity, Verdict } from '../conflict/conflict.js';
 import {
