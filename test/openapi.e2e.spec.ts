@@ -225,6 +225,7 @@ describe('the OpenAPI document', () => {
     await call('POST /v1/pools/:pool/memory-layout', { pool: 'rack-7' });
     await call('GET /v1/conflicts', {}, { query: '?limit=5' });
     await call('GET /v1/conflicts/cell', {}, { query: '?guest=vm-1&host=host-b' });
+    await call('GET /v1/conflicts/summary', {}, { query: '?groupBy=pool' });
     await call(
       'PUT /v1/pools/:pool/migration-policy',
       { pool: 'rack-7' },

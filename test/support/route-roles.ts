@@ -32,6 +32,7 @@ export const EXPECTED: Record<string, Role> = {
   'POST /v1/pools/:pool/memory-layout': 'operator',
   'GET /v1/conflicts': 'viewer',
   'GET /v1/conflicts/cell': 'viewer',
+  'GET /v1/conflicts/summary': 'viewer',
   'POST /v1/migrations': 'operator',
   'GET /v1/migrations': 'viewer',
   'GET /v1/migrations/:id': 'viewer',

@@ -172,6 +172,15 @@ export const conflictMatrixResponse = component(
     counts: z.looseObject({ byVerdict: z.record(z.string(), z.int()), bySeverity: z.record(z.string(), z.int()) }),
   }),
 );
+export const conflictSummaryResponse = component(
+  'ConflictSummary',
+  z.looseObject({
+    groupBy: z.enum(['pool', 'hostClass']),
+    total: z.int(),
+    counts: z.looseObject({ byVerdict: z.record(z.string(), z.int()), bySeverity: z.record(z.string(), z.int()) }),
+    groups: z.array(z.looseObject({ key: z.string().nullable(), hosts: z.int(), total: z.int() })),
+  }),
+);
 export const conflictCellResponse = component('ConflictCell', z.looseObject({ verdict }));
 
 export const migrationResponse = component(

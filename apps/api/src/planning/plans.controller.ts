@@ -2,22 +2,16 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@ne
 import { z } from 'zod';
 import { DEVICE_CLASSES, entityId, notFound, pciAddress, RESERVATION_KINDS } from '@ferry/domain';
 import { convergencePolicySchema, effectivePolicy, FleetView, withForecast } from '@ferry/orchestration';
-import {
-  CONFLICT_CODES,
-  planHotplug,
-  planMigration,
-  poolMemoryLayout,
-  rankDestinations,
-  SEVERITIES,
-} from '@ferry/planner';
+import { CONFLICT_CODES, planHotplug, planMigration, poolMemoryLayout, SEVERITIES } from '@ferry/planner';
 import { parseBody } from '../http/request.js';
-import { pageOf, paging } from '../fleet/paging.js';
+import { paging } from '../fleet/paging.js';
 import { boundConflicts } from './bounded-conflicts.js';
 import { Requires } from '../auth/roles.js';
 import { ApiRoute } from '../openapi/route-spec.js';
 import {
   conflictCellResponse,
   conflictMatrixResponse,
+  conflictSummaryResponse,
   destinationsResponse,
   memoryLayoutResponse,
   planResponse,
@@ -46,17 +40,24 @@ const migrationPlanSchema = z.strictObject({
 });
 const destinationsQuery = z.strictObject({ postcopy: z.enum(['true', 'false']).optional(), ...paging });
 
-const conflictsQuery = z.strictObject({
+const cellFilters = {
   kind: z.enum(['migration', 'hotplug']).optional(),
   pool: z.string().max(63).optional(),
   host: z.string().max(63).optional(),
+  hostClass: z.string().max(63).optional(),
   guest: z.string().max(63).optional(),
   code: z.enum(CONFLICT_CODES as unknown as [string, ...string[]]).optional(),
   severity: z.enum(SEVERITIES as unknown as [string, ...string[]]).optional(),
   verdict: z.enum(['ok', 'warnings', 'blocked']).optional(),
+};
+
+const conflictsQuery = z.strictObject({
+  ...cellFilters,
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
+
+const summaryQuery = z.strictObject({ ...cellFilters, groupBy: z.enum(['pool', 'hostClass']) });
 
 const cellQuery = z
   .strictObject({ guest: entityId, host: entityId.optional(), reservation: z.string().max(63).optional() })
@@ -120,16 +121,9 @@ export class PlansController {
   @Get('guests/:id/destinations')
   async destinations(@Param('id') id: string, @Query() query: unknown) {
     const { postcopy, offset, limit } = parseBody(destinationsQuery, query, 'query');
-    const ranking = rankDestinations(await this.fleet.snapshot(), id, { postcopy: postcopy === 'true' });
-    // Best first, so the first page answers "is there a usable destination?" on its own.
-    const page = pageOf(ranking.destinations, offset, limit);
-    return {
-      ...ranking,
-      destinations: page.items.map((d) => ({ ...d, ...boundConflicts(d.conflicts) })),
-      total: page.total,
-      offset,
-      limit,
-    };
+    // Ranked over every host from the matrix's class sets; only the page's hosts carry evidence, bounded.
+    const page = await this.fleet.destinations(id, { postcopy: postcopy === 'true', offset, limit });
+    return { ...page, destinations: page.destinations.map((d) => ({ ...d, ...boundConflicts(d.conflicts) })) };
   }
 
   @ApiRoute({
@@ -159,6 +153,19 @@ export class PlansController {
   async conflicts(@Query() query: unknown) {
     const q = parseBody(conflictsQuery, query, 'query');
     return this.fleet.query(q as Parameters<FleetView['query']>[0]);
+  }
+
+  @ApiRoute({
+    id: 'summarizeConflicts',
+    tag: 'conflicts',
+    summary: 'Counts of the (filtered) matrix per pool or per host class, with counts per rule code in each',
+    query: summaryQuery,
+    response: conflictSummaryResponse,
+  })
+  @Get('conflicts/summary')
+  async summary(@Query() query: unknown) {
+    const { groupBy, ...filters } = parseBody(summaryQuery, query, 'query');
+    return this.fleet.summary(groupBy, filters as Parameters<FleetView['summary']>[1]);
   }
 
   /** One cell of the matrix with every conflict's evidence and remedy. */
