@@ -19,8 +19,8 @@ import {
   type MigrationOptions,
 } from '../evaluate/evaluate-migration.js';
 import { HostOccupancy, isLive } from '../prepare/occupancy.js';
-import { prepareGuest, type PreparedGuest } from '../prepare/prepared-guest.js';
-import { prepareHost, type PreparedHost } from '../prepare/prepared-host.js';
+import { prepareGuest } from '../prepare/prepared-guest.js';
+import { prepareHost } from '../prepare/prepared-host.js';
 import { guestRef, hostRef, machineDefaultsRef, type FleetSnapshot } from '../plans/fleet-snapshot.js';
 import { planHotplug, type HotplugPlan } from '../plans/plan-hotplug.js';
 import { planMigration, type MigrationPlan } from '../plans/plan-migration.js';
