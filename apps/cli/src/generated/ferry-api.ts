@@ -86,6 +86,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conflicts/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Counts of the (filtered) matrix per pool or per host class, with counts per rule code in each
+         * @description Requires the **viewer** role (a bearer token).
+         */
+        get: operations["summarizeConflicts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/evacuations/{id}": {
         parameters: {
             query?: never;
@@ -1390,6 +1410,30 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ConflictSummary: {
+            /** @enum {string} */
+            groupBy: "pool" | "hostClass";
+            total: number;
+            counts: {
+                byVerdict: {
+                    [key: string]: number;
+                };
+                bySeverity: {
+                    [key: string]: number;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+            groups: ({
+                key: string | null;
+                hosts: number;
+                total: number;
+            } & {
+                [key: string]: unknown;
+            })[];
+        } & {
+            [key: string]: unknown;
+        };
         ConflictCell: {
             /** @enum {string} */
             verdict: "ok" | "warnings" | "blocked";
@@ -1807,6 +1851,7 @@ export interface operations {
                 kind?: "migration" | "hotplug";
                 pool?: string;
                 host?: string;
+                hostClass?: string;
                 guest?: string;
                 code?: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "PHYS_BITS_EXCEED_HOST" | "HOST_NOT_SCHEDULABLE";
                 severity?: "error" | "corruption" | "warning";
@@ -1860,6 +1905,40 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    summarizeConflicts: {
+        parameters: {
+            query: {
+                kind?: "migration" | "hotplug";
+                pool?: string;
+                host?: string;
+                hostClass?: string;
+                guest?: string;
+                code?: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "PHYS_BITS_EXCEED_HOST" | "HOST_NOT_SCHEDULABLE";
+                severity?: "error" | "corruption" | "warning";
+                verdict?: "ok" | "warnings" | "blocked";
+                groupBy: "pool" | "hostClass";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counts of the (filtered) matrix per pool or per host class, with counts per rule code in each */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2205,6 +2284,8 @@ export interface operations {
         parameters: {
             query?: {
                 postcopy?: "true" | "false";
+                offset?: number;
+                limit?: number;
             };
             header?: never;
             path: {
