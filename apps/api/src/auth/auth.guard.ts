@@ -35,6 +35,11 @@ export class AuthGuard implements CanActivate {
     const needed = this.reflector.getAllAndOverride<Role>(ROLE_KEY, targets) ?? (safe ? 'viewer' : 'admin');
     if (!satisfies(token.role, needed))
       throw new AuthError(403, 'forbidden', `this needs the ${needed} role; token "${token.name}" is ${token.role}`);
+    if (token.role === 'agent') {
+      const hostId = typeof request.params.id === 'string' ? request.params.id : undefined;
+      if (!hostId || !(token.hosts ?? []).includes(hostId))
+        throw new AuthError(403, 'forbidden', `agent token "${token.name}" is not bound to host "${hostId ?? ''}"`);
+    }
     request.actor = `token:${token.name}`;
     request.role = token.role;
     return true;

@@ -8,13 +8,15 @@ import type { Role } from './roles.js';
 // shown once, at creation. Tokens are 32 random bytes, so a plain hash is enough (no slow KDF needed).
 
 export type TokenEvent =
-  | DomainEvent<'TokenIssued', { tokenId: string; name: string; role: Role; secretHash: string }>
+  | DomainEvent<'TokenIssued', { tokenId: string; name: string; role: Role; secretHash: string; hosts?: string[] }>
   | DomainEvent<'TokenRevoked', { tokenId: string }>;
 
 export interface TokenDocument {
   id: string;
   name: string;
   role: Role;
+  /** agent tokens: the hosts it may report for (fixed at issue). */
+  hosts?: string[];
   secretHash: string;
   revoked: boolean;
   issuedAt: string;
@@ -35,6 +37,7 @@ export const tokensProjection: Projection<TokenDocument> = {
         id: event.data.tokenId,
         name: event.data.name,
         role: event.data.role,
+        ...(event.data.hosts ? { hosts: event.data.hosts } : {}),
         secretHash: event.data.secretHash,
         revoked: false,
         issuedAt: e.recordedAt,
@@ -79,10 +82,11 @@ export class TokenRegistry {
   }
 
   async list(): Promise<Omit<TokenDocument, 'secretHash' | 'streamId'>[]> {
-    return (await this.runner.documents(tokensProjection)).map(({ id, name, role, revoked, issuedAt }) => ({
+    return (await this.runner.documents(tokensProjection)).map(({ id, name, role, hosts, revoked, issuedAt }) => ({
       id,
       name,
       role,
+      ...(hosts ? { hosts } : {}),
       revoked,
       issuedAt,
     }));
@@ -93,13 +97,14 @@ export class TokenRegistry {
     name: string,
     role: Role,
     metadata: EventMetadata,
-    options: { secret?: string; streamId?: string } = {},
-  ): Promise<{ id: string; name: string; role: Role; token: string }> {
+    options: { secret?: string; streamId?: string; hosts?: string[] } = {},
+  ): Promise<{ id: string; name: string; role: Role; hosts?: string[]; token: string }> {
     const id = randomUUID();
     const secret = options.secret ?? newSecret();
+    const hosts = options.hosts;
     const event: TokenEvent = {
       type: 'TokenIssued',
-      data: { tokenId: id, name, role, secretHash: hashSecret(secret) },
+      data: { tokenId: id, name, role, secretHash: hashSecret(secret), ...(hosts ? { hosts } : {}) },
     };
     await this.store.append(
       options.streamId ?? `token-${id}`,
@@ -107,7 +112,7 @@ export class TokenRegistry {
       'no-stream',
     );
     await this.refresh(true);
-    return { id, name, role, token: secret };
+    return { id, name, role, ...(hosts ? { hosts } : {}), token: secret };
   }
 
   async revoke(id: string, metadata: EventMetadata): Promise<void> {

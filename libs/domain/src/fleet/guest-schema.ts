@@ -93,9 +93,19 @@ export const guestMemorySchema = z
     path: ['slots'],
   });
 
+/** The libvirt domain behind a guest (added to the fleet format): matched by UUID, the name is a label. */
+export const guestLibvirtSchema = z.strictObject({
+  uuid: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID like "8f1c…-…"')
+    .transform((uuid) => uuid.toLowerCase()),
+  name: z.string().min(1).max(200).optional(),
+});
+
 const guestFields = {
   id: entityId,
   host: entityId,
+  libvirt: guestLibvirtSchema.optional(),
   machine: machineName,
   cpuVendor: z.enum(CPU_VENDORS),
   memory: guestMemorySchema,
@@ -124,7 +134,10 @@ export const guestDefinitionSchema = z.strictObject(guestFields).pick({
   viommuAddressWidthBits: true,
 });
 
-export const guestSchema = z.strictObject(guestFields).superRefine((guest, ctx) => {
+function uniqueDevicesAndReservations(
+  guest: { devices: { id: string }[]; hotplugReservations: { id?: string }[] },
+  ctx: z.RefinementCtx,
+): void {
   const seen = new Set<string>();
   guest.devices.forEach((device, index) => {
     if (seen.has(device.id))
@@ -142,7 +155,15 @@ export const guestSchema = z.strictObject(guestFields).superRefine((guest, ctx) 
       });
     reservationIds.add(reservation.id);
   });
-});
+}
+
+export const guestSchema = z.strictObject(guestFields).superRefine(uniqueDevicesAndReservations);
+
+/** A guest as a hypervisor describes it (a host agent's report): without the host, which the reporter is. */
+export const guestOnHostSchema = z
+  .strictObject(guestFields)
+  .omit({ host: true, libvirt: true })
+  .superRefine(uniqueDevicesAndReservations);
 
 export type Guest = z.output<typeof guestSchema>;
 export type GuestInput = z.input<typeof guestSchema>;
@@ -152,4 +173,5 @@ export type GuestOs = z.output<typeof guestOsSchema>;
 export type GuestMemory = z.output<typeof guestMemorySchema>;
 export type MemoryMapEntry = z.output<typeof memoryMapEntrySchema>;
 export type MigrationHints = z.output<typeof migrationHintsSchema>;
+export type GuestLibvirt = z.output<typeof guestLibvirtSchema>;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
