@@ -20,6 +20,14 @@ const INTEL_MODELS =
 // libvirt's <vendor> names, as in its CPU map.
 const EXPLICIT_VENDORS: Readonly<Record<string, CpuVendor>> = { intel: 'intel', amd: 'amd' };
 
+// QEMU's generic x86 models and the vendor each reports when nothing overrides it (no KVM).
+const TCG_MODEL_VENDORS: Readonly<Record<string, CpuVendor>> = {
+  qemu64: 'amd',
+  qemu32: 'intel',
+  kvm64: 'intel',
+  kvm32: 'intel',
+};
+
 // Modes in which QEMU gives the guest the host's CPU identity.
 const HOST_MODES: ReadonlySet<string> = new Set(['host-passthrough', 'host-model', 'maximum']);
 
@@ -59,6 +67,19 @@ export function readGuestCpu(domain: XmlNode, arch: string | undefined, log: Pro
   if (domain.attr('type') === 'kvm') {
     const reason = model ? `generic CPU model "${model}" under KVM` : 'no CPU model under KVM';
     return { ...facts, followsHost: { path: cpu?.path ?? 'domain', reason } };
+  }
+  // Under TCG the model's own vendor holds. With no <cpu>, an x86 QEMU guest gets its default model,
+  // qemu64, which says AuthenticAMD (target/i386/cpu.c: qemu64 .vendor = CPUID_VENDOR_AMD; kvm64 and
+  // qemu32 say GenuineIntel).
+  if (arch === 'x86_64' || arch === 'i686') {
+    const tcgVendor = TCG_MODEL_VENDORS[(model ?? 'qemu64').toLowerCase()];
+    if (tcgVendor) {
+      log.note(
+        cpu?.path ?? 'domain',
+        `${model ? `CPU model ${model}` : 'no CPU model (qemu64)'} without KVM: vCPU vendor ${tcgVendor}`,
+      );
+      return { ...facts, cpuVendor: tcgVendor };
+    }
   }
   log.warning(cpu?.path ?? 'domain', `cannot tell the vCPU vendor${model ? ` of model "${model}"` : ''}`);
   return facts;
