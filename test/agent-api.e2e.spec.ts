@@ -8,24 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, readHostFacts } from '../apps/agent/src/report.js';
 import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
-import { CLEAN_X86_TREE, conflictingHostTree, setRmrr } from './support/host-trees.js';
+import { CLEAN_X86_TREE, conflictingHostTree, domainXml, setRmrr } from './support/host-trees.js';
 
 const UUID = '3c9e4a52-8d0f-4f0e-9a43-6a1d2b7c9e01';
-
-export function domainXml(name: string, uuid: string): string {
-  return `<domain type='qemu'>
-  <name>${name}</name>
-  <uuid>${uuid}</uuid>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os>
-  <devices>
-    <controller type='pci' index='0' model='pcie-root'/>
-    <controller type='pci' index='1' model='pcie-root-port'/>
-    <memballoon model='none'/>
-  </devices>
-</domain>`;
-}
 
 function report(root: string, uri: string, domains: { name: string; uuid: string }[]) {
   const facts = readHostFacts(root, { uri });

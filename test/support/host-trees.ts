@@ -31,3 +31,19 @@ export function setRmrr(dir: string, present: boolean): void {
     writeFileSync(file, [...(present ? [RMRR_IN_GUEST_RAM] : []), ...lines].join('\n') + '\n');
   }
 }
+
+/** A small q35 TCG domain as `virsh dumpxml` shows one (no <cpu>: QEMU's qemu64, an AMD vCPU). */
+export function domainXml(name: string, uuid: string): string {
+  return `<domain type='qemu'>
+  <name>${name}</name>
+  <uuid>${uuid}</uuid>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os>
+  <devices>
+    <controller type='pci' index='0' model='pcie-root'/>
+    <controller type='pci' index='1' model='pcie-root-port'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>`;
+}
