@@ -1,11 +1,11 @@
-import type { ChildProcess } from 'node:child_process';
 import type { CpuVendor } from '@ferry/domain';
+import { domainEvents } from '@ferry/libvirt';
 import { Backoff } from './backoff.js';
 import type { AgentHostConfig } from './config.js';
 import { FerryRejected, type FerryClient } from './ferry-client.js';
 import { log } from './log.js';
 import { buildReport, readHostFacts } from './report.js';
-import { runningDomains, runningUuids, watchEvents, type LibvirtTarget } from './virsh.js';
+import { connectionUri, LibvirtView } from './libvirt-view.js';
 
 type Trigger = 'heartbeat' | 'event' | 'resync';
 
@@ -22,15 +22,14 @@ export interface HostAgentTiming {
  * see the hypervisor, not merely that this process lives.
  */
 export class HostAgent {
-  private readonly target: LibvirtTarget;
+  private readonly libvirt: LibvirtView;
   private facts: { facts?: Record<string, unknown>; cpuVendor?: CpuVendor } = {};
   private lastReported: string | undefined;
   private lastUuids = '';
   private running = false;
   private pending: Trigger | undefined;
   private timers: NodeJS.Timeout[] = [];
-  private watcher: ChildProcess | undefined;
-  private readonly libvirtBackoff = new Backoff();
+  private readonly events = new AbortController();
   private readonly apiBackoff = new Backoff();
   private apiRetryAt = 0;
   private stopped = false;
@@ -40,11 +39,11 @@ export class HostAgent {
     private readonly client: FerryClient,
     private readonly timing: HostAgentTiming,
   ) {
-    this.target = { uri: host.libvirt, ...(host.credential ? { credential: host.credential } : {}) };
+    this.libvirt = new LibvirtView({ uri: host.libvirt, ...(host.credential ? { credential: host.credential } : {}) });
   }
 
   start(): void {
-    this.watch();
+    void this.watch();
     this.timers.push(setInterval(() => this.trigger('heartbeat'), this.timing.heartbeatMs));
     this.timers.push(setInterval(() => this.trigger('resync'), this.timing.resyncMs));
     this.trigger('resync');
@@ -53,7 +52,7 @@ export class HostAgent {
   stop(): void {
     this.stopped = true;
     this.timers.forEach(clearInterval);
-    this.watcher?.kill('SIGTERM');
+    this.events.abort();
   }
 
   /** Runs one pass at a time; a trigger during a pass runs once after it (the strongest one wins). */
@@ -78,7 +77,7 @@ export class HostAgent {
   private async pass(kind: Trigger): Promise<void> {
     let uuids: string[];
     try {
-      uuids = await runningUuids(this.target);
+      uuids = await this.libvirt.runningUuids();
     } catch (error) {
       // No heartbeat while libvirt is away: after the API's timeout the host shows as unreachable.
       log('warn', 'libvirt unreachable; not heartbeating', { host: this.host.id, error: (error as Error).message });
@@ -109,14 +108,14 @@ export class HostAgent {
   }
 
   private readFacts(): void {
-    const read = readHostFacts(this.host.root, this.target);
+    const read = readHostFacts(this.host.root, this.libvirt.target);
     for (const problem of read.problems) log('warn', problem, { host: this.host.id });
     if (read.facts) this.facts = { facts: read.facts, cpuVendor: read.cpuVendor };
   }
 
   /** Sends the host's whole view if it differs from the last one Ferry took (always on a re-sync). */
   private async report(uuids: string[], force: boolean): Promise<void> {
-    const domains = await runningDomains(this.target, uuids);
+    const domains = await this.libvirt.runningDomains(uuids);
     const built = buildReport(this.facts.facts!, this.facts.cpuVendor, domains);
     for (const problem of built.problems) log('warn', problem, { host: this.host.id });
     const key = JSON.stringify(built.body);
@@ -131,28 +130,30 @@ export class HostAgent {
     this.lastUuids = uuids.join(',');
   }
 
-  /** Domain events trigger a pass at once; a dropped connection is retried with back-off. */
-  private watch(): void {
-    if (this.stopped) return;
-    let connectedAt = Date.now();
-    this.watcher = watchEvents(
-      this.target,
-      () => {
-        this.libvirtBackoff.reset();
-        this.trigger('event');
-      },
-      (reason) => {
-        if (this.stopped) return;
-        if (Date.now() - connectedAt > 10_000) this.libvirtBackoff.reset();
-        const delay = this.libvirtBackoff.next();
-        log('warn', 'libvirt event stream closed; reconnecting', { host: this.host.id, reason, retryInMs: delay });
-        const timer = setTimeout(() => {
-          connectedAt = Date.now();
-          this.watch();
-          this.trigger('event'); // whatever happened while it was down
-        }, delay);
-        this.timers.push(timer);
-      },
-    );
+  /**
+   * Domain events trigger a pass at once. The stream reconnects with back-off by itself; on each
+   * (re)connection the domains are read again, since events while disconnected are lost.
+   */
+  private async watch(): Promise<void> {
+    try {
+      for await (const item of domainEvents(connectionUri(this.libvirt.target), { signal: this.events.signal })) {
+        if (item.kind === 'disconnected') {
+          log('warn', 'libvirt event stream down; reconnecting', {
+            host: this.host.id,
+            reason: item.reason,
+            retryInMs: item.retryInMs,
+          });
+        } else {
+          this.trigger('event');
+        }
+      }
+    } catch (error) {
+      if (this.stopped) return;
+      log('error', 'libvirt event stream failed; restarting it', {
+        host: this.host.id,
+        error: (error as Error).message,
+      });
+      this.timers.push(setTimeout(() => void this.watch(), 5000));
+    }
   }
 }
