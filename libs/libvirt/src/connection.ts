@@ -104,6 +104,12 @@ export class LibvirtConnection {
     writeFileSync(file, xml);
     try {
       return await use(file);
+    } catch (error) {
+      // virsh's own first line names our temporary file ("Failed to attach device from /tmp/…");
+      // what follows is libvirt's (and QEMU's) message, which is what the caller records.
+      if (!(error instanceof LibvirtError)) throw error;
+      const said = error.message.split('\n').filter((line) => !line.includes(file));
+      throw new LibvirtError(said.join('\n') || error.message, error.command);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

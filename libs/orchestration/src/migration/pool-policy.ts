@@ -5,10 +5,10 @@ import { convergencePolicySchema, type ConvergencePolicyInput } from './converge
 /** A pool's defaults for the migrations of guests running in it; a migration's own fields win. */
 export const poolPolicySchema = z.strictObject({
   policy: convergencePolicySchema.default({}),
-  backend: z.enum(['emulator', 'qemu']).optional(),
+  backend: z.enum(['emulator', 'qemu', 'libvirt']).optional(),
 });
 
-export type PoolPolicy = { policy: ConvergencePolicyInput; backend?: 'emulator' | 'qemu' };
+export type PoolPolicy = { policy: ConvergencePolicyInput; backend?: 'emulator' | 'qemu' | 'libvirt' };
 
 const streamOfPool = (pool: string) => `pool-${pool}`;
 

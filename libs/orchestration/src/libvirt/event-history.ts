@@ -1,0 +1,46 @@
+// A migration's events: live listeners, and an async iterator that replays from the start and ends
+// when the migration does (what the executor's MigrationWatch reads from every backend).
+import type { MigrationEvent } from '@ferry/emulator';
+
+export class EventHistory {
+  private readonly events: MigrationEvent[] = [];
+  private readonly listeners = new Set<(event: MigrationEvent) => void>();
+  private readonly wakeups = new Set<() => void>();
+  private closed = false;
+
+  emit(event: MigrationEvent): void {
+    this.events.push(event);
+    for (const listener of [...this.listeners]) listener(event);
+    this.wake();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake();
+  }
+
+  subscribe(listener: (event: MigrationEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  iterate(): AsyncIterableIterator<MigrationEvent> {
+    let index = 0;
+    const iterator: AsyncIterableIterator<MigrationEvent> = {
+      next: async () => {
+        while (index >= this.events.length && !this.closed)
+          await new Promise<void>((resolve) => this.wakeups.add(resolve));
+        if (index < this.events.length) return { value: this.events[index++]!, done: false };
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  private wake(): void {
+    const waiting = [...this.wakeups];
+    this.wakeups.clear();
+    for (const resolve of waiting) resolve();
+  }
+}
