@@ -2,11 +2,14 @@
 // lab (real libvirt daemons, the TCG test guest). The difference is Ferry's overhead: the API,
 // planning, the queue, job-stats polling, placement checks and the events it records.
 // Run: npx tsx --conditions=ferry-source bench/libvirt.bench.ts   (REPS=… to vary; needs root + libvirt)
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { importHostFacts, importLibvirtDomain } from '@ferry/importers';
-import { startApp } from '../test/support/app.js';
-import { sqliteBackend } from '../test/support/backends.js';
 import { CLEAN_X86_TREE } from '../test/support/host-trees.js';
-import { libvirtLabUnavailable, startLab } from '../test/support/libvirt-lab.js';
+import { freePort, libvirtLabUnavailable, startLab } from '../test/support/libvirt-lab.js';
 
 const REPS = Number(process.env.REPS ?? 3);
 const unavailable = libvirtLabUnavailable();
@@ -18,9 +21,46 @@ if (unavailable) {
 const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
+/** The API as deployed in embedded mode (SQLite, in-process queue and workers), as its own process. */
+async function startApi() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ferry-bench-libvirt-'));
+  const port = await freePort();
+  const token = `fry_bench_${randomBytes(16).toString('hex')}`;
+  const child = spawn(process.execPath, ['--conditions=ferry-source', '--import', 'tsx', 'apps/api/src/main.ts'], {
+    env: {
+      ...process.env,
+      TSX_TSCONFIG_PATH: 'tsconfig.base.json',
+      PORT: String(port),
+      FERRY_DATA_DIR: dataDir,
+      FERRY_ADMIN_TOKEN: token,
+      FERRY_LOG: 'silent',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => String(chunk).includes('listening') && resolve());
+    child.once('exit', (code) => reject(new Error(`API exited with ${code}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    request: async (method: string, path: string, options: { body?: unknown } = {}) => {
+      const response = await fetch(url + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    },
+    close: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 const lab = await startLab({ hosts: 2 });
-const backend = sqliteBackend();
-const api = await startApp(backend);
+const api = await startApi();
 try {
   const [a, b] = lab.hosts as [(typeof lab.hosts)[0], (typeof lab.hosts)[0]];
   // The same guest for both ways of migrating, idle enough to converge every time.
@@ -87,6 +127,5 @@ try {
   console.log(`  overhead: median ${seconds(median(ferry) - median(direct))}`);
 } finally {
   await api.close();
-  await backend.cleanup();
   await lab.teardown();
 }

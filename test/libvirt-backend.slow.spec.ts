@@ -129,7 +129,7 @@ describe.skipIf(UNAVAILABLE)(
 
     it('cancel mid-migration aborts the libvirt job: the domain runs on A and the history says so', async () => {
       // 1 MiB/s against a guest writing ~4 MB/s: it cannot finish before the cancel lands.
-      expect((await setPolicy({ maxBandwidth: '1MiB', autoConverge: false })).status).toBe(200);
+      expect((await setPolicy({ maxBandwidth: '1MiB', downtimeLimitMs: 700, autoConverge: false })).status).toBe(200);
       const started = await ferry(api.url, ['migrate', GUEST_ID, '--to', b.name, '--json']);
       expect(started.code, started.stderr).toBe(0);
       const id = JSON.parse(started.stdout).id as string;
@@ -137,6 +137,12 @@ describe.skipIf(UNAVAILABLE)(
         const m = await migration(id);
         return m.state === 'running' && m.lastProgress && BigInt(m.lastProgress.transferredBytes) > 0n;
       });
+      // The policy, as libvirt holds it on the running job.
+      expect((await a.virsh('migrate-getspeed', guest.uuid)).trim()).toBe('1');
+      await until(
+        'the downtime limit on the job',
+        async () => (await a.virsh('migrate-getmaxdowntime', guest.uuid)).trim() === '700',
+      );
       const cancel = await ferry(api.url, ['migration', 'cancel', id]);
       expect(cancel.code, cancel.stderr).toBe(0);
       const done = await finished(id);

@@ -199,7 +199,21 @@ export class LibvirtMigration implements MigrationHandle {
   /** The job is over: libvirt on both hosts says where the domain is, and that is the outcome. */
   private async conclude(processError: string | null): Promise<LibvirtMigrationResult> {
     const { source, destination, domainUuid } = this.target;
-    const whereabouts = await whereIs(domainUuid, source, destination);
+    let whereabouts: DomainWhereabouts;
+    try {
+      whereabouts = await whereIs(domainUuid, source, destination);
+    } catch (error) {
+      // libvirt cannot be asked. If no job ever ran (virsh could not even start it), nothing moved and
+      // virsh's words say why; otherwise the outcome is unknown and must not be guessed: the caller
+      // gets the error and asks again later.
+      if (this.jobSeen || processError === null) throw error;
+      whereabouts = {
+        placement: 'source',
+        source: null,
+        destination: null,
+        said: `libvirt could not be asked where the domain is: ${(error as Error).message}`,
+      };
+    }
     const completedOn = whereabouts.placement === 'destination' ? destination : source;
     const completed = await completedOn.jobStats(domainUuid, { completed: true }).catch(() => undefined);
     const status: MigrationStatus =
