@@ -314,7 +314,8 @@ export class MigrationExecutor {
     const said = (result as MigrationResult & { error?: string | null }).error;
     const where = libvirt ? ` (${libvirt.said})` : '';
     if (result.status === 'cancelled' && !watch.failure) {
-      const reason = `${watch.cancelReason ?? 'cancelled'}${said ? `: ${said}` : ''}${where}`;
+      // libvirt's words about the abort, and where it has the domain now, go into the history.
+      const reason = `${watch.cancelReason ?? 'cancelled'}${libvirt && said ? `: ${said}` : ''}${where}`;
       await this.migrations.execute(id, { type: 'ConfirmCancel', reason }, this.metadata(id));
       return;
     }
