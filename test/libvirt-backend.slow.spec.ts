@@ -219,6 +219,33 @@ describe.skipIf(UNAVAILABLE)(
       expect(done.state).toBe('completed');
     });
 
+    it('a worker SIGKILLed, then the job aborted while no worker runs: the next worker records the failure libvirt shows', async () => {
+      expect((await setPolicy({ maxBandwidth: '1MiB', autoConverge: false })).status).toBe(200);
+      const started = await ferry(api.url, ['migrate', GUEST_ID, '--to', b.name, '--json']);
+      expect(started.code, started.stderr).toBe(0);
+      const id = JSON.parse(started.stdout).id as string;
+      await until('progress', async () => {
+        const m = await migration(id);
+        return m.state === 'running' && m.lastProgress && BigInt(m.lastProgress.transferredBytes) > 0n;
+      });
+      await workers.shift()!.kill('SIGKILL');
+      // Someone aborts the job by hand while Ferry has no worker.
+      await a.virsh('domjobabort', guest.uuid);
+      await until('the job to end on A', async () =>
+        (await a.virsh('domjobinfo', guest.uuid, '--rawstats')).startsWith('Job type: 0'),
+      );
+      workers.push(await startWorker(env, 120_000));
+      const done = await finished(id);
+      expect(done.state).toBe('failed');
+      expect(done.outcome).toMatch(
+        /^interrupted: the worker running attempt 1 stopped mid-migration; libvirt was asked/,
+      );
+      expect(done.outcome).toContain('libvirt on the source: running; on the destination: no such domain');
+      expect(await domainState(a, guest)).toBe('running');
+      expect(await domainState(b, guest)).toBeNull();
+      expect(await hostOfGuest()).toBe(a.name);
+    });
+
     it('hot-plugs a virtio NIC through libvirt with the IOMMU driver option the policy asks for', async () => {
       const device = { id: 'nic0', kind: 'virtio-net', iommuPlatform: true };
       const requested = await api.request('POST', '/v1/hotplugs', {
