@@ -13,11 +13,9 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { domainEvents } from '@ferry/libvirt';
-import { createApp } from '../apps/api/src/create-app.js';
-import { configFromEnv } from '../apps/api/src/config.js';
 import { buildReport, readHostFacts } from '../apps/agent/src/report.js';
 import { LibvirtView } from '../apps/agent/src/libvirt-view.js';
-import { libvirtLabUnavailable, startLab, type Lab } from '../test/support/libvirt-lab.js';
+import { freePort, libvirtLabUnavailable, startLab, type Lab } from '../test/support/libvirt-lab.js';
 import { CLEAN_X86_TREE, conflictingHostTree, domainXml } from '../test/support/host-trees.js';
 
 process.env.FERRY_LOG ??= 'silent';
@@ -48,17 +46,35 @@ function timeProcess(args: string[], stdin: string): Promise<{ ms: number; code:
   });
 }
 
+if (!existsSync('apps/api/dist/main.js')) {
+  console.log('skipped: the API is not built (npm run build)');
+  process.exit(0);
+}
 const dir = mkdtempSync(join(tmpdir(), 'ferry-agent-bench-'));
-const app = await createApp({
-  ...configFromEnv({}),
-  port: 0,
-  sqlitePath: join(dir, 'ferry.sqlite'),
-  adminToken: ADMIN,
-  rateLimit: 100_000,
-  agentTimeoutMs: 60_000,
+// The compiled API in its own process, as deployed (SQLite, embedded mode).
+const port = await freePort();
+const server = spawn(process.execPath, ['apps/api/dist/main.js'], {
+  stdio: 'ignore',
+  env: {
+    ...process.env,
+    PORT: String(port),
+    FERRY_SQLITE_PATH: join(dir, 'ferry.sqlite'),
+    FERRY_ADMIN_TOKEN: ADMIN,
+    FERRY_RATE_LIMIT: '100000',
+    FERRY_AGENT_TIMEOUT_MS: '60000',
+    FERRY_LOG: 'silent',
+  },
 });
-await app.listen(0, '127.0.0.1');
-const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+const url = `http://127.0.0.1:${port}`;
+for (let i = 0; ; i++) {
+  const up = await fetch(`${url}/health`).then(
+    (r) => r.ok,
+    () => false,
+  );
+  if (up) break;
+  if (i > 300) throw new Error('the API did not start');
+  await new Promise((r) => setTimeout(r, 100));
+}
 const call = async (method: string, path: string, token: string, body?: unknown) => {
   const response = await fetch(url + path, {
     method,
@@ -75,7 +91,7 @@ try {
   await hookBench();
   await agentBench();
 } finally {
-  await app.close();
+  server.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }
 

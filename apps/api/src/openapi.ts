@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { z } from 'zod';
+import { agentReportSchema } from '@ferry/fleet';
 import {
   fleetFileSchema,
   guestDeviceSchema,
@@ -81,6 +82,27 @@ export function openApiDocument(): OpenAPIObject {
         post: write('Cordon a host: no guest will be planned onto it', undefined, '200', [idParam('id')]),
       },
       '/v1/hosts/{id}/uncordon': { post: write('Uncordon a host', undefined, '200', [idParam('id')]) },
+      '/v1/hosts/{id}/agent-report': {
+        put: write(
+          "A host agent's report: the host's facts and the domains running on it (only differences are recorded)",
+          body('AgentReport'),
+          '200',
+          [idParam('id')],
+        ),
+      },
+      '/v1/hosts/{id}/heartbeat': {
+        post: write("A host agent's heartbeat (an unreachable host becomes reachable)", undefined, '200', [
+          idParam('id'),
+        ]),
+      },
+      '/v1/hosts/{id}/migration-gate': {
+        post: write(
+          'The libvirt hook asks whether a domain may migrate to this host; the attempt is recorded',
+          undefined,
+          '200',
+          [idParam('id')],
+        ),
+      },
       '/v1/guests': {
         post: write('Define a guest (its memory map is derived and recorded now)', body('Guest'), '201'),
         get: read('List guests (?host=&machine=&offset=&limit=)'),
@@ -119,6 +141,7 @@ export function openApiDocument(): OpenAPIObject {
         FleetFile: jsonSchema(fleetFileSchema),
         Host: jsonSchema(hostSchema),
         HostPatch: jsonSchema(hostPatchSchema),
+        AgentReport: jsonSchema(agentReportSchema),
         Guest: jsonSchema(guestSchema),
         GuestDevice: jsonSchema(guestDeviceSchema),
         HotplugReservation: jsonSchema(hotplugReservationSchema),

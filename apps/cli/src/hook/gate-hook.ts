@@ -1,8 +1,7 @@
 // libvirt's `qemu` hook, as Ferry installs it: on `migrate begin` (run on the DESTINATION, with the
 // incoming domain's XML on stdin) it asks Ferry whether this guest may come here and refuses with
 // every blocking conflict on stderr, which libvirt hands verbatim to whoever started the migration.
-// Every other operation passes at once. Kept to node built-ins (and the XML parser only when
-// gating), so it starts fast: libvirt waits for it.
+// Every other operation passes at once. Node built-ins only, so it starts fast: libvirt waits for it.
 
 export type FailureMode = 'fail-open' | 'fail-closed';
 
@@ -22,7 +21,37 @@ export interface HookResult {
 
 export interface HookEffects {
   readToken(path: string): string;
-  fetch: typeof fetch;
+  /** POSTs JSON; rejects with a TimeoutError after timeoutMs. */
+  post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpAnswer>;
+}
+
+export interface HttpAnswer {
+  status: number;
+  text: string;
+}
+
+/** node:http(s) rather than fetch: loading fetch's implementation costs the hook more than its request. */
+export async function httpPost(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<HttpAnswer> {
+  const { request } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } });
+    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })));
+    req.on('error', reject);
+    req.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      response.on('error', reject);
+    });
+    req.end(body);
+  });
 }
 
 /** The arguments libvirt passes: `<domain name> <operation> <sub-operation> <extra>`. */
@@ -30,19 +59,45 @@ export function isGated(libvirtArgs: readonly string[]): boolean {
   return libvirtArgs[1] === 'migrate' && libvirtArgs[2] === 'begin';
 }
 
-/** The domain's UUID and name from its XML (the top-level <uuid> and <name> of <domain>). */
-export async function domainIdentity(xml: string): Promise<{ uuid: string; name?: string } | undefined> {
-  const { XMLParser } = await import('fast-xml-parser');
-  let parsed: { domain?: { uuid?: unknown; name?: unknown } };
-  try {
-    parsed = new XMLParser({ ignoreAttributes: true, parseTagValue: false }).parse(xml);
-  } catch {
-    return undefined;
+/**
+ * The domain's UUID and name: the <uuid> and <name> children of the root <domain>. A small tokenizer
+ * over a well-formed document (libvirt writes it), tracking depth so that a <uuid> nested deeper
+ * (in <metadata>, say) is never taken for the domain's; a full XML parser would cost the hook more
+ * start-up time than the whole decision.
+ */
+export function domainIdentity(xml: string): { uuid: string; name?: string } | undefined {
+  const token = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[?!][^>]*>|<(\/?)([A-Za-z_][\w:.-]*)(?:\s[^>]*?)?(\/?)>/g;
+  const path: string[] = [];
+  const text: Record<string, string> = {};
+  let textStart = -1;
+  for (let match = token.exec(xml); match; match = token.exec(xml)) {
+    const [, closing, name, selfClosing] = match;
+    if (!name) continue; // comment, CDATA, declaration, processing instruction
+    if (closing) {
+      if (path.length === 2 && path[0] === 'domain' && path[1] === name && textStart >= 0)
+        text[name] ??= xml.slice(textStart, match.index).trim();
+      path.pop();
+      textStart = -1;
+      continue;
+    }
+    if (selfClosing) continue;
+    path.push(name);
+    textStart = match.index + match[0].length;
   }
-  const uuid = typeof parsed.domain?.uuid === 'string' ? parsed.domain.uuid.trim().toLowerCase() : undefined;
+  const uuid = text.uuid?.toLowerCase();
   if (!uuid || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid)) return undefined;
-  const name = typeof parsed.domain?.name === 'string' ? parsed.domain.name : undefined;
+  const name = text.name ? unescapeXml(text.name) : undefined;
   return { uuid, ...(name ? { name } : {}) };
+}
+
+function unescapeXml(value: string): string {
+  return value.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-f]+);/gi, (entity, body: string) => {
+    const named: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+    if (body[0] !== '#') return named[body.toLowerCase()] ?? entity;
+    return String.fromCodePoint(
+      body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : Number(body.slice(1)),
+    );
+  });
 }
 
 /** Asks Ferry; any failure to get an answer is handed to the configured failure mode. */
@@ -53,7 +108,7 @@ export async function gate(
   effects: HookEffects,
 ): Promise<HookResult> {
   const guest = libvirtArgs[0] ?? '?';
-  const identity = await domainIdentity(domainXml);
+  const identity = domainIdentity(domainXml);
   if (!identity) return failure(settings, guest, 'the domain XML on stdin has no readable <uuid>');
   let token: string;
   try {
@@ -61,22 +116,21 @@ export async function gate(
   } catch (error) {
     return failure(settings, guest, `cannot read the token file ${settings.tokenFile}: ${(error as Error).message}`);
   }
-  let response: Response;
+  let status: number;
   let text: string;
   try {
-    response = await effects.fetch(`${settings.api}/v1/hosts/${settings.hostId}/migration-gate`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ domain: identity, operation: 'migrate' }),
-      signal: AbortSignal.timeout(settings.timeoutMs),
-    });
-    text = await response.text();
+    ({ status, text } = await effects.post(
+      `${settings.api}/v1/hosts/${settings.hostId}/migration-gate`,
+      { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      JSON.stringify({ domain: identity, operation: 'migrate' }),
+      settings.timeoutMs,
+    ));
   } catch (error) {
     const cause =
       (error as Error).name === 'TimeoutError' ? `no answer within ${settings.timeoutMs} ms` : describe(error);
     return failure(settings, guest, `cannot reach Ferry at ${settings.api}: ${cause}`);
   }
-  if (!response.ok) return failure(settings, guest, `Ferry answered ${response.status}: ${text.slice(0, 500)}`);
+  if (status < 200 || status > 299) return failure(settings, guest, `Ferry answered ${status}: ${text.slice(0, 500)}`);
   let answer: { decision?: string; message?: string };
   try {
     answer = JSON.parse(text);
@@ -96,8 +150,8 @@ export function failure(settings: HookSettings, guest: string, why: string): Hoo
 }
 
 function describe(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
+  const { code, message } = error as { code?: string; message: string };
+  return code ?? message;
 }
 
 /** Parses the settings `ferry hook install` wrote into the hook script. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point libvirt runs (through the script `ferry hook install` writes). See gate-hook.ts.
 import { readFileSync } from 'node:fs';
-import { failure, gate, isGated, parseHookSettings } from './gate-hook.js';
+import { failure, gate, httpPost, isGated, parseHookSettings } from './gate-hook.js';
 
 const { settings, libvirtArgs } = parseHookSettings(process.argv.slice(2));
 // Everything but `migrate begin` passes at once, without reading stdin (libvirt ignores the EPIPE:
@@ -26,4 +26,4 @@ setTimeout(
 );
 
 const xml = await readStdin();
-finish(await gate(settings, libvirtArgs, xml, { readToken: (path) => readFileSync(path, 'utf8'), fetch }));
+finish(await gate(settings, libvirtArgs, xml, { readToken: (path) => readFileSync(path, 'utf8'), post: httpPost }));
