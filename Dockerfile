@@ -6,7 +6,8 @@ COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY libs ./libs
 COPY apps ./apps
 COPY migrations ./migrations
-RUN npm ci --no-audit --no-fund && npx tsc -b && npm prune --omit=dev
+# Build the three apps (and the libraries they reference); the root tsconfig also checks specs, not copied here.
+RUN npm ci --no-audit --no-fund && npx tsc -b apps/api apps/worker apps/cli && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app

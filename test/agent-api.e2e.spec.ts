@@ -32,6 +32,8 @@ describe('host agents through the API', () => {
   const lastPosition = async () => (await api.request('GET', '/v1/events?after=0&limit=1')).body.lastPosition;
   const put = (host: string, token: string, body: unknown) =>
     api.request('PUT', `/v1/hosts/${host}/agent-report`, { token, body });
+  const tokenId = async (name: string) =>
+    (await api.request('GET', '/v1/tokens')).body.items.find((t: { name: string }) => t.name === name).id as string;
   const issueAgent = async (name: string, hosts: string[]) =>
     (await api.request('POST', '/v1/tokens', { body: { name, role: 'agent', hosts } })).body.token as string;
 
@@ -115,7 +117,7 @@ describe('host agents through the API', () => {
     expect(gates.body.events.at(-1)).toMatchObject({
       type: 'MigrationGated',
       data: { decision: 'refused', guestId: 'web-1', hostId: 'host-b' },
-      metadata: { actor: 'token:agent-b' },
+      metadata: { actor: `token:${await tokenId('agent-b')}` },
     });
 
     const unknown = await api.request('POST', '/v1/hosts/host-b/migration-gate', {

@@ -93,7 +93,8 @@ describe('the libvirt migration hook', () => {
     expect(result.stderr).toMatch(/\n {2}[A-Z_]+ \((error|corruption)\): .*\n {4}evidence: \{.*\}\n {4}remedy: /);
     const gate = await api.request('GET', '/v1/streams/gate-dest');
     expect(gate.body.events.at(-1).data).toMatchObject({ decision: 'refused', guestId: 'db-1' });
-    expect(gate.body.events.at(-1).metadata.actor).toBe('token:agent-dest');
+    const tokens = (await api.request('GET', '/v1/tokens')).body.items as { id: string; name: string }[];
+    expect(gate.body.events.at(-1).metadata.actor).toBe(`token:${tokens.find((t) => t.name === 'agent-dest')!.id}`);
   });
 
   it('lets every other operation through at once, without asking Ferry', async () => {

@@ -2,6 +2,7 @@
 // workers, emulator backend), on SQLite and PostgreSQL.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MigrationDocument } from '@ferry/orchestration';
 import { backends, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 
@@ -48,7 +49,7 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, t
 describe.each(backends.map((make) => [make().name, make] as const))('migrations on %s', (_name, makeBackend) => {
   let backend: TestBackend;
   let api: RunningApp;
-  const migration = (id: string) => api.request('GET', `/v1/migrations/${id}`).then((r) => r.body);
+  const migration = (id: string) => api.request('GET', `/v1/migrations/${id}`).then((r) => r.body as MigrationDocument);
   const finished = (m: { state: string }) => ['completed', 'failed', 'cancelled', 'rejected'].includes(m.state);
 
   beforeAll(async () => {
@@ -218,7 +219,7 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
     const events = (await api.request('GET', `/v1/streams/migration-${submitted.body.id}`)).body.events;
     const adjusted = events.find((e: { type: string }) => e.type === 'MigrationPolicyAdjusted');
     expect(adjusted.data).toMatchObject({ downtimeLimitMs: 20000, reason: '2 stalled iterations' });
-    expect(done.result.downtimeMs).toBeGreaterThan(300);
+    expect(done.result?.downtimeMs).toBeGreaterThan(300);
   });
 
   it('aborts at the completion timeout, or switches to post-copy when the policy says so', async () => {
@@ -243,7 +244,7 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
     });
     const done = await waitFor(() => migration(postcopy.body.id), finished, 60_000);
     expect(done.state).toBe('completed');
-    expect(done.result.mode).toBe('postcopy');
+    expect(done.result?.mode).toBe('postcopy');
     expect((await api.request('GET', '/v1/guests/g-hot2')).body.host).toBe('a3');
   });
 

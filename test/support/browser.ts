@@ -1,5 +1,5 @@
 // Browser tests drive Debian's Chromium through playwright-core (never a downloaded browser build),
-// with the flags from shared/STACK.md, and a seeded fleet generator for the dashboard's scale test.
+// with the flags a headless run in a container needs (ARGS), and a seeded fleet generator for the dashboard's scale test.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

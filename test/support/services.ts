@@ -1,7 +1,7 @@
 import { execSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
-/** Restarts the machine's PostgreSQL cluster (the STACK.md commands). */
+/** Restarts the machine's PostgreSQL cluster (Debian's pg_ctlcluster, outside systemd). */
 export function restartPostgres(): void {
   const version = readdirSync('/etc/postgresql')[0];
   execSync(`pg_ctlcluster --skip-systemctl-redirect ${version} main restart`, { stdio: 'ignore' });

@@ -121,7 +121,7 @@ export function severityCounts(conflicts: Conflict[]): string {
   return parts.length ? parts.join(', ') : 'no conflicts';
 }
 
-/** Each conflict: severity and code on one line, then its message, remedy and DOMAIN.md section. */
+/** Each conflict: severity and code on one line, then its message, remedy and where docs/domain.md documents it. */
 export function conflictLines(s: Style, conflicts: Conflict[], columns?: number): string[] {
   const sorted = [...conflicts].sort((a, b) => rank(a.severity) - rank(b.severity));
   const sevWidth = Math.max(0, ...sorted.map((c) => c.severity.length));
@@ -130,7 +130,7 @@ export function conflictLines(s: Style, conflicts: Conflict[], columns?: number)
     lines.push(`${pad(severityText(s, c.severity), sevWidth)}  ${s.bold(c.code)}`);
     lines.push(...wrap(c.message, '    ', columns));
     if (c.remedy) lines.push(...wrap(`remedy: ${c.remedy}`, '    ', columns));
-    if (c.section) lines.push(s.dim(`    see DOMAIN.md ${c.section}`));
+    if (c.section) lines.push(s.dim(`    see ${c.section}`));
   }
   return lines;
 }

@@ -1,5 +1,5 @@
 // Stored events are JSON: encode → JSON.stringify → (store) → JSON.parse → decode must give back the
-// same event, with every bigint exact, including addresses up to 2^64 − 1 (STYLE.md: a number loses bits above 2^53).
+// same event, with every bigint exact, including addresses up to 2^64 − 1 (a JavaScript number loses bits above 2^53).
 import { describe, expect, it } from 'vitest';
 import {
   decideGuest,
@@ -111,7 +111,7 @@ describe('GuestDefined', () => {
     const [defined] = defineEvents();
     const back = roundTrip(defined!);
     expect(back).toEqual(defined);
-    // On pc-q35-7.1 with an AMD vCPU, 998 GiB above 4G moves to 1 TiB (DOMAIN.md §2.1); check it survived exactly.
+    // On pc-q35-7.1 with an AMD vCPU, 998 GiB above 4G moves to 1 TiB (docs/domain.md#amd-ht-hole); check it survived exactly.
     expect((back.data as GuestDefinedData).memoryMap).toContainEqual(
       expect.objectContaining({ start: 0x100_0000_0000n, end: 0x100_0000_0000n + 998n * GiB - 1n, kind: 'ram' }),
     );
@@ -202,7 +202,7 @@ describe('replaying stored events gives the state the live events gave', () => {
   it("keeps the host's IOMMU groups and bridge windows after a replayed kernel upgrade", () => {
     // Regression (fixed): the decoded HostAttributesChanged carries `groups: []` and `bridgeWindows: []` (schema defaults, above), and
     // evolveHost spreads the attributes over the host, so replaying the stream from the store erases every IOMMU group
-    // with its reserved regions (e.g. the AMD HT range 0xfd00000000–0xffffffffff, DOMAIN.md §1.3). A conflict check
+    // with its reserved regions (e.g. the AMD HT range 0xfd00000000–0xffffffffff, docs/domain.md#platform-regions). A conflict check
     // against the replayed host then finds no reserved regions at all.
     const registered: HostEvent = { type: 'HostRegistered', data: { host: host() } };
     const upgraded = hostSchema.parse({ ...hostInput(), kernel: '6.11.0' });

@@ -47,7 +47,7 @@ export function guestView(state: GuestState, version: number, machineDefaults: r
     guestOs: state.guestOs,
     devices: state.devices.map((device) => ({
       ...device,
-      // The policy in force: the device's own setting, else the machine-family default (DOMAIN.md §0, §4.3).
+      // The policy in force: the device's own setting, else the machine-family default (docs/domain.md#virtio-machine-defaults).
       effectiveIommuPlatform: (VIRTIO_KINDS as readonly string[]).includes(device.kind)
         ? effectiveIommuPlatform(device, definition.machine, machineDefaults)
         : null,

@@ -82,7 +82,7 @@ export class AgentsController {
   /** Records the heartbeat; a host that was unreachable becomes reachable again (one event). */
   private async beat(id: string, request: Request): Promise<{ eventsWritten: number; lastSeenAt: string }> {
     const now = Date.now();
-    const agent = ((request as Request & { actor?: string }).actor ?? 'unknown').replace(/^token:/, '');
+    const agent = (request as Request & { tokenName?: string }).tokenName ?? 'unknown';
     await this.heartbeats.beat(id, agent, now);
     const { state } = await this.commands.repository.loadHost(id);
     let eventsWritten = 0;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { parseMachineType } from './machine-type.js';
-import { bits, entityId, hexAddress, pciAddress, size } from './primitives.js';
-import { CPU_VENDORS, DEVICE_CLASSES } from './host-schema.js';
+import { layoutRefusal } from '../memory-map/memory-map.js';
+import { ARCH_VENDORS, guestArchOf, MACHINE_FAMILY_ARCHES, parseMachineType } from './machine-type.js';
+import { bits, boundedText, entityId, hexAddress, pciAddress, size } from './primitives.js';
+import { ARCHES, CPU_VENDORS, DEVICE_CLASSES } from './host-schema.js';
 
 export const VIOMMU_MODELS = ['none', 'intel-iommu', 'amd-iommu', 'smmuv3', 'virtio-iommu', 'spapr'] as const;
 export const CONFIDENTIAL_KINDS = ['none', 'sev', 'tdx', 's390-pv', 'cca', 'pef'] as const;
@@ -21,7 +22,7 @@ export const VIRTIO_KINDS = [
 export const DEVICE_KINDS = [...VIRTIO_KINDS, 'vfio', 'vdpa'] as const;
 export const RESERVATION_KINDS = [...DEVICE_KINDS, 'memory'] as const;
 
-export const machineName = z.string().refine((name) => parseMachineType(name) !== undefined, {
+export const machineName = boundedText(64).refine((name) => parseMachineType(name) !== undefined, {
   message:
     'must be a QEMU machine type: pc-q35-X.Y, pc-i440fx-X.Y, virt-X.Y, pseries-X.Y, s390-ccw-virtio-X.Y (or q35, pc, virt, pseries)',
 });
@@ -31,7 +32,7 @@ export const memoryMapEntrySchema = z
     start: hexAddress,
     end: hexAddress,
     kind: z.enum(MEMORY_MAP_KINDS),
-    label: z.string().max(64).optional(),
+    label: boundedText(64).optional(),
   })
   .refine((entry) => entry.end >= entry.start, { message: 'end must not be below start', path: ['end'] });
 
@@ -39,7 +40,7 @@ export const guestDeviceSchema = z
   .strictObject({
     id: entityId,
     kind: z.enum(DEVICE_KINDS),
-    // Unset means "the machine family's default" (DOMAIN.md §0, Herrenschmidt: a machine-level default each device may override).
+    // Unset means "the machine family's default" (docs/domain.md#virtio-machine-defaults).
     iommuPlatform: z.boolean().optional(),
     transitional: z.boolean().default(false),
     hostDevice: pciAddress.optional(),
@@ -73,7 +74,7 @@ export const guestOsSchema = z.strictObject({
 });
 
 const RATE = /^(\d+)\s*(\/s|KiB\/s|MiB\/s|GiB\/s)$/;
-export const dirtyRate = z.string().regex(RATE, 'must be a rate like "5000/s" (pages per second) or "20MiB/s"');
+export const dirtyRate = boundedText(32).regex(RATE, 'must be a rate like "5000/s" (pages per second) or "20MiB/s"');
 
 export const migrationHintsSchema = z.strictObject({
   dirtyRate: dirtyRate.optional(),
@@ -107,6 +108,8 @@ const guestFields = {
   host: entityId,
   libvirt: guestLibvirtSchema.optional(),
   machine: machineName,
+  // Added to the fleet format: the guest's architecture, needed where the machine family has several (virt).
+  arch: z.enum(ARCHES).optional(),
   cpuVendor: z.enum(CPU_VENDORS),
   memory: guestMemorySchema,
   physBits: bits(64).default(40),
@@ -127,6 +130,7 @@ const guestFields = {
 /** The fields that fix the guest-physical layout (see GuestDefinition). */
 export const guestDefinitionSchema = z.strictObject(guestFields).pick({
   machine: true,
+  arch: true,
   cpuVendor: true,
   memory: true,
   physBits: true,
@@ -134,10 +138,10 @@ export const guestDefinitionSchema = z.strictObject(guestFields).pick({
   viommuAddressWidthBits: true,
 });
 
-function uniqueDevicesAndReservations(
-  guest: { devices: { id: string }[]; hotplugReservations: { id?: string }[] },
-  ctx: z.RefinementCtx,
-): void {
+const guestObject = z.strictObject(guestFields);
+
+/** Checks across fields: unique ids, a machine type of the guest's architecture, a layout QEMU would start. */
+function checkGuest(guest: Omit<z.output<typeof guestObject>, 'host' | 'libvirt'>, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   guest.devices.forEach((device, index) => {
     if (seen.has(device.id))
@@ -155,15 +159,38 @@ function uniqueDevicesAndReservations(
       });
     reservationIds.add(reservation.id);
   });
+  const machine = parseMachineType(guest.machine);
+  if (!machine) return;
+  const arch = guestArchOf(guest)!;
+  if (!MACHINE_FAMILY_ARCHES[machine.family].includes(arch)) {
+    const arches = MACHINE_FAMILY_ARCHES[machine.family].join(', ');
+    ctx.addIssue({
+      code: 'custom',
+      path: ['arch'],
+      message: `${guest.machine} is an ${arches} machine type, not ${arch}`,
+    });
+    return;
+  }
+  if (!ARCH_VENDORS[arch]!.includes(guest.cpuVendor)) {
+    const vendors = ARCH_VENDORS[arch]!.join(' or ');
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cpuVendor'],
+      message: `a ${arch} guest has ${vendors} vCPUs, not ${guest.cpuVendor}${guest.arch ? '' : ` (${guest.machine} without arch means ${arch})`}`,
+    });
+    return;
+  }
+  // A definition QEMU would refuse to start is not a guest: say so with QEMU's own reason.
+  {
+    const refusal = layoutRefusal(guest);
+    if (refusal) ctx.addIssue({ code: 'custom', path: [refusal.field], message: refusal.message });
+  }
 }
 
-export const guestSchema = z.strictObject(guestFields).superRefine(uniqueDevicesAndReservations);
+export const guestSchema = guestObject.superRefine(checkGuest);
 
 /** A guest as a hypervisor describes it (a host agent's report): without the host, which the reporter is. */
-export const guestOnHostSchema = z
-  .strictObject(guestFields)
-  .omit({ host: true, libvirt: true })
-  .superRefine(uniqueDevicesAndReservations);
+export const guestOnHostSchema = guestObject.omit({ host: true, libvirt: true }).superRefine(checkGuest);
 
 export type Guest = z.output<typeof guestSchema>;
 export type GuestInput = z.input<typeof guestSchema>;

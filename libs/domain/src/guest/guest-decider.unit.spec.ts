@@ -41,7 +41,7 @@ const makeGuest = (edit: (input: GuestInput) => void = () => {}): Guest => {
   return guestSchema.parse(input);
 };
 
-/** q35, 16 GiB RAM, maxmem 64 GiB, 4 slots (DOMAIN.md §2.1), worked out by hand:
+/** q35, 16 GiB RAM, maxmem 64 GiB, 4 slots (docs/domain.md#layout-x86), worked out by hand:
  *  ram ≥ 0xB0000000 → 2 GiB low; 14 GiB from 4 GiB → [4 GiB, 18 GiB); device memory at ROUND_UP(18 GiB, 1 GiB)
  *  with 64 − 16 + 4 × 1 = 52 GiB → [18 GiB, 70 GiB); the 32 GiB 64-bit hole follows → [70 GiB, 102 GiB). */
 const EXPECTED_MAP: Pick<MemoryMapEntry, 'start' | 'end' | 'kind'>[] = [
@@ -287,7 +287,7 @@ describe('ApplyGuest (desired state from a fleet file)', () => {
   });
 });
 
-describe('the memory map recorded at definition stays what it was on the first host (DOMAIN.md §2.5)', () => {
+describe('the memory map recorded at definition stays what it was on the first host (docs/domain.md#migrate-then-hotplug)', () => {
   it('survives placements, migrations, device and reservation changes', () => {
     const history: GuestEvent[] = [
       ...definedHistory(),

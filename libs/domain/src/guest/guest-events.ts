@@ -12,14 +12,14 @@ import type {
 /** What fixes the guest-physical layout; changing any of it means a cold restart (GuestRedefined). */
 export type GuestDefinition = Pick<
   Guest,
-  'machine' | 'cpuVendor' | 'memory' | 'physBits' | 'viommu' | 'viommuAddressWidthBits'
+  'machine' | 'arch' | 'cpuVendor' | 'memory' | 'physBits' | 'viommu' | 'viommuAddressWidthBits'
 >;
 
 export interface GuestDefinedData {
   guestId: string;
   definition: GuestDefinition;
   guestOs: GuestOs;
-  /** The layout as built on the first host; every later host inherits it unchanged (DOMAIN.md §2.5). */
+  /** The layout as built on the first host; every later host inherits it unchanged (docs/domain.md#migrate-then-hotplug). */
   memoryMap: MemoryMapEntry[];
   memoryMapSource: 'derived' | 'explicit';
 }

@@ -63,13 +63,14 @@ function live(state: HostState | undefined): HostState {
   return state;
 }
 
-const attributesOf = ({ pool, arch, cpuVendor, memory, kernel, qemuVersion, libvirt }: Host): HostAttributes => ({
+const attributesOf = ({ pool, arch, cpuVendor, memory, kernel, qemuVersion, physBits, libvirt }: Host): HostAttributes => ({
   pool,
   arch,
   cpuVendor,
   memory,
   kernel,
   qemuVersion,
+  physBits,
   libvirt,
 });
 
@@ -112,8 +113,11 @@ export function evolveHost(state: HostState | undefined, event: HostEvent): Host
   switch (event.type) {
     case 'HostAttributesChanged': {
       // Assign every attribute, so one the operator removed (pool: undefined) stays removed on replay.
-      const { pool, arch, cpuVendor, memory, kernel, qemuVersion, libvirt } = event.data.attributes;
-      return { ...state, host: { ...host, pool, arch, cpuVendor, memory, kernel, qemuVersion, libvirt } };
+      const { pool, arch, cpuVendor, memory, kernel, qemuVersion, physBits, libvirt } = event.data.attributes;
+      return {
+        ...state,
+        host: { ...host, pool, arch, cpuVendor, memory, kernel, qemuVersion, physBits, libvirt },
+      };
     }
     case 'HostIommuReported':
       return { ...state, host: { ...host, iommu: event.data.iommu } };

@@ -4,7 +4,7 @@ import type { AddressRange } from '../address/range.js';
 
 export type HostAttributes = Pick<
   Host,
-  'pool' | 'arch' | 'cpuVendor' | 'memory' | 'kernel' | 'qemuVersion' | 'libvirt'
+  'pool' | 'arch' | 'cpuVendor' | 'memory' | 'kernel' | 'qemuVersion' | 'physBits' | 'libvirt'
 >;
 
 export type HostEvent =

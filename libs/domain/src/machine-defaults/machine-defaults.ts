@@ -3,8 +3,8 @@ import type { DomainEvent } from '../events.js';
 import type { MachineDefault } from '../fleet/fleet-file-schema.js';
 import { machineMatches } from '../fleet/machine-type.js';
 
-// Herrenschmidt's design (DOMAIN.md §0): a machine-level default for VIRTIO_F_ACCESS_PLATFORM that
-// each device may override. QEMU's own default is iommu_platform=off on every device (§4.3).
+// Herrenschmidt's design (docs/domain.md#virtio-machine-defaults): a machine-level default for VIRTIO_F_ACCESS_PLATFORM that
+// each device may override. QEMU's own default is iommu_platform=off on every device (docs/domain.md#virtio-qemu).
 
 export type MachineDefaultsEvent = DomainEvent<'MachineDefaultsSet', { defaults: MachineDefault[] }>;
 export type MachineDefaultsCommand = { type: 'SetMachineDefaults'; defaults: MachineDefault[] };

@@ -1,4 +1,4 @@
-// Guest-physical layouts (DOMAIN.md §2). Every expected address below is computed by hand from the
+// Guest-physical layouts (docs/domain.md#guest-layouts). Every expected address below is computed by hand from the
 // QEMU rules quoted in the comments, never copied from deriveMemoryMap's output.
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,7 +17,7 @@ const MiB = 1n << 20n;
 const GiB = 1n << 30n;
 const TiB = 1n << 40n;
 
-/** AMD HyperTransport window reported reserved by AMD-Vi (DOMAIN.md §1.3): 1012 GiB .. 1 TiB − 1. */
+/** AMD HyperTransport window reported reserved by AMD-Vi (docs/domain.md#amd-ht-hole): 1012 GiB .. 1 TiB − 1. */
 const HT_START = 0xfd_0000_0000n;
 const HT_END = 0xff_ffff_ffffn;
 
@@ -74,7 +74,7 @@ describe('q35: RAM below and above 4 GiB (pc_q35.c: lowmem = ram ≥ 0xB0000000 
   ])('$name', ({ ram, expected }) => {
     const map = derive({ machine: 'pc-q35-7.2', ram });
     expect(ranges(map, 'ram')).toEqual(expected);
-    // The 32-bit PCI hole starts where low RAM ends; LAPIC/MSI at 0xFEE00000 is never RAM (§2.1).
+    // The 32-bit PCI hole starts where low RAM ends; LAPIC/MSI at 0xFEE00000 is never RAM (docs/domain.md#layout-x86).
     for (const r of map.filter((e) => e.kind === 'ram')) expect(overlaps(r, 0xfee0_0000n, 0xfeef_ffffn)).toBe(false);
     const lowEnd = expected[0]![1]!;
     expect(map.some((e) => e.kind === 'pci-hole' && e.start === lowEnd + 1n)).toBe(true);
@@ -267,70 +267,6 @@ describe('q35 device memory (pc_get_device_memory_range: base = ROUND_UP(above-4
     // The 64-bit PCI hole follows device memory, 1 GiB aligned (pc_pci_hole64_start).
     const hole64 = map.find((e) => e.kind === 'pci-hole' && e.start >= 4n * GiB)!;
     expect(hole64.start).toBe(expected[1]! + 1n);
-  });
-});
-
-describe('aarch64 virt (hw/arm/virt.c)', () => {
-  it('puts RAM at 0x40000000 and the high IO area at 256 GiB when memory ends below it', () => {
-    // ram 4 GiB: [1 GiB, 5 GiB − 1]. High IO base = max(5 GiB, 256 GiB) = 256 GiB:
-    // GIC redist2 64 MiB at 256 GiB, high ECAM 256 MiB at ROUND_UP(256 GiB + 64 MiB, 256 MiB) = 256 GiB + 256 MiB,
-    // high PCIe MMIO 512 GiB at ROUND_UP(256 GiB + 512 MiB, 512 GiB) = 512 GiB.
-    const map = derive({ machine: 'virt-8.2', cpuVendor: 'arm', ram: 4n * GiB });
-    expect(ranges(map, 'ram')).toEqual([[0x4000_0000n, 0x1_3fff_ffffn]]);
-    expect(ranges(map, 'device-memory')).toEqual([]);
-    const high = map.filter((e) => e.start >= 5n * GiB).map((e) => [e.start, e.end]);
-    expect(high).toEqual([
-      [256n * GiB, 256n * GiB + 64n * MiB - 1n],
-      [256n * GiB + 256n * MiB, 256n * GiB + 512n * MiB - 1n],
-      [512n * GiB, 1024n * GiB - 1n],
-    ]);
-  });
-
-  it.each([
-    // ram 4.5 GiB → RAM [1 GiB, 5.5 GiB − 1]; device base ROUND_UP(5.5 GiB, 1 GiB) = 6 GiB; size 3.5 + 2 = 5.5 GiB
-    // → [6 GiB, 11.5 GiB − 1] = [0x1_8000_0000, 0x2_dfff_ffff].
-    {
-      name: 'ram 4.5 GiB, max 8 GiB, 2 slots',
-      ram: 4n * GiB + 512n * MiB,
-      max: 8n * GiB,
-      slots: 2,
-      expected: [0x1_8000_0000n, 0x2_dfff_ffffn],
-    },
-    // ram 16 GiB → device base 17 GiB; size 16 + 8 = 24 GiB → [17 GiB, 41 GiB − 1].
-    {
-      name: 'ram 16 GiB, max 32 GiB, 8 slots',
-      ram: 16n * GiB,
-      max: 32n * GiB,
-      slots: 8,
-      expected: [17n * GiB, 41n * GiB - 1n],
-    },
-  ])(
-    'places hot-plug device memory at ROUND_UP(0x40000000 + ram, 1 GiB) with size max − ram + slots × 1 GiB: $name',
-    ({ ram, max, slots, expected }) => {
-      const map = derive({ machine: 'virt-8.2', cpuVendor: 'arm', ram, max, slots });
-      expect(ranges(map, 'ram')).toEqual([[1n * GiB, 1n * GiB + ram - 1n]]);
-      expect(ranges(map, 'device-memory')).toEqual([expected]);
-      // Below 256 GiB of memory the legacy layout keeps the high IO area at 256 GiB.
-      expect(map.find((e) => e.start > expected[1]!)!.start).toBe(256n * GiB);
-    },
-  );
-
-  it('moves the high IO area above memory that reaches past 256 GiB', () => {
-    // ram 300 GiB → RAM [1 GiB, 301 GiB − 1]; device memory at 301 GiB, 300 + 8 = 308 GiB → ends 609 GiB − 1.
-    // High IO base 609 GiB: redist2 at 609 GiB (64 MiB aligned), ECAM at 609 GiB + 256 MiB, MMIO at ROUND_UP(…, 512 GiB) = 1 TiB.
-    const map = derive({ machine: 'virt-8.2', cpuVendor: 'arm', ram: 300n * GiB, max: 600n * GiB, slots: 8 });
-    expect(ranges(map, 'device-memory')).toEqual([[301n * GiB, 609n * GiB - 1n]]);
-    const high = map.filter((e) => e.start >= 609n * GiB).map((e) => [e.start, e.end]);
-    expect(high).toEqual([
-      [609n * GiB, 609n * GiB + 64n * MiB - 1n],
-      [609n * GiB + 256n * MiB, 609n * GiB + 512n * MiB - 1n],
-      [1n * TiB, 1n * TiB + 512n * GiB - 1n],
-    ]);
-  });
-
-  it('never lets RAM meet the host SMMU SW_MSI window 0x08000000–0x080FFFFF', () => {
-    const map = derive({ machine: 'virt-8.2', cpuVendor: 'arm', ram: 64n * GiB, max: 128n * GiB, slots: 4 });
-    for (const r of dmaMappedRanges(map)) expect(overlaps(r, 0x0800_0000n, 0x080f_ffffn)).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 // Attaching a VFIO group to a guest without a vIOMMU (type1 IOMMUs: x86, arm64). The kernel's
-// order (drivers/vfio/vfio_iommu_type1.c, §1.4 of DOMAIN.md): the iommu core refuses devices
+// order (drivers/vfio/vfio_iommu_type1.c; docs/domain.md#vfio-iova-ranges): the iommu core refuses devices
 // with a `direct` region; the attach requires MSI isolation (-EPERM); then QEMU's memory
 // listener maps every RAM section at IOVA = GPA and VFIO_IOMMU_MAP_DMA fails with -EINVAL
 // outside the valid IOVA list. Kernels before that list existed accept the maps silently.

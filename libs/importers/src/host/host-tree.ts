@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { ImportProblem, ProblemSeverity } from '../shared/problems.js';
+import type { ImportProblem, ProblemSeverity } from '../common/problems.js';
 
 /** What a sysfs entry such as `devices/<addr>/driver` turned out to be. */
 export type EntryShape = { kind: 'link'; target: string } | { kind: 'file'; text: string } | { kind: 'dir' };

@@ -1,6 +1,6 @@
 import { formatSize } from '@ferry/domain';
-import type { AddressRangeInput, HostDetails, HostDraft } from '../shared/fleet-shapes.js';
-import type { ImportResult } from '../shared/problems.js';
+import type { AddressRangeInput, HostDetails, HostDraft } from '../common/fleet-shapes.js';
+import type { ImportResult } from '../common/problems.js';
 import { type CpuFacts, parseCpuinfo } from './cpuinfo.js';
 import { HostTree } from './host-tree.js';
 import { readInterruptRemapping } from './interrupt-remapping.js';
@@ -28,7 +28,7 @@ export interface ImportHostFactsOptions {
 export function importHostFacts(options: ImportHostFactsOptions = {}): ImportResult<HostDraft, HostDetails> {
   const tree = new HostTree(options.root ?? '/');
 
-  const { arch, cpuVendor, powerPlatform } = readCpu(tree);
+  const { arch, cpuVendor, powerPlatform, physBits } = readCpu(tree);
 
   const iommuModel = readIommuModel(tree, arch);
   const interruptRemapping = readInterruptRemapping(tree, iommuModel.model, iommuModel.units);
@@ -38,7 +38,7 @@ export function importHostFacts(options: ImportHostFactsOptions = {}): ImportRes
   const kernel = readKernelRelease(tree);
   const { groups, classCodes } = readIommuGroups(tree);
 
-  // Built in FLEET-FORMAT order so written YAML reads like the documented example.
+  // Built in docs/fleet-format.md's field order so written YAML reads like its tables.
   const host: HostDraft = {
     id: hostId(tree, options.id),
     ...(options.pool !== undefined && { pool: options.pool }),
@@ -46,6 +46,7 @@ export function importHostFacts(options: ImportHostFactsOptions = {}): ImportRes
     ...(cpuVendor && { cpuVendor }),
     ...(memory && { memory }),
     ...(kernel && { kernel }),
+    ...(physBits !== undefined && { physBits }),
     iommu: {
       model: iommuModel.model,
       ...(iommuModel.addressWidthBits !== undefined && { addressWidthBits: iommuModel.addressWidthBits }),

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { hostSchema } from '@ferry/domain';
 import { describe, expect, it } from 'vitest';
-import type { HostDraft, IommuGroupInput } from '../shared/fleet-shapes.js';
+import type { HostDraft, IommuGroupInput } from '../common/fleet-shapes.js';
 import { importHostFacts } from './import-host-facts.js';
 
 const HOSTS = fileURLToPath(new URL('../../../../test/fixtures/hosts/', import.meta.url));

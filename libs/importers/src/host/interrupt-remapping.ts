@@ -1,5 +1,5 @@
-import { parseHexU64 } from '../shared/hex.js';
-import type { IommuModel } from '../shared/fleet-shapes.js';
+import { parseHexU64 } from '../common/hex.js';
+import type { IommuModel } from '../common/fleet-shapes.js';
 import type { HostTree } from './host-tree.js';
 
 // VT-d extended capability register, IR bit: `ecap_ir_support()`.
@@ -7,7 +7,7 @@ const ECAP_IR_BIT = 3n;
 
 /**
  * Whether MSIs are isolated, without which VFIO type1 refuses to attach a group
- * (DOMAIN.md §1.4, §3). /proc/interrupts is the best evidence because it shows what
+ * (docs/domain.md#vfio-iova-ranges, #msi). /proc/interrupts is the best evidence because it shows what
  * the kernel enabled, not what the hardware could do: x86 names remapped vectors
  * "IR-PCI-MSI"/"IR-IO-APIC"; arm64 MSIs through a GICv3 ITS are isolated.
  */

@@ -1,4 +1,4 @@
-import type { IommuGroupInput, ReservedRegionInput } from '../shared/fleet-shapes.js';
+import type { IommuGroupInput, ReservedRegionInput } from '../common/fleet-shapes.js';
 import type { HostTree } from './host-tree.js';
 import { PCI_ADDRESS, readPciDevice } from './pci-device.js';
 import { parseReservedRegions } from './reserved-regions.js';

@@ -1,5 +1,5 @@
-import { parseHexU64 } from '../shared/hex.js';
-import type { Arch, IommuModel } from '../shared/fleet-shapes.js';
+import { parseHexU64 } from '../common/hex.js';
+import type { Arch, IommuModel } from '../common/fleet-shapes.js';
 import type { HostTree } from './host-tree.js';
 
 const CLASS_DIR = 'sys/class/iommu';

@@ -1,13 +1,13 @@
-import type { DeviceClass, HostDeviceInput } from '../shared/fleet-shapes.js';
+import type { DeviceClass, HostDeviceInput } from '../common/fleet-shapes.js';
 import type { HostTree } from './host-tree.js';
 
 export const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
 const VIRTIO_VENDOR = '0x1af4';
-// VIRTIO_F_ACCESS_PLATFORM (DOMAIN.md §4.1).
+// VIRTIO_F_ACCESS_PLATFORM (docs/domain.md#virtio-feature-bits).
 const ACCESS_PLATFORM_BIT = 33;
 
-// Mainline VFIO variant drivers that implement migration protocol v2 (DOMAIN.md §7.2).
+// Mainline VFIO variant drivers that implement migration protocol v2 (docs/domain.md#vfio-migration).
 // Plain vfio-pci has no migration support, whatever the device.
 const MIGRATION_DRIVERS: ReadonlySet<string> = new Set([
   'mlx5_vfio_pci',
@@ -60,7 +60,7 @@ export function readPciDevice(
   const driver = readDriver(tree, `${dir}/driver`);
   const virtio = vendor === VIRTIO_VENDOR;
 
-  // Built in FLEET-FORMAT order so written YAML reads like the documented example.
+  // Built in docs/fleet-format.md's field order so written YAML reads like its tables.
   const spec: HostDeviceInput = {
     address,
     ...(vendor && { vendor }),

@@ -1,6 +1,6 @@
 import { toHex } from '@ferry/domain';
-import type { AddressRangeInput } from '../shared/fleet-shapes.js';
-import { parseHexU64 } from '../shared/hex.js';
+import type { AddressRangeInput } from '../common/fleet-shapes.js';
+import { parseHexU64 } from '../common/hex.js';
 import type { LineProblem } from './reserved-regions.js';
 
 // "<start>-<end> : <name>", indented two spaces per nesting level; end is inclusive.
@@ -12,7 +12,7 @@ const ACPI_ROOT_BUS = /^PCI Bus [0-9a-f]{4}:[0-9a-f]{2}$/;
 const DT_HOST_BRIDGE = /(^|\/)(pci|pcie|pciex)@[0-9a-f]+$/;
 
 /**
- * Host-bridge MMIO windows from /proc/iomem (DOMAIN.md §3.4): a DMA to these
+ * Host-bridge MMIO windows from /proc/iomem (docs/domain.md#bridge-windows): a DMA to these
  * addresses may be routed peer-to-peer before it reaches the IOMMU, and the kernel
  * does not list them in reserved_regions. Only top-level entries are windows;
  * nested "PCI Bus" lines are bridges inside them.

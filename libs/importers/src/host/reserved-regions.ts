@@ -1,6 +1,6 @@
 import { toHex } from '@ferry/domain';
-import type { ReservedRegionInput } from '../shared/fleet-shapes.js';
-import type { ProblemSeverity } from '../shared/problems.js';
+import type { ReservedRegionInput } from '../common/fleet-shapes.js';
+import type { ProblemSeverity } from '../common/problems.js';
 
 /** A problem inside one file; `line` is 1-based and absent for the file as a whole. */
 export interface LineProblem {
@@ -49,7 +49,7 @@ export function parseReservedRegions(text: string): { regions: ReservedRegionInp
     }
     let type = match[3] as ReservedRegionInput['type'];
     if (!KNOWN_TYPES.has(type)) {
-      // DOMAIN.md §1.1: a type this code does not know must still keep guest RAM away.
+      // docs/domain.md#reserved-regions-file: a type this code does not know must still keep guest RAM away.
       problems.push({ severity: 'note', line, message: `unknown region type "${match[3]}" treated as reserved` });
       type = 'reserved';
     }

@@ -1,8 +1,8 @@
-import type { SpaprInput } from '../shared/fleet-shapes.js';
+import type { SpaprInput } from '../common/fleet-shapes.js';
 import type { HostTree } from './host-tree.js';
 
 /**
- * sPAPR DMA-window facts for a POWER host (DOMAIN.md §5, §6). The window layout lives
+ * sPAPR DMA-window facts for a POWER host (docs/domain.md#spapr-v1-fallback, #spapr-windows). The window layout lives
  * in the device tree's binary properties, which this importer does not decode, so the
  * values are the documented defaults for the platform, and a note says so.
  */

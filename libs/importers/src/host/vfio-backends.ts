@@ -1,8 +1,8 @@
-import type { Arch, IommuModel, KvmFlavour, VfioBackend } from '../shared/fleet-shapes.js';
+import type { Arch, IommuModel, KvmFlavour, VfioBackend } from '../common/fleet-shapes.js';
 import type { HostTree } from './host-tree.js';
 
 const TYPE1: VfioBackend[] = ['type1', 'type1v2'];
-// The sPAPR driver advertises both; whether a group can use v2 is decided at SET_IOMMU (DOMAIN.md §5).
+// The sPAPR driver advertises both; whether a group can use v2 is decided at SET_IOMMU (docs/domain.md#spapr-v1-fallback).
 const SPAPR: VfioBackend[] = ['spapr-tce-v1', 'spapr-tce-v2'];
 
 /**
@@ -39,7 +39,7 @@ export function readAllowUnsafeInterrupts(tree: HostTree): boolean {
 
 /**
  * POWER only: KVM-HV (bare-metal powernv) or KVM-PR (e.g. inside a pseries partition),
- * which decides whether sPAPR TCE v2 is usable (DOMAIN.md §5). Read from the loaded modules.
+ * which decides whether sPAPR TCE v2 is usable (docs/domain.md#spapr-v1-fallback). Read from the loaded modules.
  */
 export function readPowerKvm(tree: HostTree, arch: Arch | undefined): KvmFlavour | undefined {
   if (arch !== 'ppc64le') return undefined;

@@ -1,4 +1,4 @@
-import type { GuestDeviceInput } from '../shared/fleet-shapes.js';
+import type { GuestDeviceInput } from '../common/fleet-shapes.js';
 import type { DeviceIds } from './device-ids.js';
 import { parsePciNumber } from './pci-placement.js';
 import type { ProblemLog } from './problem-log.js';

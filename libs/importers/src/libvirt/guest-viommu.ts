@@ -1,4 +1,4 @@
-import type { GuestDetails, GuestDraft, Viommu } from '../shared/fleet-shapes.js';
+import type { GuestDetails, GuestDraft, Viommu } from '../common/fleet-shapes.js';
 import { onOff } from './on-off.js';
 import type { ProblemLog } from './problem-log.js';
 import type { XmlNode } from './xml-node.js';
@@ -17,7 +17,7 @@ interface ViommuFacts {
 
 /**
  * The guest's virtual IOMMU from <devices><iommu model=…><driver …/>. pseries guests
- * always have one: their PCI host bridges translate DMA through TCE tables (DOMAIN.md §2.3).
+ * always have one: their PCI host bridges translate DMA through TCE tables (docs/domain.md#layout-pseries).
  */
 export function readViommu(devices: XmlNode | undefined, machine: string | undefined, log: ProblemLog): ViommuFacts {
   const iommus = devices?.children('iommu') ?? [];

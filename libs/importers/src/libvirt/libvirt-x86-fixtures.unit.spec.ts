@@ -2,8 +2,8 @@ import { parseSize } from '@ferry/domain';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { CpuVendor, GuestDetails, GuestDraft } from '../shared/fleet-shapes.js';
-import type { ImportProblem } from '../shared/problems.js';
+import type { CpuVendor, GuestDetails, GuestDraft } from '../common/fleet-shapes.js';
+import type { ImportProblem } from '../common/problems.js';
 import { importLibvirtDomain } from './import-libvirt-domain.js';
 
 const LIBVIRT = fileURLToPath(new URL('../../../../test/fixtures/libvirt/', import.meta.url));

@@ -1,4 +1,4 @@
-import type { ImportProblem, ProblemSeverity } from '../shared/problems.js';
+import type { ImportProblem, ProblemSeverity } from '../common/problems.js';
 
 /** Collects the libvirt importer's problems, each tied to an element path. */
 export class ProblemLog {

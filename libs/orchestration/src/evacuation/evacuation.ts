@@ -80,7 +80,7 @@ export function planEvacuation(
   guests.sort((a, b) =>
     guestSize(fleet, b) > guestSize(fleet, a) ? 1 : guestSize(fleet, b) < guestSize(fleet, a) ? -1 : a.localeCompare(b),
   );
-  // A pool is "the hosts a guest may visit" (FLEET-FORMAT.md): a pooled host evacuates within its pool.
+  // A pool is "the hosts a guest may visit" (docs/fleet-format.md#hosts): a pooled host evacuates within its pool.
   const pool = fleet.hosts.get(hostId)?.host.pool;
   const allowed = (id: string) => id !== hostId && (pool === undefined || fleet.hosts.get(id)?.host.pool === pool);
   const assigned = new Map<string, bigint>();
@@ -189,7 +189,8 @@ export async function requestEvacuation(
       }
     : null;
   const cordon = decideHost({ type: 'CordonHost', reason: options.reason ?? `evacuation ${evacuationId}` }, host);
-  const hostVersion = fleet.versions?.hosts?.get(hostId) ?? 'any';
+  // If-Match names the host's version (its ETag): the evacuation cordons exactly the host the operator saw.
+  const hostVersion = ctx.expectedVersion ?? fleet.versions?.hosts?.get(hostId) ?? 'any';
   requests.unshift(
     {
       streamId: streamOf.host(hostId),

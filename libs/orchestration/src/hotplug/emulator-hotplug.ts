@@ -26,7 +26,7 @@ export function hostSpecOf(state: HostState): HostSpec {
     arch: host.arch === 'ppc64le' ? 'ppc64' : host.arch === 'aarch64' ? 'aarch64' : 'x86_64',
     iommuAddressWidthBits: host.iommu.addressWidthBits,
     reservedRegions: [],
-    // The valid-IOVA-list series (DOMAIN.md §1.4) made VFIO_IOMMU_MAP_DMA refuse reserved IOVAs in ~5.4.
+    // The valid-IOVA-list series (docs/domain.md#vfio-iova-ranges) made VFIO_IOMMU_MAP_DMA refuse reserved IOVAs in ~5.4.
     kernelEnforcesIovaRanges: kernelAtLeast(host.kernel, 5, 4),
     interruptRemapping: host.iommu.interruptRemapping,
     allowUnsafeInterrupts: host.iommu.allowUnsafeInterrupts,
@@ -71,14 +71,10 @@ export function deviceSpecOf(
 }
 
 /**
- * The guest as the emulator holds it on this host: its RAM blocks and the devices it already has
- * (attached in order, as QEMU would have), with root ports to spare for the next one.
+ * The guest as the emulator holds it before any device: its RAM blocks, with root ports for the
+ * devices the caller then attaches in order (as QEMU would have).
  */
-export function emulatedGuestOf(
-  guest: GuestState,
-  host: HostState,
-  machineDefaults: readonly MachineDefault[],
-): EmulatedGuest {
+export function emulatedGuestOf(guest: GuestState): EmulatedGuest {
   return createGuest({
     id: guest.id,
     ramBlocks: guest.memoryMap

@@ -170,7 +170,7 @@ export class HotplugExecutor {
     }
     const hostSpec = hostSpecOf(host);
     // Rebuild the guest as it is on this host: existing devices first, in the order they were added.
-    let emulated = emulatedGuestOf(guest, host, defaults);
+    let emulated = emulatedGuestOf(guest);
     for (const existing of guest.devices) {
       const port = freeRootPort(emulated);
       const spec = port && deviceSpecOf(existing, guest, host, defaults, port);

@@ -9,7 +9,7 @@ const FORECAST_LIMIT_MS = 600_000;
 const cache = new Map<string, Conflict | null>();
 
 /**
- * Rule 14 (DOMAIN.md §7.3, §8): runs the emulator's pre-copy model on the guest's RAM and dirty-rate
+ * docs/domain.md#precopy, #rule-migration-will-not-converge: runs the emulator's pre-copy model on the guest's RAM and dirty-rate
  * hints under the policy, and warns when it will not converge within the completion timeout. It does
  * not depend on the destination (one link speed), so it is computed once per guest version and policy.
  */
@@ -42,12 +42,12 @@ export function convergenceForecast(
           reason: prediction.reason,
           iterations: prediction.iterations,
           fact: 'QEMU switches over only when what remains fits bandwidth × downtime-limit; a guest dirtying faster than the link never gets there by itself.',
-          section: '§7.3, §8 rule 14',
+          section: 'docs/domain.md#rule-migration-will-not-converge',
         },
         remedy: hasVfio
           ? 'Raise max-bandwidth or the downtime limit (a downtime schedule), or enable auto-converge; post-copy is not possible with VFIO devices.'
           : 'Raise max-bandwidth or the downtime limit (a downtime schedule), enable auto-converge, or allow post-copy on timeout.',
-        section: '§7.3, §8 rule 14',
+        section: 'docs/domain.md#rule-migration-will-not-converge',
       };
   if (cache.size >= 1000) cache.delete(cache.keys().next().value!);
   cache.set(key, conflict);

@@ -3,7 +3,7 @@ import { size } from '@ferry/domain';
 
 // What operators know from oVirt (migration policies, stalling steps), Nova
 // (live_migration_completion_timeout per GiB, post-copy) and KubeVirt (bandwidthPerMigration,
-// completionTimeoutPerGiB, allowAutoConverge, allowPostCopy). Defaults follow QEMU (DOMAIN.md §7.3).
+// completionTimeoutPerGiB, allowAutoConverge, allowPostCopy). Defaults follow QEMU (docs/domain.md#precopy).
 
 export const downtimeStepSchema = z.strictObject({
   /** Raise the limit after this many consecutive iterations that did not shrink what remains. */
@@ -17,7 +17,11 @@ export const downtimeStepSchema = z.strictObject({
  */
 export const convergencePolicySchema = z.strictObject({
   /** Bytes per second ("1GiB" = 1 GiB/s); unset = the link's speed. A rate, not an address: a number is exact here. */
-  maxBandwidth: size.transform((bytes) => Number(bytes)).optional(),
+  // 0 is no bandwidth at all (QEMU would never finish; the emulator refuses it): more than 0.
+  maxBandwidth: size
+    .refine((bytes) => bytes > 0n, { message: 'must be more than 0 bytes per second' })
+    .transform((bytes) => Number(bytes))
+    .optional(),
   downtimeLimitMs: z.int().min(1).max(2_000_000).optional(),
   downtimeSchedule: z.array(downtimeStepSchema).max(20).optional(),
   /** Give up (or switch to post-copy) after this many seconds per GiB of guest RAM. */

@@ -55,7 +55,7 @@ export function migrationSpecFor(
       linkBandwidth: options.linkBandwidth,
       downtimeLimitMs: policy.downtimeLimitMs,
       autoConverge: { enabled: policy.autoConverge },
-      // Post-copy carries no VFIO device state (DOMAIN.md §7.2): never with assigned devices.
+      // Post-copy carries no VFIO device state (docs/domain.md#vfio-migration): never with assigned devices.
       postcopy: { enabled: policy.onTimeout === 'postcopy' && !options.hasVfio },
       multifdChannels: policy.multifdChannels,
       ...(options.streamBandwidth ? { perChannelBandwidth: options.streamBandwidth } : {}),

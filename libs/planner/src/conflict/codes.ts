@@ -1,48 +1,49 @@
 // The catalogue of conflict codes. Codes are a public contract (the API returns them and operators
-// filter on them): add new ones, never rename. Each names the DOMAIN.md section it rests on.
+// filter on them): add new ones, never rename. Each points at its row in docs/domain.md's rule index.
 
 export const CONFLICT_SECTIONS = {
-  // Guest RAM versus the destination's IOVA constraints (rules 2, 4–8).
-  RESV_OVERLAPS_GUEST_RAM: '§1.2, §1.4, §2.5, §8 rules 2, 4, 5',
-  MSI_WINDOW_OVERLAPS_GUEST_RAM: '§1.3, §3, §8 rules 4, 7',
-  AMD_HT_HOLE_OVERLAP: '§1.3, §2.1, §8 rule 6',
-  BRIDGE_WINDOW_OVERLAPS_GUEST_RAM: '§3.4, §8 rule 8',
-  GUEST_GPA_EXCEEDS_IOMMU_WIDTH: '§1.4, §2.5, §8 rules 2, 7',
-  // IOMMU groups and device resolution (rules 3, 10).
-  GROUP_HAS_DIRECT_REGION: '§1.2, §8 rule 3',
-  GROUP_NOT_VIABLE: '§5, §8 rule 10',
-  GROUP_SPLIT_ACROSS_GUESTS: '§5, §8 rule 10',
-  HOST_DEVICE_NOT_FOUND: '§2.5, §5',
-  NO_MATCHING_DEVICE_FOR_RESERVATION: '§2.5, §5',
+  // Guest RAM versus the destination's IOVA constraints (docs/domain.md#migrate-then-hotplug).
+  RESV_OVERLAPS_GUEST_RAM: 'docs/domain.md#rule-resv-overlaps-guest-ram',
+  MSI_WINDOW_OVERLAPS_GUEST_RAM: 'docs/domain.md#rule-msi-window-overlaps-guest-ram',
+  AMD_HT_HOLE_OVERLAP: 'docs/domain.md#rule-amd-ht-hole-overlap',
+  BRIDGE_WINDOW_OVERLAPS_GUEST_RAM: 'docs/domain.md#rule-bridge-window-overlaps-guest-ram',
+  GUEST_GPA_EXCEEDS_IOMMU_WIDTH: 'docs/domain.md#rule-guest-gpa-exceeds-iommu-width',
+  // IOMMU groups and device resolution (docs/domain.md#iommu-groups).
+  GROUP_HAS_DIRECT_REGION: 'docs/domain.md#rule-group-has-direct-region',
+  GROUP_NOT_VIABLE: 'docs/domain.md#rule-group-not-viable',
+  GROUP_SPLIT_ACROSS_GUESTS: 'docs/domain.md#rule-group-split-across-guests',
+  HOST_DEVICE_NOT_FOUND: 'docs/domain.md#rule-host-device-not-found',
+  NO_MATCHING_DEVICE_FOR_RESERVATION: 'docs/domain.md#rule-no-matching-device-for-reservation',
   // Isolation and backends.
-  NO_INTERRUPT_REMAPPING: '§1.4, §3.1',
-  NO_PER_DEVICE_ISOLATION: '§0 (seeds/003), §5',
-  VFIO_BACKEND_UNAVAILABLE: '§5',
-  IOMMU_IGNORED_BY_HYPERVISOR: '§0 (seeds/004), §4.1',
-  // POWER (rule 11).
-  SPAPR_V2_FALLBACK_V1: '§0 (seeds/001), §5, §8 rule 11',
-  SPAPR_WINDOW_TOO_SMALL: '§0 (seeds/003), §6, §8 rule 11',
-  SPAPR_PAGESIZE_UNSUPPORTED: '§6, §8 rule 11',
-  SPAPR_DMA64_ADDR_MISMATCH: '§6, §8 rule 11',
-  // virtio and VIRTIO_F_ACCESS_PLATFORM (rule 12, the §4.4 matrix).
-  VIRTIO_PLATFORM_ON_TRANSITIONAL: '§4.3, §4.4, §8 rule 12',
-  VIRTIO_DRIVER_NO_ACCESS_PLATFORM: '§4.3, §4.4, §8 rule 12',
-  VIRTIO_BYPASS_UNDER_VIOMMU: '§4.4, §8 rule 12',
-  VIRTIO_PASSTHROUGH_TO_NESTED: '§0 (seeds/000), §4.4, §8 rule 12',
-  VIRTIO_ACCESS_PLATFORM_REQUIRED: '§4.2, §4.4, §8 rule 12',
-  VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM: '§4.4',
-  // vIOMMU (rule 9).
-  VIOMMU_AW_BITS_EXCEED_HOST: '§1.5, §8 rule 9',
-  VIOMMU_CANNOT_HOST_VFIO: '§8 rule 9',
-  VIOMMU_BLOCKS_VFIO_MIGRATION: '§7.2, §8 rules 9, 13',
-  // Migration compatibility (rule 13).
-  VFIO_DEVICE_NOT_MIGRATABLE: '§7.2, §8 rule 13',
-  POSTCOPY_WITH_VFIO: '§7.1, §7.2, §8 rule 13',
-  ARCH_MISMATCH: '§7.1, §8 rule 13',
-  MACHINE_TYPE_UNSUPPORTED: '§7.1, §8 rule 13',
-  CPU_VENDOR_MISMATCH: '§7.1, §8 rule 13',
-  INSUFFICIENT_MEMORY: '§7.1',
-  HOST_NOT_SCHEDULABLE: '§7',
+  NO_INTERRUPT_REMAPPING: 'docs/domain.md#rule-no-interrupt-remapping',
+  NO_PER_DEVICE_ISOLATION: 'docs/domain.md#rule-no-per-device-isolation',
+  VFIO_BACKEND_UNAVAILABLE: 'docs/domain.md#rule-vfio-backend-unavailable',
+  IOMMU_IGNORED_BY_HYPERVISOR: 'docs/domain.md#rule-iommu-ignored-by-hypervisor',
+  // POWER (docs/domain.md#spapr-windows).
+  SPAPR_V2_FALLBACK_V1: 'docs/domain.md#rule-spapr-v2-fallback-v1',
+  SPAPR_WINDOW_TOO_SMALL: 'docs/domain.md#rule-spapr-window-too-small',
+  SPAPR_PAGESIZE_UNSUPPORTED: 'docs/domain.md#rule-spapr-pagesize-unsupported',
+  SPAPR_DMA64_ADDR_MISMATCH: 'docs/domain.md#rule-spapr-dma64-addr-mismatch',
+  // virtio and VIRTIO_F_ACCESS_PLATFORM (docs/domain.md#virtio-matrix).
+  VIRTIO_PLATFORM_ON_TRANSITIONAL: 'docs/domain.md#rule-virtio-platform-on-transitional',
+  VIRTIO_DRIVER_NO_ACCESS_PLATFORM: 'docs/domain.md#rule-virtio-driver-no-access-platform',
+  VIRTIO_BYPASS_UNDER_VIOMMU: 'docs/domain.md#rule-virtio-bypass-under-viommu',
+  VIRTIO_PASSTHROUGH_TO_NESTED: 'docs/domain.md#rule-virtio-passthrough-to-nested',
+  VIRTIO_ACCESS_PLATFORM_REQUIRED: 'docs/domain.md#rule-virtio-access-platform-required',
+  VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM: 'docs/domain.md#rule-virtio-physical-without-access-platform',
+  // vIOMMU (docs/domain.md#viommu-host-checks).
+  VIOMMU_AW_BITS_EXCEED_HOST: 'docs/domain.md#rule-viommu-aw-bits-exceed-host',
+  VIOMMU_CANNOT_HOST_VFIO: 'docs/domain.md#rule-viommu-cannot-host-vfio',
+  VIOMMU_BLOCKS_VFIO_MIGRATION: 'docs/domain.md#rule-viommu-blocks-vfio-migration',
+  // Migration compatibility (docs/domain.md#migration-compatibility).
+  VFIO_DEVICE_NOT_MIGRATABLE: 'docs/domain.md#rule-vfio-device-not-migratable',
+  POSTCOPY_WITH_VFIO: 'docs/domain.md#rule-postcopy-with-vfio',
+  ARCH_MISMATCH: 'docs/domain.md#rule-arch-mismatch',
+  MACHINE_TYPE_UNSUPPORTED: 'docs/domain.md#rule-machine-type-unsupported',
+  CPU_VENDOR_MISMATCH: 'docs/domain.md#rule-cpu-vendor-mismatch',
+  INSUFFICIENT_MEMORY: 'docs/domain.md#rule-insufficient-memory',
+  PHYS_BITS_EXCEED_HOST: 'docs/domain.md#rule-phys-bits-exceed-host',
+  HOST_NOT_SCHEDULABLE: 'docs/domain.md#rule-host-not-schedulable',
 } as const;
 
 export type ConflictCode = keyof typeof CONFLICT_SECTIONS;

@@ -1,4 +1,4 @@
-// A conflict is data (STYLE.md): a stable code, a severity, the evidence and a remedy. It is JSON-safe —
+// A conflict is data: a stable code, a severity, the evidence and a remedy. It is JSON-safe —
 // addresses are "0x…" strings — so the API can return it as is.
 import type { ConflictCode } from './codes.js';
 
@@ -11,7 +11,7 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export interface Evidence {
   /** The kernel/QEMU fact the conflict rests on. */
   fact: string;
-  /** The DOMAIN.md section(s) the rule implements. */
+  /** Where the rule is documented: its row in docs/domain.md's rule index (`docs/domain.md#rule-…`). */
   section: string;
   [key: string]: JsonValue;
 }

@@ -1,4 +1,4 @@
-// A hot-plug happens on the host the guest runs on now, against the GPA map it was defined with (§2.5).
+// A hot-plug happens on the host the guest runs on now, against the GPA map it was defined with (docs/domain.md#migrate-then-hotplug).
 import type { GuestDevice, HotplugReservation, MachineDefault } from '@ferry/domain';
 import type { ConflictSink } from '../conflict/sink.js';
 import type { HostOccupancy } from '../prepare/occupancy.js';

@@ -12,7 +12,7 @@ import { assignTargets } from './assign-targets.js';
 import { hostIommuApplies, runGuestRules, runMeasuredRules, runProfileRules, runVirtioRules } from './rule-sets.js';
 
 export interface MigrationOptions {
-  /** Plan a postcopy migration (never with VFIO devices, §7.1). */
+  /** Plan a postcopy migration (never with VFIO devices, docs/domain.md#vfio-migration). */
   postcopy?: boolean;
 }
 

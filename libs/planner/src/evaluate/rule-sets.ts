@@ -20,6 +20,7 @@ import {
   insufficientMemory,
   machineTypeUnsupported,
 } from '../rules/migration/compatibility.js';
+import { physBitsExceedHost } from '../rules/migration/phys-bits-exceed-host.js';
 import { postcopyWithVfio } from '../rules/migration/postcopy-with-vfio.js';
 import {
   destinationDeviceNotMigratable,
@@ -42,7 +43,7 @@ import { virtioPlatformOnTransitional } from '../rules/virtio/virtio-platform-on
 // Rules are called by name, not looped over from an array: each call site then sees one function,
 // which V8 can inline — it matters on the fleet matrix's ten million cells.
 
-/** Per emulated virtio device: the §4.4 matrix. Host-independent. */
+/** Per emulated virtio device: the docs/domain.md#virtio-matrix table. Host-independent. */
 export function runVirtioRules(context: VirtioContext, sink: ConflictSink): void {
   virtioPlatformOnTransitional(context, sink);
   virtioDriverNoAccessPlatform(context, sink);
@@ -69,7 +70,7 @@ export const hostIommuApplies = (context: DestinationContext) =>
   context.assigns && context.guest.arch === context.host.arch;
 
 export function runProfileRules(context: DestinationContext, sink: ConflictSink): void {
-  // Can the destination take this guest at all (§7.1)?
+  // Can the destination take this guest at all (docs/domain.md#migration-compatibility)?
   hostNotSchedulable(context, sink);
   archMismatch(context, sink);
   machineTypeUnsupported(context, sink);
@@ -88,6 +89,7 @@ export function runProfileRules(context: DestinationContext, sink: ConflictSink)
 
 export function runMeasuredRules(context: DestinationContext, sink: ConflictSink): void {
   insufficientMemory(context, sink);
+  physBitsExceedHost(context, sink);
   if (!hostIommuApplies(context)) return;
   guestGpaExceedsIommuWidth(context, sink);
   bridgeWindowOverlapsGuestRam(context, sink);

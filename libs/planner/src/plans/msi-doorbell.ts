@@ -1,4 +1,4 @@
-// A deterministic MSI doorbell IOVA for a pool (seeds/002, LPC 2016 minutes: "statically pick an
+// A deterministic MSI doorbell IOVA for a pool (docs/domain.md#thread-arm-guest-msi, LPC 2016 minutes: "statically pick an
 // address for the doorbell in a similar way to x86 … if it conflicts with a reserved region on the
 // platform, deterministically allocate it somewhere else, probably within the bottom 4G").
 import { MiB, mergeRanges, subtractRanges, toHex, type AddressRange, type HostState } from '@ferry/domain';
@@ -10,7 +10,7 @@ export interface MsiDoorbell {
   reason: string;
 }
 
-/** MSI_IOVA_BASE/MSI_IOVA_LENGTH of the Arm SMMU drivers and virtio-iommu: the kernel's SW_MSI window (§1.3). */
+/** MSI_IOVA_BASE/MSI_IOVA_LENGTH of the Arm SMMU drivers and virtio-iommu: the kernel's SW_MSI window (docs/domain.md#platform-regions). */
 export const ARM_SW_MSI_WINDOW: AddressRange = { start: 0x0800_0000n, end: 0x080f_ffffn };
 const X86_MSI_WINDOW: AddressRange = { start: 0xfee0_0000n, end: 0xfeef_ffffn };
 const FOUR_GIB = 0x1_0000_0000n;

@@ -1,4 +1,4 @@
-// Dry-run a hot-plug on the guest's current host: QEMU can only fail device_add at that point (§2.5).
+// Dry-run a hot-plug on the guest's current host: QEMU can only fail device_add at that point (docs/domain.md#migrate-then-hotplug).
 import { toJsonSafe } from '@ferry/domain';
 import type { JsonValue } from '../conflict/conflict.js';
 import { ConflictCollector } from '../conflict/sink.js';

@@ -1,4 +1,4 @@
-// Dry-run a live migration (§7) including everything the guest may hot-plug afterwards (§2.5): QEMU
+// Dry-run a live migration including everything the guest may hot-plug afterwards (docs/domain.md#migrate-then-hotplug): QEMU
 // never checks the destination's IOMMU at migration time, so this is the last point to catch it.
 import { DomainError } from '@ferry/domain';
 import { ConflictCollector } from '../conflict/sink.js';

@@ -1,6 +1,6 @@
 // For a migration pool: the union of every host's forbidden IOVA ranges and, per machine family, the
 // GPA ranges where guest RAM and device memory can go so that any host of the pool can take a VFIO
-// device later (seeds/002: "an upper layer should hold the memory maps of all of them"; report usable
+// device later (docs/domain.md#thread-arm-guest-msi: "an upper layer should hold the memory maps of all of them"; report usable
 // as well as unusable ranges).
 import {
   AMD_HT_HOLE,
@@ -36,7 +36,7 @@ export interface ForbiddenRange extends HexRange {
 
 export interface FamilyLayout {
   family: MachineFamily;
-  /** Where the family's RAM and device memory may go (DOMAIN.md §2). */
+  /** Where the family's RAM and device memory may go (docs/domain.md#guest-layouts). */
   ramAreas: HexRange[];
   /** ramAreas minus the pool's forbidden ranges and bridge windows. */
   usable: HexRange[];
@@ -51,7 +51,7 @@ export interface PoolMemoryLayout {
   hosts: string[];
   /** Hard: reserved, direct and msi regions, the AMD HT hole, Arm's SW_MSI window, beyond each host's IOMMU width. */
   forbidden: ForbiddenRange[];
-  /** Soft (warning level): host-bridge windows from /proc/iomem (§3.4). */
+  /** Soft (warning level): host-bridge windows from /proc/iomem (docs/domain.md#bridge-windows). */
   bridgeWindows: ForbiddenRange[];
   families: FamilyLayout[];
   msiDoorbell: MsiDoorbell;
@@ -60,7 +60,7 @@ export interface PoolMemoryLayout {
 const TOP = (1n << 64n) - 1n;
 const FOUR_GIB = 4n * GiB;
 
-/** RAM areas and the main RAM base, from hw/i386/pc_q35.c, pc_piix.c, hw/arm/virt.c, hw/ppc/spapr.c (§2). */
+/** RAM areas and the main RAM base, from hw/i386/pc_q35.c, pc_piix.c, hw/arm/virt.c, hw/ppc/spapr.c (docs/domain.md#guest-layouts). */
 const FAMILY_AREAS: Record<MachineFamily, { areas: AddressRange[]; base: bigint; identityMapped: boolean }> = {
   'pc-q35': {
     areas: [
@@ -92,7 +92,11 @@ export function poolMemoryLayout(
   hosts: Iterable<HostState> | ReadonlyMap<string, HostState>,
   pool: string,
 ): PoolMemoryLayout {
-  const states = hosts instanceof Map ? [...hosts.values()] : [...(hosts as Iterable<HostState>)];
+  // `instanceof Map` narrows to Map<any, any>; name the value type again.
+  const states: HostState[] =
+    hosts instanceof Map
+      ? [...(hosts as ReadonlyMap<string, HostState>).values()]
+      : [...(hosts as Iterable<HostState>)];
   const members = states
     .filter((s) => !s.decommissioned && s.host.pool === pool)
     .sort((a, b) => (a.host.id < b.host.id ? -1 : 1));
@@ -102,7 +106,7 @@ export function poolMemoryLayout(
     const at = (kind: ForbiddenKind, groupId: number | null = null) => ({ hostId: host.id, groupId, kind });
     for (const group of host.groups) {
       for (const region of group.reservedRegions) {
-        // direct-relaxable is ignored by VFIO (§1.2).
+        // direct-relaxable is ignored by VFIO (docs/domain.md#region-types).
         if (region.type !== 'direct-relaxable')
           hard.push({ start: region.start, end: region.end, source: at(region.type, group.id) });
       }

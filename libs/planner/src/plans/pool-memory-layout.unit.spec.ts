@@ -1,4 +1,4 @@
-// Pool-wide GPA planning (seeds/002: hold the memory maps of every host a VM may visit; report usable as
+// Pool-wide GPA planning (docs/domain.md#thread-arm-guest-msi: hold the memory maps of every host a VM may visit; report usable as
 // well as unusable ranges; pick the MSI doorbell deterministically).
 import { describe, expect, it } from 'vitest';
 import { poolMemoryLayout } from '../index.js';
@@ -18,7 +18,7 @@ const arm = (id: string, regions: Parameters<typeof group>[2], extra = {}) =>
 describe('poolMemoryLayout: aarch64 pool', () => {
   const hosts = [
     arm('a1', [ARM_SW_MSI]),
-    // HiSilicon-style hardware MSI doorbell at 0xc6010000 (§3.3)
+    // HiSilicon-style hardware MSI doorbell at 0xc6010000 (docs/domain.md#msi-bypass)
     arm('a2', [ARM_SW_MSI, { start: '0xc6010000', end: '0xc601ffff', type: 'msi' }]),
     // ignored by VFIO: must not shrink the usable ranges
     arm('a3', [ARM_SW_MSI, { start: '0x50000000', end: '0x5fffffff', type: 'direct-relaxable' }], {
@@ -89,7 +89,7 @@ describe('poolMemoryLayout: x86 pool with Intel and AMD hosts', () => {
   ];
   const layout = poolMemoryLayout(new Map(hosts.map((h) => [h.host.id, h])), 'p');
 
-  it('adds the AMD HT hole for an AMD host even when its groups do not list it (rule 6)', () => {
+  it('adds the AMD HT hole for an AMD host even when its groups do not list it (docs/domain.md#amd-ht-hole)', () => {
     expect(layout.forbidden.find((r) => r.start === AMD_HT.start)?.sources).toEqual([
       { hostId: 'a1', groupId: null, kind: 'amd-ht-hole' },
     ]);

@@ -15,10 +15,10 @@ import {
   nic,
 } from '../test-support/fleet-fixtures.js';
 
-describe('(a) DOMAIN.md §2.5: defined on host 0, migrated to host 1, then a VFIO hot-plug', () => {
+describe('(a) docs/domain.md#migrate-then-hotplug: defined on host 0, migrated to host 1, then a VFIO hot-plug', () => {
   describe('aarch64', () => {
     const smmu = { model: 'arm-smmuv3' as const, addressWidthBits: 48 };
-    // Host 0: SMMUv3 translating ITS writes — only the SW_MSI window, which never meets virt RAM (§2.2).
+    // Host 0: SMMUv3 translating ITS writes — only the SW_MSI window, which never meets virt RAM (docs/domain.md#layout-arm-virt).
     const host0 = host({
       id: 'host-a',
       arch: 'aarch64',
@@ -26,7 +26,7 @@ describe('(a) DOMAIN.md §2.5: defined on host 0, migrated to host 1, then a VFI
       iommu: smmu,
       groups: [group(12, [nic('0000:81:00.0')], [ARM_SW_MSI])],
     });
-    // Host 1, HiSilicon Hi1616-style: ITS at 0xc6000000, untranslated, so the kernel reports ITS_base + 64 KiB as hardware msi (§3.3).
+    // Host 1, HiSilicon Hi1616-style: ITS at 0xc6000000, untranslated, so the kernel reports ITS_base + 64 KiB as hardware msi (docs/domain.md#msi-bypass).
     const hisilicon = host({
       id: 'host-b',
       arch: 'aarch64',
@@ -44,7 +44,7 @@ describe('(a) DOMAIN.md §2.5: defined on host 0, migrated to host 1, then a VFI
         group(12, [nic('0000:81:00.0')], [ARM_SW_MSI, { start: '0x1ff000000', end: '0x1ff0fffff', type: 'reserved' }]),
       ],
     });
-    // virt: RAM at 0x40000000; 8 GiB → [0x40000000, 0x23fffffff]. The map is fixed when the guest is defined (§2.5 step 1).
+    // virt: RAM at 0x40000000; 8 GiB → [0x40000000, 0x23fffffff]. The map is fixed when the guest is defined (docs/domain.md#migrate-then-hotplug, step 1).
     const vm = guest({
       id: 'vm-1',
       host: 'host-a',
@@ -99,6 +99,7 @@ describe('(a) DOMAIN.md §2.5: defined on host 0, migrated to host 1, then a VFI
         machine,
         cpuVendor,
         memory: { ram: '1100GiB' },
+        physBits: 46, // QEMU refuses 1100 GiB under 40 phys-bits
         hotplugReservations: [{ id: 'nic', kind: 'vfio', deviceClass: 'network' }],
       });
 
@@ -283,6 +284,7 @@ it('conflicts are JSON-safe: no bigint anywhere', () => {
     id: 'vm',
     host: 'h1',
     memory: { ram: '1100GiB' },
+    physBits: 46,
     hotplugReservations: [{ kind: 'vfio', deviceClass: 'network' }],
   });
   const plan = planMigration(fleetOf([host({ id: 'h1', memory: '2TiB' }), amd], [vm]), 'vm', 'amd-1');

@@ -11,7 +11,7 @@ export function kernelAtLeast(release: string, major: number, minor: number): bo
   return ma > major || (ma === major && mi >= minor);
 }
 
-/** "valid iova list" series (Shameer Kolothum), believed merged for 5.4: MAP_DMA outside the ranges fails (§1.4). */
+/** "valid iova list" series (Shameer Kolothum), believed merged for 5.4: MAP_DMA outside the ranges fails (docs/domain.md#vfio-iova-ranges). */
 export const IOVA_ENFORCEMENT_SINCE = [5, 4] as const;
-/** "iommu: Prevent RESV_DIRECT devices from blocking domains", ~6.6: every vendor refuses direct-region groups (§1.2). */
+/** "iommu: Prevent RESV_DIRECT devices from blocking domains", ~6.6: every vendor refuses direct-region groups (docs/domain.md#region-types). */
 export const DIRECT_REFUSAL_SINCE = [6, 6] as const;

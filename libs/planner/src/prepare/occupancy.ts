@@ -1,5 +1,5 @@
 // What the guests already on a host take from it: memory (counted at maxmem, since RAM may be
-// hot-plugged up to it) and assigned PCI devices (a group goes to one VM only, §5).
+// hot-plugged up to it) and assigned PCI devices (a group goes to one VM only, docs/domain.md#iommu-groups).
 import type { GuestState } from '@ferry/domain';
 import { prepareGuest } from './prepared-guest.js';
 

@@ -1,5 +1,5 @@
 // Everything the rules ask of a guest, computed once per guest state. The GPA map is the one recorded
-// when the guest was defined: migration rebuilds it unchanged on every later host (§2.5).
+// when the guest was defined: migration rebuilds it unchanged on every later host (docs/domain.md#migrate-then-hotplug).
 import {
   AMD_HT_HOLE,
   MACHINE_FAMILY_ARCH,
@@ -40,7 +40,7 @@ export interface PreparedGuest {
   vfioDevices: readonly GuestDevice[];
   virtioDevices: readonly GuestDevice[];
   assignedReservations: readonly GuestReservation[];
-  /** What a migration asks of the destination: its assigned devices (same PCI address) and vfio/vdpa reservations (§2.5). */
+  /** What a migration asks of the destination: its assigned devices (same PCI address) and vfio/vdpa reservations (docs/domain.md#migrate-then-hotplug). */
   migrationRequests: readonly TargetRequest[];
   migrationAssignsVfio: boolean;
   /**
@@ -79,7 +79,7 @@ function build(state: GuestState): PreparedGuest {
     id: state.id,
     state,
     machine,
-    arch: MACHINE_FAMILY_ARCH[machine.family],
+    arch: (definition.arch ?? MACHINE_FAMILY_ARCH[machine.family]) as Arch,
     maxMemory: definition.memory.max ?? definition.memory.ram,
     dmaRanges,
     maxDmaAddress: dmaRanges.reduce<bigint | undefined>(

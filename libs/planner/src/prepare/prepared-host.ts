@@ -19,9 +19,9 @@ export interface PreparedDevice {
   address: string;
   facts: HostDevice;
   group: PreparedGroup;
-  /** Other members of the group bound to a native driver: VFIO refuses a group that is not viable (§5). */
+  /** Other members of the group bound to a native driver: VFIO refuses a group that is not viable (docs/domain.md#iommu-groups). */
   nativeSiblings: readonly HostDevice[];
-  /** Listed in iommu.ignoreIommuFor: the hypervisor lets it bypass the IOMMU (seeds/004). */
+  /** Listed in iommu.ignoreIommuFor: the hypervisor lets it bypass the IOMMU (docs/domain.md#iommu-quirk-list). */
   ignoredByHypervisor: boolean;
 }
 
@@ -47,14 +47,14 @@ export interface PreparedHost {
   /** Cordoned or decommissioned hosts are never destinations; the reason says which. */
   unschedulableReason: string | undefined;
   qemuVersion: readonly [number, number] | undefined;
-  /** AMD-Vi reserves the HyperTransport range on every group (§1.3). */
+  /** AMD-Vi reserves the HyperTransport range on every group (docs/domain.md#amd-ht-hole). */
   isAmd: boolean;
-  /** Kernels ≥ 5.4 refuse MAP_DMA outside the valid IOVA list; older ones map silently (§1.4). */
+  /** Kernels ≥ 5.4 refuse MAP_DMA outside the valid IOVA list; older ones map silently (docs/domain.md#vfio-iova-ranges). */
   enforcesIovaRanges: boolean;
-  /** ≥ 6.6 on every vendor, and Intel VT-d earlier, refuse groups with a `direct` region (§1.2). */
+  /** ≥ 6.6 on every vendor, and Intel VT-d earlier, refuse groups with a `direct` region (docs/domain.md#region-types). */
   refusesDirectRegions: boolean;
   iommuWidthBits: number;
-  /** 2^addressWidthBits: the first IOVA outside the host IOMMU aperture (§1.4, vfio_iommu_aper_conflict). */
+  /** 2^addressWidthBits: the first IOVA outside the host IOMMU aperture (docs/domain.md#vfio-iova-ranges, vfio_iommu_aper_conflict). */
   apertureLimit: bigint;
   bridgeWindows: RangeSet;
   groups: PreparedGroup[];
@@ -68,7 +68,7 @@ export interface PreparedHost {
   spapr: PreparedSpapr | undefined;
 }
 
-/** vfio-pci, its vendor variants (mlx5_vfio_pci, hisi_acc_vfio_pci…), pci-stub or no driver keep a group viable (§5). */
+/** vfio-pci, its vendor variants (mlx5_vfio_pci, hisi_acc_vfio_pci…), pci-stub or no driver keep a group viable (docs/domain.md#iommu-groups). */
 export function keepsGroupViable(driver: string): boolean {
   return driver === 'none' || driver === 'pci-stub' || /vfio/.test(driver);
 }
@@ -95,7 +95,7 @@ function build(state: HostState): PreparedHost {
 
   for (const group of [...host.groups].sort((a, b) => a.id - b.id)) {
     const regions = [...group.reservedRegions].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-    // `direct-relaxable` is ignored by VFIO and may overlap guest RAM (§1.2).
+    // `direct-relaxable` is ignored by VFIO and may overlap guest RAM (docs/domain.md#region-types).
     let reservedRegions = regions.filter((r) => r.type === 'reserved' || r.type === 'direct');
     if (isAmd) reservedRegions = withoutHtHole(reservedRegions);
     const msiRegions = regions.filter((r) => r.type === 'msi');

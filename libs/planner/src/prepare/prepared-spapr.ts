@@ -1,4 +1,4 @@
-// POWER: which sPAPR TCE backend QEMU will really get, and the DMA windows that come with it (§5, §6).
+// POWER: which sPAPR TCE backend QEMU will really get, and the DMA windows that come with it (docs/domain.md#spapr-v1-fallback, #spapr-windows).
 import { rangeOf, type AddressRange, type Host, type VFIO_BACKENDS } from '@ferry/domain';
 
 type VfioBackend = (typeof VFIO_BACKENDS)[number];
@@ -19,7 +19,7 @@ export interface PreparedSpapr {
 export function prepareSpapr(host: Host): PreparedSpapr {
   const advertised = host.iommu.vfioBackends.filter((b) => b.startsWith('spapr'));
   const hasV2 = advertised.includes('spapr-tce-v2');
-  // "vfio/spapr: Allow fallback to SPAPR TCE IOMMU v1" (seeds/001): the spapr driver advertises both,
+  // "vfio/spapr: Allow fallback to SPAPR TCE IOMMU v1" (docs/domain.md#thread-spapr-v1-fallback): the spapr driver advertises both,
   // but KVM-PR (pseries) hosts reject v2 at SET_IOMMU, so the container really runs v1.
   const v2Usable = hasV2 && host.iommu.kvm !== 'pr';
   const effective = v2Usable

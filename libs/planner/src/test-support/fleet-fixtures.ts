@@ -1,4 +1,4 @@
-// Hand-built fleets for tests, written the way operators write fleet files (FLEET-FORMAT.md): hex
+// Hand-built fleets for tests, written the way operators write fleet files (docs/fleet-format.md): hex
 // strings and sizes go through the domain's own schemas, guests through its decider, so tests see
 // exactly the states the API will hand the planner.
 import {
@@ -75,11 +75,11 @@ export function fleetOf(
 
 // ---- building blocks -------------------------------------------------------------------------
 
-/** The x86 interrupt range every VT-d / AMD-Vi group reports as msi (DOMAIN.md §1.3). */
+/** The x86 interrupt range every VT-d / AMD-Vi group reports as msi (docs/domain.md#platform-regions). */
 export const X86_MSI = { start: '0xfee00000', end: '0xfeefffff', type: 'msi' as const };
-/** AMD-Vi HyperTransport range (§1.3). */
+/** AMD-Vi HyperTransport range (docs/domain.md#amd-ht-hole). */
 export const AMD_HT = { start: '0xfd00000000', end: '0xffffffffff', type: 'reserved' as const };
-/** Arm SMMU SW_MSI window, MSI_IOVA_BASE (§1.3). */
+/** Arm SMMU SW_MSI window, MSI_IOVA_BASE (docs/domain.md#platform-regions). */
 export const ARM_SW_MSI = { start: '0x8000000', end: '0x80fffff', type: 'msi' as const };
 
 type DeviceInput = NonNullable<HostInput['groups']>[number]['devices'] extends (infer D)[] | undefined ? D : never;

@@ -1,6 +1,6 @@
 // An emulator MigrationSpec's parameters in QEMU's terms: capabilities and migrate-set-parameters
 // (qapi/migration.json, QEMU 7.2). Absent values get QEMU's own defaults, which are also the
-// emulator's (DOMAIN.md §7.3), so both sides of a comparison run the same migration.
+// emulator's (docs/domain.md#precopy), so both sides of a comparison run the same migration.
 import { QEMU_DEFAULT_DOWNTIME_LIMIT_MS, QEMU_DEFAULT_MAX_BANDWIDTH, type MigrationSpec } from '@ferry/emulator';
 import type { MigrationParameters } from './migration-parameters.js';
 

@@ -75,7 +75,7 @@ function conflictItem(c) {
     h('p', { class: 'remedy' }, h('strong', { text: 'Remedy: ' }), c.remedy),
     h('details', { open: true }, h('summary', { text: 'Evidence' }), evidenceList(c.evidence)),
     c.evidence?.fact
-      ? h('p', { class: 'fact' }, h('strong', { text: 'Why: ' }), c.evidence.fact, ` (DOMAIN.md ${c.section})`)
+      ? h('p', { class: 'fact' }, h('strong', { text: 'Why: ' }), c.evidence.fact, ` (${c.section})`)
       : null,
   );
 }

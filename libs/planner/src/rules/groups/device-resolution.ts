@@ -1,4 +1,4 @@
-// DOMAIN.md §2.5, §5: before any group rule, the request must name a device the host has.
+// docs/domain.md#migrate-then-hotplug, #iommu-groups: before any group rule, the request must name a device the host has.
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { PreparedHost } from '../../prepare/prepared-host.js';
 import { describeTarget, targetEvidence, type TargetRequest } from '../context.js';

@@ -1,4 +1,4 @@
-// DOMAIN.md §1.2, §8 rule 3: a group with a `direct` (1:1, RMRR/IVMD/RMR) region cannot be given to VFIO.
+// docs/domain.md#region-types: a group with a `direct` (1:1, RMRR/IVMD/RMR) region cannot be given to VFIO.
 import { formatRange } from '@ferry/domain';
 import { hexRange } from '../../conflict/conflict.js';
 import type { ConflictSink } from '../../conflict/sink.js';

@@ -1,4 +1,4 @@
-// DOMAIN.md §5, §8 rule 10: a group is viable only when every member is bound to vfio, pci-stub or no driver.
+// docs/domain.md#iommu-groups: a group is viable only when every member is bound to vfio, pci-stub or no driver.
 import type { ConflictSink } from '../../conflict/sink.js';
 import { describeTarget, targetEvidence, type AssignmentContext } from '../context.js';
 

@@ -1,4 +1,4 @@
-// IOMMU groups and device resolution (DOMAIN.md §1.2, §5, §8 rules 3 and 10).
+// IOMMU groups and device resolution (docs/domain.md#region-types, #iommu-groups).
 import { describe, expect, it } from 'vitest';
 import { planHotplug, planMigration } from '../../index.js';
 import { X86_MSI, codesOf, conflict, fleetOf, group, guest, host, nic } from '../../test-support/fleet-fixtures.js';
@@ -39,7 +39,7 @@ describe('GROUP_HAS_DIRECT_REGION', () => {
 });
 
 describe('GROUP_NOT_VIABLE', () => {
-  // A NIC and an NVMe drive behind one non-ACS switch share a group (§3.4, §5).
+  // A NIC and an NVMe drive behind one non-ACS switch share a group (docs/domain.md#bridge-windows, #iommu-groups).
   const destination = (siblingDriver: string) =>
     host({
       id: 'dst',

@@ -1,4 +1,4 @@
-// DOMAIN.md §5, §8 rule 10: all devices of a group go to one VM ("group %d used in multiple address spaces").
+// docs/domain.md#iommu-groups: all devices of a group go to one VM ("group %d used in multiple address spaces").
 import type { ConflictSink } from '../../conflict/sink.js';
 import { describeTarget, targetEvidence, type AssignmentContext } from '../context.js';
 

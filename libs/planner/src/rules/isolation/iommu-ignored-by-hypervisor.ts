@@ -1,4 +1,4 @@
-// DOMAIN.md §0 seeds/004, §4.1: a platform quirk list — devices the tables put behind the IOMMU but the hypervisor lets bypass it.
+// docs/domain.md#iommu-quirk-list, #thread-iommu-passthrough: a platform quirk list — devices the tables put behind the IOMMU but the hypervisor lets bypass it.
 import type { ConflictSink } from '../../conflict/sink.js';
 import { describeTarget, targetEvidence, type AssignmentContext } from '../context.js';
 

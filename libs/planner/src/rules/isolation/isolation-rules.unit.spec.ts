@@ -1,4 +1,4 @@
-// Interrupt isolation, per-device isolation and VFIO backends (DOMAIN.md §0 seeds/003–004, §1.4, §3.1, §5).
+// Interrupt isolation, per-device isolation and VFIO backends (docs/domain.md#isolation, #iommu-quirk-list, #msi-x86, #vfio-backend-types).
 import { describe, expect, it } from 'vitest';
 import { planMigration } from '../../index.js';
 import { codesOf, conflict, fleetOf, group, guest, host, nic } from '../../test-support/fleet-fixtures.js';

@@ -1,4 +1,4 @@
-// DOMAIN.md §1.4 (attach step 5), §3.1: type1 requires MSI isolation (interrupt remapping) unless allow_unsafe_interrupts.
+// docs/domain.md#vfio-iova-ranges (attach step 5), #msi-x86: type1 requires MSI isolation (interrupt remapping) unless allow_unsafe_interrupts.
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { DestinationContext } from '../context.js';
 

@@ -1,4 +1,4 @@
-// DOMAIN.md §5 (backends), §0 seeds/003 (isolation): QEMU needs a real IOMMU backend for the host arch.
+// docs/domain.md#vfio-backend-types, #isolation: QEMU needs a real IOMMU backend for the host arch.
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { DestinationContext } from '../context.js';
 
@@ -7,7 +7,7 @@ function backendsQemuUses(arch: string): readonly string[] {
   return arch === 'ppc64le' ? ['spapr-tce-v2', 'spapr-tce-v1'] : ['type1v2', 'type1'];
 }
 
-// §5: QEMU needs a type1 (x86, Arm, s390x) or sPAPR TCE (POWER) container backend.
+// docs/domain.md#vfio-backend-types: QEMU needs a type1 (x86, Arm, s390x) or sPAPR TCE (POWER) container backend.
 export function vfioBackendUnavailable(context: DestinationContext, sink: ConflictSink): void {
   const { host } = context;
   if (!context.assignsVfio) return;
@@ -22,7 +22,7 @@ export function vfioBackendUnavailable(context: DestinationContext, sink: Confli
   }));
 }
 
-// seeds/003: without per-device translation an assigned device can reach all host memory.
+// docs/domain.md#isolation: without per-device translation an assigned device can reach all host memory.
 export function noPerDeviceIsolation(context: DestinationContext, sink: ConflictSink): void {
   const { host } = context;
   if (!context.assigns) return;
@@ -32,7 +32,7 @@ export function noPerDeviceIsolation(context: DestinationContext, sink: Conflict
   sink.report('NO_PER_DEVICE_ISOLATION', 'corruption', () => ({
     message: `${host.id} has ${model === 'none' ? 'no IOMMU' : 'only the noiommu VFIO backend'}: an assigned device would DMA to any host address, with nothing isolating it from the host or other guests.`,
     evidence: { hostId: host.id, iommuModel: model, vfioBackends: [...vfioBackends] },
-    fact: 'Safe assignment to an untrusted guest needs per-device translation/isolation (seeds/003); VFIO_NOIOMMU_IOMMU gives none and taints the kernel.',
+    fact: 'Safe assignment to an untrusted guest needs per-device translation/isolation; VFIO_NOIOMMU_IOMMU gives none and taints the kernel.',
     remedy: `Assign devices only on hosts with an enabled IOMMU (intel_iommu=on, amd_iommu, SMMU); keep this guest's devices off ${host.id}.`,
   }));
 }

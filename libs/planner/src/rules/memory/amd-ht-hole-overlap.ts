@@ -1,4 +1,4 @@
-// DOMAIN.md §1.3, §2.1, §8 rule 6: AMD-Vi reserves 0xFD00000000–0xFFFFFFFFFF (HyperTransport) on every group.
+// docs/domain.md#amd-ht-hole: AMD-Vi reserves 0xFD00000000–0xFFFFFFFFFF (HyperTransport) on every group.
 import { AMD_HT_HOLE, formatRange, intersection, machineAtLeast } from '@ferry/domain';
 import { hexRange } from '../../conflict/conflict.js';
 import type { ConflictSink } from '../../conflict/sink.js';

@@ -1,4 +1,4 @@
-// DOMAIN.md §3.4, §8 rule 8: host-bridge windows are routed peer-to-peer before the IOMMU and are absent from sysfs and VFIO ranges.
+// docs/domain.md#bridge-windows: host-bridge windows are routed peer-to-peer before the IOMMU and are absent from sysfs and VFIO ranges.
 import { formatRange, intersection } from '@ferry/domain';
 import { hexRange } from '../../conflict/conflict.js';
 import type { ConflictSink } from '../../conflict/sink.js';

@@ -1,4 +1,4 @@
-// DOMAIN.md §1.4, §2.5, §8 rules 2, 7: IOVAs beyond the host IOMMU aperture are forbidden (vfio_iommu_aper_conflict).
+// docs/domain.md#vfio-iova-ranges, #migrate-then-hotplug: IOVAs beyond the host IOMMU aperture are forbidden (vfio_iommu_aper_conflict).
 import { toHex } from '@ferry/domain';
 import { hexRange } from '../../conflict/conflict.js';
 import type { ConflictSink } from '../../conflict/sink.js';

@@ -1,4 +1,4 @@
-// Guest RAM versus the destination's IOVA constraints (DOMAIN.md §1.4, §2.5, §3.4, §8 rules 2, 4–8).
+// Guest RAM versus the destination's IOVA constraints (docs/domain.md#vfio-iova-ranges, #migrate-then-hotplug, #bridge-windows).
 // Expected ranges are worked out by hand from the QEMU layout rules quoted beside them.
 import { describe, expect, it } from 'vitest';
 import { planHotplug, planMigration } from '../../index.js';
@@ -120,7 +120,7 @@ describe('RESV_OVERLAPS_GUEST_RAM', () => {
 });
 
 describe('MSI_WINDOW_OVERLAPS_GUEST_RAM', () => {
-  // virt, 8 GiB: RAM at 0x40000000 → [0x40000000, 0x23fffffff] (§2.2).
+  // virt, 8 GiB: RAM at 0x40000000 → [0x40000000, 0x23fffffff] (docs/domain.md#layout-arm-virt).
   const armSource = host({
     id: 'src',
     arch: 'aarch64',
@@ -128,7 +128,7 @@ describe('MSI_WINDOW_OVERLAPS_GUEST_RAM', () => {
     iommu: { model: 'arm-smmuv3' },
     groups: [group(1, [nic('0000:81:00.0')], [ARM_SW_MSI])],
   });
-  // HiSilicon Hi161x: ITS writes bypass the SMMU; the hardware msi region is ITS_base + 64 KiB, 64 KiB long (§1.3, §3.3).
+  // HiSilicon Hi161x: ITS writes bypass the SMMU; the hardware msi region is ITS_base + 64 KiB, 64 KiB long (docs/domain.md#msi-bypass).
   const HISI_MSI = { start: '0xc6010000', end: '0xc601ffff', type: 'msi' as const };
   const armDestination = (regions: (typeof HISI_MSI)[]) =>
     host({
@@ -167,7 +167,7 @@ describe('MSI_WINDOW_OVERLAPS_GUEST_RAM', () => {
     ).not.toContain('MSI_WINDOW_OVERLAPS_GUEST_RAM');
   });
 
-  it("is silent for the SMMU's SW_MSI window, which only meets virt's flash/GIC area (§2.2)", () => {
+  it("is silent for the SMMU's SW_MSI window, which only meets virt's flash/GIC area (docs/domain.md#layout-arm-virt)", () => {
     expect(
       codesOf(planMigration(fleetOf([armSource, armDestination([ARM_SW_MSI])], [armGuest()]), 'vm', 'dst')),
     ).not.toContain('MSI_WINDOW_OVERLAPS_GUEST_RAM');
@@ -192,6 +192,8 @@ describe('AMD_HT_HOLE_OVERLAP', () => {
       machine,
       cpuVendor,
       memory: { ram: '1100GiB' },
+      // QEMU refuses this much RAM under 40 phys-bits (its 64-bit PCI hole ends above 1 TiB).
+      physBits: 46,
       hotplugReservations: [{ kind: 'vfio', deviceClass: 'network' }],
       ...extra,
     });
@@ -254,7 +256,7 @@ describe('BRIDGE_WINDOW_OVERLAPS_GUEST_RAM', () => {
 });
 
 describe('GUEST_GPA_EXCEEDS_IOMMU_WIDTH', () => {
-  // 39-bit client VT-d: IOVAs up to 0x7fffffffff (512 GiB) (§2.5).
+  // 39-bit client VT-d: IOVAs up to 0x7fffffffff (512 GiB) (docs/domain.md#migrate-then-hotplug).
   const narrow = {
     id: 'dst',
     memory: '1TiB',

@@ -1,4 +1,4 @@
-// DOMAIN.md §1.3, §3, §8 rules 4, 7: `msi` regions (HW doorbells, SW_MSI cookie window) are not usable IOVA; guest RAM there cannot be mapped.
+// docs/domain.md#platform-regions, #msi: `msi` regions (HW doorbells, SW_MSI cookie window) are not usable IOVA; guest RAM there cannot be mapped.
 import { formatRange } from '@ferry/domain';
 import type { ConflictSink } from '../../conflict/sink.js';
 import { describeTarget, type AssignmentContext } from '../context.js';

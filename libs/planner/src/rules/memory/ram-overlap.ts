@@ -8,7 +8,7 @@ import type { PreparedHost } from '../../prepare/prepared-host.js';
 import { setOverlapsAny, type RangeSet } from '../../prepare/range-set.js';
 import { targetEvidence, type AssignmentContext } from '../context.js';
 
-/** Kernels ≥ 5.4 refuse the map (clean failure); older ones accept it and DMA there is lost (§1.4). */
+/** Kernels ≥ 5.4 refuse the map (clean failure); older ones accept it and DMA there is lost (docs/domain.md#vfio-iova-ranges). */
 export const overlapSeverity = (host: PreparedHost): Severity => (host.enforcesIovaRanges ? 'error' : 'corruption');
 
 export function overlapConsequence(host: PreparedHost, range: GuestRange): string {

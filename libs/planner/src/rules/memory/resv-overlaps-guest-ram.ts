@@ -1,4 +1,4 @@
-// DOMAIN.md §1.2, §1.4, §2.5, §8 rules 4–5: `reserved` and `direct` regions leave the valid IOVA list; guest RAM there cannot be mapped.
+// docs/domain.md#region-types, #vfio-iova-ranges: `reserved` and `direct` regions leave the valid IOVA list; guest RAM there cannot be mapped.
 import { formatRange } from '@ferry/domain';
 import type { ConflictSink } from '../../conflict/sink.js';
 import { describeTarget, type AssignmentContext } from '../context.js';

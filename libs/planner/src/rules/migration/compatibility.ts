@@ -1,9 +1,9 @@
-// DOMAIN.md §7.1, §8 rule 13: what must match between source and destination for the migration stream to load.
-import { MACHINE_FAMILY_ARCH, formatSize } from '@ferry/domain';
+// docs/domain.md#migration-compatibility: what must match between source and destination for the migration stream to load.
+import { formatSize } from '@ferry/domain';
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { DestinationContext } from '../context.js';
 
-// §7.1 (CPU model): the guest's vCPUs are of one architecture; KVM runs them only on that one.
+// docs/domain.md#migration-compatibility (CPU model): the guest's vCPUs are of one architecture; KVM runs them only on that one.
 export function archMismatch(context: DestinationContext, sink: ConflictSink): void {
   const { guest, host } = context;
   const cpuArch = vcpuArch(guest.state.definition.cpuVendor, guest.arch);
@@ -22,14 +22,16 @@ export function archMismatch(context: DestinationContext, sink: ConflictSink): v
   }));
 }
 
-/** intel/amd → x86_64, arm → aarch64; ibm is POWER or s390x, which the machine family tells apart. */
-function vcpuArch(vendor: string, machineArch: string): string {
+/** intel/amd → x86_64, arm → aarch64, riscv, loongson; ibm is POWER or s390x, which the guest's arch tells apart. */
+function vcpuArch(vendor: string, guestArch: string): string {
   if (vendor === 'intel' || vendor === 'amd') return 'x86_64';
   if (vendor === 'arm') return 'aarch64';
-  return machineArch === 's390x' ? 's390x' : 'ppc64le';
+  if (vendor === 'riscv') return 'riscv64';
+  if (vendor === 'loongson') return 'loongarch64';
+  return guestArch === 's390x' ? 's390x' : 'ppc64le';
 }
 
-// §7.1: the destination QEMU must provide the guest's machine type: its family on this architecture,
+// docs/domain.md#migration-compatibility: the destination QEMU must provide the guest's machine type: its family on this architecture,
 // at the guest's version (layout and compatibility properties).
 export function machineTypeUnsupported(context: DestinationContext, sink: ConflictSink): void {
   const { guest, host } = context;
@@ -42,7 +44,7 @@ export function machineTypeUnsupported(context: DestinationContext, sink: Confli
         hostId: host.id,
         machine,
         family: guest.machine.family,
-        familyArch: MACHINE_FAMILY_ARCH[guest.machine.family],
+        familyArch: guest.arch,
         hostArch: host.arch,
       },
       fact: 'A migration stream is only accepted by a QEMU that provides the same machine type; a machine family exists for one architecture only.',
@@ -69,7 +71,7 @@ export function machineTypeUnsupported(context: DestinationContext, sink: Confli
   }));
 }
 
-// §7.1: the CPU model must match; an Intel vCPU model cannot run on AMD and vice versa.
+// docs/domain.md#migration-compatibility: the CPU model must match; an Intel vCPU model cannot run on AMD and vice versa.
 export function cpuVendorMismatch(context: DestinationContext, sink: ConflictSink): void {
   const { guest, host } = context;
   const vendor = guest.state.definition.cpuVendor;
@@ -78,12 +80,12 @@ export function cpuVendorMismatch(context: DestinationContext, sink: ConflictSin
   sink.report('CPU_VENDOR_MISMATCH', 'error', () => ({
     message: `The guest's vCPU vendor is ${vendor}; ${host.id}'s CPUs are ${host.cpuVendor}: its CPU model cannot be provided there, so live migration fails.`,
     evidence: { guestId: guest.id, hostId: host.id, vcpuVendor: vendor, hostCpuVendor: host.cpuVendor },
-    fact: 'Migration needs the same CPU model on both sides (§7.1); KVM can only expose features of the host vendor.',
-    remedy: `Choose a host with ${vendor} CPUs, or redefine the guest with an ${host.cpuVendor} CPU model (cold restart; on x86 this can change the GPA layout, §2.1).`,
+    fact: 'Migration needs the same CPU model on both sides; KVM can only expose features of the host vendor.',
+    remedy: `Choose a host with ${vendor} CPUs, or redefine the guest with an ${host.cpuVendor} CPU model (cold restart; on x86 this can change the GPA layout).`,
   }));
 }
 
-// §7.1 (RAM blocks incl. maxmem): the destination must hold the guest at its maximum size.
+// docs/domain.md#migration-compatibility (RAM blocks incl. maxmem): the destination must hold the guest at its maximum size.
 export function insufficientMemory(context: DestinationContext, sink: ConflictSink): void {
   const { guest, host, occupancy } = context;
   const free = occupancy.freeMemory(host.memory);

@@ -1,4 +1,4 @@
-// Migration compatibility (DOMAIN.md §7.1, §7.2, §8 rule 13).
+// Migration compatibility (docs/domain.md#migration-compatibility, #vfio-migration).
 import { describe, expect, it } from 'vitest';
 import { planHotplug, planMigration } from '../../index.js';
 import { codesOf, conflict, fleetOf, group, guest, host, nic } from '../../test-support/fleet-fixtures.js';

@@ -1,4 +1,4 @@
-// DOMAIN.md §7.1, §7.2, §8 rule 13: postcopy carries no VFIO device state; never plan it with VFIO devices.
+// docs/domain.md#vfio-migration: postcopy carries no VFIO device state; never plan it with VFIO devices.
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { GuestContext } from '../context.js';
 

@@ -1,4 +1,4 @@
-// DOMAIN.md §7.2, §8 rule 13: a VFIO device without a migration driver (v2 protocol) adds a migration blocker.
+// docs/domain.md#vfio-migration: a VFIO device without a migration driver (v2 protocol) adds a migration blocker.
 import type { ConflictSink } from '../../conflict/sink.js';
 import { describeTarget, targetEvidence, type AssignmentContext, type GuestContext } from '../context.js';
 

@@ -1,4 +1,4 @@
-// DOMAIN.md §6, §8 rule 11: the host hardware fixes where the 64-bit DMA window lives; the guest's dma64_win_addr must match.
+// docs/domain.md#spapr-windows: the host hardware fixes where the 64-bit DMA window lives; the guest's dma64_win_addr must match.
 import { toHex } from '@ferry/domain';
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { DestinationContext } from '../context.js';
@@ -18,6 +18,6 @@ export function spaprDma64AddrMismatch(context: DestinationContext, sink: Confli
       hostDma64WindowAddr: toHex(hostAddr),
     },
     fact: 'With VFIO on sPAPR the host hardware fixes window placement; POWER8+ puts the 64-bit window at 0x800000000000000 (hw/vfio/spapr.c).',
-    remedy: `Choose a host whose 64-bit window is at ${toHex(QEMU_DEFAULT_DMA64_WINDOW_ADDR)}; changing dma64_win_addr on the guest PHB would have to match on every host it visits (§7.1).`,
+    remedy: `Choose a host whose 64-bit window is at ${toHex(QEMU_DEFAULT_DMA64_WINDOW_ADDR)}; changing dma64_win_addr on the guest PHB would have to match on every host it visits.`,
   }));
 }

@@ -1,4 +1,4 @@
-// DOMAIN.md §6, §8 rule 11: the TCE page sizes the guest may ask for must be backed by the host's IOMMU page sizes.
+// docs/domain.md#spapr-windows: the TCE page sizes the guest may ask for must be backed by the host's IOMMU page sizes.
 import { formatSize, toHex } from '@ferry/domain';
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { DestinationContext } from '../context.js';
@@ -24,7 +24,7 @@ export function spaprPagesizeUnsupported(context: DestinationContext, sink: Conf
       unbacked: sizesJson(unbacked),
       hostMask: toHex(mask),
     },
-    fact: 'QEMU pgsz defaults to 4K|64K (pseries ≤ 4.1) or 4K|64K|2M|16M (≥ 4.2); hardware and VFIO support 4 KiB, 64 KiB and 16 MiB (§6).',
+    fact: 'QEMU pgsz defaults to 4K|64K (pseries ≤ 4.1) or 4K|64K|2M|16M (≥ 4.2); hardware and VFIO support 4 KiB, 64 KiB and 16 MiB.',
     remedy: `Set the guest PHB's pgsz to sizes ${host.id} supports (${sizesJson(spapr.pageSizes).join(', ')}), or choose a host that supports ${formatSize(unbacked[0]!)} pages.`,
   }));
 }

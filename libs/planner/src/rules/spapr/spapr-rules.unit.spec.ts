@@ -1,4 +1,4 @@
-// POWER sPAPR: advertised ≠ usable, DMA windows, page sizes (DOMAIN.md §0 seeds/001 and /003, §5, §6, §8 rule 11).
+// POWER sPAPR: advertised ≠ usable, DMA windows, page sizes (docs/domain.md#spapr-v1-fallback, #spapr-windows).
 import { describe, expect, it } from 'vitest';
 import { planMigration } from '../../index.js';
 import { codesOf, conflict, fleetOf, group, guest, host, nic } from '../../test-support/fleet-fixtures.js';

@@ -1,4 +1,4 @@
-// DOMAIN.md §0 seeds/001, §5, §8 rule 11: advertised ≠ usable — KVM-PR (pseries) hosts reject v2 and QEMU retries with v1.
+// docs/domain.md#spapr-v1-fallback, #thread-spapr-v1-fallback: advertised ≠ usable — KVM-PR (pseries) hosts reject v2 and QEMU retries with v1.
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { DestinationContext } from '../context.js';
 import { spaprOf } from './spapr-applies.js';

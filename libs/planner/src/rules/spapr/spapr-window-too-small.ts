@@ -1,4 +1,4 @@
-// DOMAIN.md §0 seeds/003, §6, §8 rule 11: without DDW only the 32-bit window exists; all guest RAM cannot be mapped 1:1 in it.
+// docs/domain.md#spapr-windows, #thread-power-dma-windows: without DDW only the 32-bit window exists; all guest RAM cannot be mapped 1:1 in it.
 import { formatRange, formatSize, rangeSize, toHex } from '@ferry/domain';
 import { hexRange } from '../../conflict/conflict.js';
 import type { ConflictSink } from '../../conflict/sink.js';
@@ -29,7 +29,7 @@ export function spaprWindowTooSmall(context: DestinationContext, sink: ConflictS
     sink.report('SPAPR_WINDOW_TOO_SMALL', 'error', () => ({
       message: `With ${why} on ${host.id}, devices DMA only through the ${formatSize(windowSize)} 32-bit window ${formatRange(window)}; the guest's ${formatSize(guest.maxMemory)} of RAM cannot be mapped 1:1, and a 64-bit DDW window the guest created on its source cannot be recreated ("Failed to create a window").`,
       evidence,
-      fact: 'POWER gives each PE a small 32-bit DMA window and, with v2 only, a large 64-bit window via DDW; v1 keeps just the default window (seeds/003, §6).',
+      fact: 'POWER gives each PE a small 32-bit DMA window and, with v2 only, a large 64-bit window via DDW; v1 keeps just the default window.',
       remedy: `Keep the guest's RAM (max) within ${formatSize(windowSize)}, or choose a KVM-HV powernv host with spapr-tce-v2 and DDW.`,
     }));
   }

@@ -1,4 +1,4 @@
-// DOMAIN.md §1.5, §8 rule 9: intel-iommu with a VFIO device checks its aw-bits against the host IOMMU ("aw-bits %d > host aw-bits %d").
+// docs/domain.md#viommu-host-checks: intel-iommu with a VFIO device checks its aw-bits against the host IOMMU ("aw-bits %d > host aw-bits %d").
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { DestinationContext } from '../context.js';
 

@@ -1,4 +1,4 @@
-// DOMAIN.md §7.2, §8 rules 9, 13: "Migration is currently not supported with vIOMMU enabled" when a VFIO device sits behind it.
+// docs/domain.md#vfio-migration: "Migration is currently not supported with vIOMMU enabled" when a VFIO device sits behind it.
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { GuestContext } from '../context.js';
 

@@ -1,4 +1,4 @@
-// DOMAIN.md §8 rule 9: QEMU's emulated SMMUv3 cannot host VFIO devices ("requires iommu MAP notifier which is not currently supported").
+// docs/domain.md#viommu-host-checks: QEMU's emulated SMMUv3 cannot host VFIO devices ("requires iommu MAP notifier which is not currently supported").
 import type { ConflictSink } from '../../conflict/sink.js';
 import { vfioInPlay, type GuestContext } from '../context.js';
 

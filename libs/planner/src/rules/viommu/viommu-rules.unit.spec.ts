@@ -1,4 +1,4 @@
-// vIOMMU with VFIO (DOMAIN.md §1.5, §7.2, §8 rules 9 and 13).
+// vIOMMU with VFIO (docs/domain.md#viommu-host-checks, #vfio-migration).
 import { describe, expect, it } from 'vitest';
 import { planHotplug, planMigration } from '../../index.js';
 import { ARM_SW_MSI, codesOf, conflict, fleetOf, group, guest, host, nic } from '../../test-support/fleet-fixtures.js';

@@ -1,5 +1,5 @@
 // Whether a virtio device offers VIRTIO_F_ACCESS_PLATFORM: its own iommu_platform, else the machine
-// family's default (Herrenschmidt, seeds/000), else QEMU's default off (§4.3).
+// family's default (docs/domain.md#virtio-machine-defaults), else QEMU's default off.
 import { effectiveIommuPlatform } from '@ferry/domain';
 import type { VirtioContext } from '../context.js';
 
@@ -26,7 +26,7 @@ export const platformEvidence = (context: VirtioContext, platform: EffectivePlat
   machine: context.guest.state.definition.machine,
 });
 
-/** pseries' TCE "vIOMMU" is always present and QEMU ignores it for legacy virtio (§4.4): not a vIOMMU here. */
+/** pseries' TCE "vIOMMU" is always present and QEMU ignores it for legacy virtio (docs/domain.md#virtio-matrix): not a vIOMMU here. */
 export const hasTranslatingViommu = (context: VirtioContext) => {
   const viommu = context.guest.state.definition.viommu;
   return viommu !== 'none' && viommu !== 'spapr';

@@ -1,4 +1,4 @@
-// DOMAIN.md §4.2, §4.4, §8 rule 12: restricted-memory guests (SEV, TDX, s390 PV, CCA, PEF, Xen) need ACCESS_PLATFORM on every device.
+// docs/domain.md#virtio-linux-guest, #virtio-matrix: restricted-memory guests (SEV, TDX, s390 PV, CCA, PEF, Xen) need ACCESS_PLATFORM on every device.
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { VirtioContext } from '../context.js';
 import { effectivePlatform, platformEvidence } from './effective-platform.js';

@@ -1,4 +1,4 @@
-// DOMAIN.md §4.3, §4.4, §8 rule 12: a device offering ACCESS_PLATFORM to a driver that cannot acknowledge it is unusable (FEATURES_OK refused).
+// docs/domain.md#virtio-qemu, #virtio-matrix: a device offering ACCESS_PLATFORM to a driver that cannot acknowledge it is unusable (FEATURES_OK refused).
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { VirtioContext } from '../context.js';
 import { effectivePlatform, platformEvidence } from './effective-platform.js';
@@ -7,7 +7,7 @@ export function virtioDriverNoAccessPlatform(context: VirtioContext, sink: Confl
   const { guest } = context;
   const guestOs = guest.state.guestOs;
   if (guestOs.acksAccessPlatform) return;
-  // s390x ccw revision-0 drivers cannot see bit 33 and QEMU skips the check — except for PV guests (§4.4).
+  // s390x ccw revision-0 drivers cannot see bit 33 and QEMU skips the check — except for PV guests (docs/domain.md#virtio-matrix).
   if (guest.machine.family === 's390-ccw-virtio' && guestOs.confidential !== 's390-pv') return;
   const platform = effectivePlatform(context);
   if (!platform.value) return;

@@ -1,4 +1,4 @@
-// DOMAIN.md §4.4 (last line): physical virtio or vDPA hardware behind a real IOMMU without ACCESS_PLATFORM corrupts or fails.
+// docs/domain.md#virtio-matrix (below the table): physical virtio or vDPA hardware behind a real IOMMU without ACCESS_PLATFORM corrupts or fails.
 import type { ConflictSink } from '../../conflict/sink.js';
 import { describeTarget, targetEvidence, type AssignmentContext } from '../context.js';
 
@@ -16,7 +16,7 @@ export function virtioPhysicalWithoutAccessPlatform(context: AssignmentContext, 
       accessPlatform: false,
       iommuModel: host.host.iommu.model,
     },
-    fact: 'Hardware virtio devices must negotiate ACCESS_PLATFORM (and ORDER_PLATFORM) to be driven through the platform DMA API; without it translation and ordering are wrong (§4.1, §4.4).',
+    fact: 'Hardware virtio devices must negotiate ACCESS_PLATFORM (and ORDER_PLATFORM) to be driven through the platform DMA API; without it translation and ordering are wrong.',
     remedy: `Enable VIRTIO_F_ACCESS_PLATFORM in the device's firmware/vDPA parent, or assign a different device than ${device.address}.`,
   }));
 }

@@ -1,4 +1,4 @@
-// DOMAIN.md §4.3, §4.4, §8 rule 12: legacy/transitional virtio-pci cannot offer ACCESS_PLATFORM.
+// docs/domain.md#virtio-qemu, #virtio-matrix: legacy/transitional virtio-pci cannot offer ACCESS_PLATFORM.
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { VirtioContext } from '../context.js';
 import { effectivePlatform, platformEvidence } from './effective-platform.js';

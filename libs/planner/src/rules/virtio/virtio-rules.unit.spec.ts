@@ -1,4 +1,4 @@
-// VIRTIO_F_ACCESS_PLATFORM: the DOMAIN.md §4.4 matrix, with machine-level defaults each device may override (§0, seeds/000).
+// VIRTIO_F_ACCESS_PLATFORM: the docs/domain.md#virtio-matrix table, with machine-level defaults each device may override (#virtio-machine-defaults).
 import type { GuestInput, MachineDefault } from '@ferry/domain';
 import { describe, expect, it } from 'vitest';
 import { planHotplug, planMigration } from '../../index.js';

@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * log, so last-seen times live in this one-row-per-host table; only the transitions they imply
  * (HostUnreachable, HostReachable) become events.
  */
-export class AgentHeartbeats1765000000000 implements MigrationInterface {
-  name = 'AgentHeartbeats1765000000000';
+export class AgentHeartbeats1765100000000 implements MigrationInterface {
+  name = 'AgentHeartbeats1765100000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE TABLE agent_heartbeats (
