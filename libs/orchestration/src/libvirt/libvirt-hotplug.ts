@@ -41,25 +41,3 @@ export async function attachThroughLibvirt(
     return { ok: false, reason: `attach-device refused on ${host.host.id}`, libvirtError: error.message };
   }
 }
-
-/** Hot-unplug of a device Ferry attached (by the same XML); libvirt's words on refusal. */
-export async function detachThroughLibvirt(
-  libvirt: LibvirtBackend,
-  host: HostState,
-  guest: GuestState,
-  device: GuestDevice,
-  iommuPlatform: boolean,
-): Promise<LibvirtHotplugOutcome> {
-  const uri = host.host.libvirt?.uri;
-  const uuid = guest.libvirtDomain?.uuid;
-  if (!uri || !uuid)
-    return { ok: false, reason: `guest ${guest.id} or host ${host.host.id} is not on libvirt`, libvirtError: null };
-  const xml = deviceXml(libvirtDeviceOf(device, iommuPlatform));
-  try {
-    await libvirt.connection(uri).detachDevice(uuid, xml, { persistent: true });
-    return { ok: true, xml };
-  } catch (error) {
-    if (!(error instanceof LibvirtError)) throw error;
-    return { ok: false, reason: `detach-device refused on ${host.host.id}`, libvirtError: error.message };
-  }
-}
