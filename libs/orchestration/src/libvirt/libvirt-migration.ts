@@ -14,6 +14,7 @@ import type {
   MigrationStatus,
 } from '@ferry/emulator';
 import { jobActive, type JobStats, type LibvirtConnection } from '@ferry/libvirt';
+import { reportBackgroundError } from '@ferry/observability';
 import { EventHistory } from './event-history.js';
 import { iterationReportOf, migrationInfoOf, runningStatusOf } from './job-progress.js';
 import type { LibvirtKnobs } from './libvirt-knobs.js';
@@ -109,9 +110,7 @@ export class LibvirtMigration implements MigrationHandle {
     if (this.finished || this.postcopyStartedAtMs !== undefined)
       return { accepted: false, reason: `migration is ${this.current.status}` };
     this.postcopyStartedAtMs = this.current.totalTimeMs;
-    this.target.source
-      .startPostcopy(this.target.domainUuid)
-      .catch((error: Error) => this.warnings.push(`migrate-postcopy: ${error.message}`));
+    this.target.source.startPostcopy(this.target.domainUuid).catch(this.refused('migrate-postcopy'));
     return { accepted: true };
   }
 
@@ -126,21 +125,23 @@ export class LibvirtMigration implements MigrationHandle {
     this.pending = {};
     const uuid = this.target.domainUuid;
     if (downtimeLimitMs !== undefined)
-      this.target.source
-        .setMaxDowntime(uuid, downtimeLimitMs)
-        .catch((error: Error) => this.warnings.push(`migrate-setmaxdowntime: ${error.message}`));
+      this.target.source.setMaxDowntime(uuid, downtimeLimitMs).catch(this.refused('migrate-setmaxdowntime'));
     if (maxBandwidth !== undefined)
-      this.target.source
-        .setMaxBandwidth(uuid, maxBandwidth)
-        .catch((error: Error) => this.warnings.push(`migrate-setspeed: ${error.message}`));
+      this.target.source.setMaxBandwidth(uuid, maxBandwidth).catch(this.refused('migrate-setspeed'));
+  }
+
+  /** A knob libvirt refused: kept for the result's error text, and reported. */
+  private refused(what: string): (error: Error) => void {
+    return (error) => {
+      this.warnings.push(`${what}: ${error.message}`);
+      reportBackgroundError(`libvirt.${what}`, error, { domain: this.target.domainUuid });
+    };
   }
 
   private abort(): void {
     if (this.abortSent) return;
     this.abortSent = true;
-    this.target.source
-      .abortJob(this.target.domainUuid)
-      .catch((error: Error) => this.warnings.push(`domjobabort: ${error.message}`));
+    this.target.source.abortJob(this.target.domainUuid).catch(this.refused('domjobabort'));
   }
 
   private async run(): Promise<LibvirtMigrationResult> {
@@ -160,7 +161,11 @@ export class LibvirtMigration implements MigrationHandle {
     }
     try {
       for (;;) {
-        const stats = await source.jobStats(domainUuid).catch(() => undefined);
+        // A failed poll is reported and the next one tried; the job's end is decided by libvirt, below.
+        const stats = await source.jobStats(domainUuid).catch((error: unknown) => {
+          reportBackgroundError('libvirt.job-stats', error, { domain: domainUuid, uri: source.uri });
+          return undefined;
+        });
         if (stats && jobActive(stats) && stats.operation === 'migration-out') this.observe(stats);
         else if (processDone) break;
         if (this.cancelRequested && this.jobSeen) this.abort();
