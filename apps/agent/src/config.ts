@@ -74,9 +74,15 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentC
     api: api.replace(/\/+$/, ''),
     tokenFile,
     hosts,
-    heartbeatMs: parseDuration(values.heartbeat ?? String(file.heartbeat ?? '5s'), 'heartbeat'),
-    resyncMs: parseDuration(values.resync ?? String(file.resync ?? '5m'), 'resync'),
+    heartbeatMs: parseDuration(values.heartbeat ?? fileDuration(file.heartbeat, '5s'), 'heartbeat'),
+    resyncMs: parseDuration(values.resync ?? fileDuration(file.resync, '5m'), 'resync'),
   };
+}
+
+function fileDuration(value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  throw new ConfigError(`config: ${JSON.stringify(value)} is not a duration`);
 }
 
 function hostsFromFlags(values: {

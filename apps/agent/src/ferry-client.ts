@@ -40,7 +40,10 @@ export class FerryClient {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
-      throw new FerryUnavailable(`${this.api} unreachable: ${(error as Error).cause ?? (error as Error).message}`);
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new FerryUnavailable(
+        `${this.api} unreachable: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+      );
     }
     const text = await response.text();
     if (response.status >= 500)

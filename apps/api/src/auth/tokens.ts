@@ -142,7 +142,14 @@ export class TokenRegistry {
     await this.refresh(0);
     return [...this.docs.values()]
       .sort((a, b) => a.issuedAt.localeCompare(b.issuedAt) || a.id.localeCompare(b.id))
-      .map(({ id, name, role, hosts, revoked, issuedAt }) => ({ id, name, role, ...(hosts ? { hosts } : {}), revoked, issuedAt }));
+      .map(({ id, name, role, hosts, revoked, issuedAt }) => ({
+        id,
+        name,
+        role,
+        ...(hosts ? { hosts } : {}),
+        revoked,
+        issuedAt,
+      }));
   }
 
   /**

@@ -63,7 +63,16 @@ function live(state: HostState | undefined): HostState {
   return state;
 }
 
-const attributesOf = ({ pool, arch, cpuVendor, memory, kernel, qemuVersion, physBits, libvirt }: Host): HostAttributes => ({
+const attributesOf = ({
+  pool,
+  arch,
+  cpuVendor,
+  memory,
+  kernel,
+  qemuVersion,
+  physBits,
+  libvirt,
+}: Host): HostAttributes => ({
   pool,
   arch,
   cpuVendor,
