@@ -67,7 +67,7 @@ export const hostLibvirtSchema = z.strictObject({
     .string()
     .max(500)
     .regex(
-      /^(qemu|test)(\+(tcp|tls|ssh|unix|libssh|libssh2))?:\/\/[^\s@]*\/(system|session|default)(\?[^\s]*)?$/,
+      /^(qemu|test)(\+(tcp|tls|ssh|unix|libssh|libssh2))?:\/\/[^\s]*\/(system|session|default)(\?[^\s]*)?$/,
       'must be a libvirt URI like "qemu+tcp://host.example/system" or "qemu+ssh://root@host/system"',
     )
     .refine((uri) => !/:[^/@]*@/.test(uri.replace(/^[a-z+]+:\/\//, '')), {
