@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   alive,
+  freePort,
   libvirtLabUnavailable,
   startLab,
   type Lab,
@@ -49,7 +50,9 @@ describe.skipIf(UNAVAILABLE)(
     let a: LabHost;
     let b: LabHost;
     let guest: LabGuest;
+    let treeA: string;
     let treeB: string;
+    let port: number;
     const agents = new Map<string, ChildProcess>();
     const tokenFiles: Record<string, string> = {};
 
@@ -92,11 +95,12 @@ describe.skipIf(UNAVAILABLE)(
       if (!process.env.FERRY_LAB_PREBUILT)
         execFileSync('npx', ['tsc', '-b', 'apps/agent', 'apps/cli'], { stdio: 'inherit' });
       dir = mkdtempSync(join(tmpdir(), 'ferry-agent-lab-'));
-      const treeA = join(dir, 'host-a-root');
+      treeA = join(dir, 'host-a-root');
       cpSync(CLEAN_X86_TREE, treeA, { recursive: true, verbatimSymlinks: true });
       treeB = conflictingHostTree(join(dir, 'host-b-root'));
       backend = appBackend();
-      api = await startApp(backend, { agentTimeoutMs: AGENT_TIMEOUT_MS });
+      port = await freePort(); // fixed, so the API can come back where the agents look for it
+      api = await startApp(backend, { agentTimeoutMs: AGENT_TIMEOUT_MS, port });
       lab = await startLab({ hosts: 2 });
       [a, b] = lab.hosts as [LabHost, LabHost];
       for (const host of [a, b]) {
@@ -265,6 +269,28 @@ describe.skipIf(UNAVAILABLE)(
       expect(count(events, 'HostUnreachable')).toBe(downBefore + 1);
       expect(count(events, 'HostReachable')).toBe(upBefore + 1);
       expect((await api.request('GET', `/v1/guests/${guestId()}`)).body.host).toBe(b.name);
+    });
+
+    it('survives the API going away: the agents back off, report again when it returns, and record nothing twice', async () => {
+      const before = await lastPosition();
+      await api.close();
+      const noticed = () =>
+        [...agents.values()].every((child) =>
+          (child as ChildProcess & { output: string[] }).output.join('').includes('Ferry did not take the report'),
+        );
+      await until('both agents noticing', async () => noticed(), 15_000);
+      api = await startApp(backend, { agentTimeoutMs: AGENT_TIMEOUT_MS, port });
+      await new Promise((r) => setTimeout(r, 4000)); // their back-off, then a full re-sync each
+      expect(await lastPosition()).toBe(before);
+      for (const host of [a, b]) expect((await api.request('GET', `/v1/hosts/${host.name}`)).body.reachable).toBe(true);
+      // A change on host A after the outage arrives, once.
+      setRmrr(treeA, true);
+      await until('host A reporting the new reserved range', async () =>
+        (await stream(`host-${a.name}`)).some((e) => e.type === 'ReservedRegionsReported'),
+      );
+      const settled = (await stream(`host-${a.name}`)).length;
+      await new Promise((r) => setTimeout(r, 3500));
+      expect((await stream(`host-${a.name}`)).length).toBe(settled);
     });
   },
 );

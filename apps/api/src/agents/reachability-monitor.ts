@@ -18,6 +18,7 @@ import { silentHosts } from './reachability.js';
 export class ReachabilityMonitor implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private watchingSince = Date.now();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -28,6 +29,7 @@ export class ReachabilityMonitor implements OnApplicationBootstrap, OnModuleDest
   ) {}
 
   onApplicationBootstrap(): void {
+    this.watchingSince = Date.now();
     const every = Math.max(200, Math.min(5000, Math.floor(this.config.agentTimeoutMs / 4)));
     this.timer = setInterval(() => void this.check(), every);
     this.timer.unref();
@@ -42,7 +44,13 @@ export class ReachabilityMonitor implements OnApplicationBootstrap, OnModuleDest
     this.running = true;
     try {
       const snapshot = await this.fleet.snapshot();
-      const silent = silentHosts(await this.heartbeats.all(), snapshot.hosts, nowMs, this.config.agentTimeoutMs);
+      const silent = silentHosts(
+        await this.heartbeats.all(),
+        snapshot.hosts,
+        nowMs,
+        this.config.agentTimeoutMs,
+        this.watchingSince,
+      );
       for (const { hostId, reason, lastSeenAt } of silent) {
         await this.commands
           .hostCommand(

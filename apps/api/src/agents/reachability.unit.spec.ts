@@ -45,4 +45,9 @@ describe('silentHosts', () => {
   it('is silent about fresh heartbeats, hosts already unreachable and hosts Ferry does not have', () => {
     expect(silentHosts(beats, hosts, 30_500, 30_000)).toEqual([]);
   });
+
+  it('does not count the time before this API started watching (an API restart flags no host)', () => {
+    expect(silentHosts(beats, hosts, 40_000, 30_000, 35_000)).toEqual([]);
+    expect(silentHosts(beats, hosts, 66_000, 30_000, 35_000).map((s) => s.hostId)).toEqual(['quiet']);
+  });
 });
