@@ -7,12 +7,20 @@ import { agentReportSchema, applyAgentReport, FleetCommands } from '@ferry/fleet
 import { FleetView } from '@ferry/orchestration';
 import { EventStore } from '@ferry/event-store';
 import { Requires } from '../auth/roles.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import {
+  agentReportExample,
+  agentReportResponse,
+  gateExample,
+  gateResponse,
+  heartbeatResponse,
+} from './agent-openapi.js';
 import { parseBody, writeContext } from '../http/request.js';
 import { HeartbeatStore } from './heartbeats.js';
 import { decideGate } from './migration-gate.js';
 import { UnfinishedMigrations } from './unfinished-migrations.js';
 
-const gateSchema = z.strictObject({
+export const gateSchema = z.strictObject({
   domain: guestLibvirtSchema,
   /** What libvirt asked the hook: only `migrate` is gated today. */
   operation: z.enum(['migrate']).default('migrate'),
@@ -34,6 +42,20 @@ export class AgentsController {
   ) {}
 
   /** The host's whole current view; only differences become events (a repeat writes nothing). */
+  @ApiRoute({
+    id: 'reportHostAsAgent',
+    tag: 'agents',
+    summary: "A host agent's report: the host's facts and the domains running on it",
+    description:
+      'Only differences from the log become events: a repeated report writes nothing. Unknown domains become ' +
+      'guests mapped by UUID; a known domain running here moves its guest unless a Ferry migration of it is ' +
+      'unfinished (placementDeferred). Counts as a heartbeat. Agent tokens may call it for their own hosts only.',
+    params: { id: 'the host this agent reports for' },
+    body: agentReportSchema,
+    example: agentReportExample,
+    response: agentReportResponse,
+    errors: [404, 409],
+  })
   @Put('agent-report')
   async report(@Param('id') id: string, @Body() body: unknown, @Req() request: Request) {
     const report = parseBody(agentReportSchema, body);
@@ -45,6 +67,14 @@ export class AgentsController {
     return { ...outcome, eventsWritten: outcome.eventsWritten + beat.eventsWritten, reachable: true };
   }
 
+  @ApiRoute({
+    id: 'agentHeartbeat',
+    tag: 'agents',
+    summary: "A host agent's heartbeat: the host is reachable (an unreachable one becomes reachable again)",
+    params: { id: 'the host this agent reports for' },
+    response: heartbeatResponse,
+    errors: [404],
+  })
   @Post('heartbeat')
   @HttpCode(200)
   async heartbeat(@Param('id') id: string, @Req() request: Request) {
@@ -53,6 +83,16 @@ export class AgentsController {
   }
 
   /** Asked by the libvirt hook on the destination at `migrate begin`; every answer is recorded. */
+  @ApiRoute({
+    id: 'migrationGate',
+    tag: 'agents',
+    summary: 'May this libvirt domain migrate to this host? (asked by the libvirt hook; recorded as MigrationGated)',
+    params: { id: 'the destination host' },
+    body: gateSchema,
+    example: gateExample,
+    response: gateResponse,
+    errors: [404],
+  })
   @Post('migration-gate')
   @HttpCode(200)
   async gate(@Param('id') id: string, @Body() body: unknown, @Req() request: Request) {

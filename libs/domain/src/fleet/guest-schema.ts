@@ -167,7 +167,7 @@ function checkGuest(guest: Omit<z.output<typeof guestObject>, 'host' | 'libvirt'
     ctx.addIssue({
       code: 'custom',
       path: ['arch'],
-      message: `${guest.machine} is an ${arches} machine type, not ${arch}`,
+      message: `${guest.machine} is a machine type for ${arches} only, not ${arch}`,
     });
     return;
   }
