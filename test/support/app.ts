@@ -42,7 +42,7 @@ export async function startApp(backend: TestBackend, overrides: Partial<AppConfi
     bodyLimit: '32mb',
     ...overrides,
   });
-  await app.listen(0, '127.0.0.1');
+  await app.listen(overrides.port ?? 0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const running: RunningApp = {

@@ -18,7 +18,12 @@ import { AuthModule } from './auth/auth.module.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { Metrics, MetricsController } from './observability/metrics.js';
 import { RequestLog } from './observability/request-log.js';
-import { type AppConfig, OrchestrationModule, PersistenceModule } from '@ferry/nest-modules';
+import { type AppConfig, OPENED_STORE, OrchestrationModule, PersistenceModule } from '@ferry/nest-modules';
+import { AgentsController } from './agents/agents.controller.js';
+import { HeartbeatStore } from './agents/heartbeats.js';
+import { ReachabilityMonitor } from './agents/reachability-monitor.js';
+import { UnfinishedMigrations } from './agents/unfinished-migrations.js';
+import type { OpenedStore } from '@ferry/event-store';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -45,8 +50,21 @@ export class AppModule implements NestModule {
         HealthController,
         MetricsController,
         DashboardController,
+        AgentsController,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, EventFeed, Metrics, RequestLog],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        EventFeed,
+        Metrics,
+        RequestLog,
+        {
+          provide: HeartbeatStore,
+          useFactory: (opened: OpenedStore) => new HeartbeatStore(opened.dataSource),
+          inject: [OPENED_STORE],
+        },
+        UnfinishedMigrations,
+        ReachabilityMonitor,
+      ],
     };
   }
 }

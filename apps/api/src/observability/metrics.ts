@@ -68,6 +68,13 @@ export class Metrics {
     labelNames: ['queue', 'state'],
     registers: [this.registry],
   });
+  /** Timers and monitors that failed (each failure is also logged with its context). */
+  readonly backgroundFailures = new Counter({
+    name: 'ferry_background_failures_total',
+    help: 'Failures of background work (reachability monitor, …) by task',
+    labelNames: ['task'],
+    registers: [this.registry],
+  });
   private readonly conflicts = new Gauge({
     name: 'ferry_conflicts',
     help: 'Conflict-matrix cells with a finding, by code',

@@ -29,7 +29,7 @@ const requestSchema = z.strictObject({
   destinationHostId: entityId,
   policy: convergencePolicySchema.optional(),
   /** Unset: the pool's backend, else the emulator. */
-  backend: z.enum(['emulator', 'qemu']).optional(),
+  backend: z.enum(['emulator', 'qemu', 'libvirt']).optional(),
   options: z.strictObject({ postcopy: z.boolean().optional() }).optional(),
 });
 

@@ -22,7 +22,7 @@ export interface MigrationState {
   sourceHostId: string;
   destinationHostId: string;
   policy: ConvergencePolicy;
-  backend: 'emulator' | 'qemu';
+  backend: 'emulator' | 'qemu' | 'libvirt';
   evacuationId: string | null;
   state: MigrationStateName;
   plan: PlanSnapshot;

@@ -14,7 +14,7 @@ export interface MigrationRequest {
   guestId: string;
   destinationHostId: string;
   policy?: ConvergencePolicyInput;
-  backend?: 'emulator' | 'qemu';
+  backend?: 'emulator' | 'qemu' | 'libvirt';
   options?: { postcopy?: boolean };
 }
 

@@ -14,6 +14,7 @@ import {
 import { planMigration } from '@ferry/planner';
 import type { FleetView } from '../fleet-view.js';
 import { HotplugExecutor } from '../hotplug/hotplug-executor.js';
+import { LibvirtBackend } from '../libvirt/libvirt-backend.js';
 import { MigrationExecutor } from '../migration/migration-executor.js';
 import { isTerminal, type MigrationState } from '../migration/migration-decider.js';
 import { snapshotOf } from '../plan-snapshot.js';
@@ -43,6 +44,8 @@ export interface RuntimeConfig {
   reconcileEveryMs?: number;
   /** Extra backends (the real QEMU one) by name. */
   backends?: Partial<Record<'emulator' | 'qemu', ExecutionBackend>>;
+  /** The libvirt backend (virsh); one is always there, since it only talks to hosts named in the facts. */
+  libvirt?: LibvirtBackend;
 }
 
 type JobData = Record<string, never>;
@@ -114,10 +117,12 @@ export class OrchestrationRuntime {
   startWorkers(): void {
     const { leaseMs } = this.config;
     const backends = this.backends();
+    const libvirt = this.config.libvirt ?? new LibvirtBackend();
     const migrations = new MigrationExecutor({
       store: this.store,
       limiter: this.limiter,
       backends,
+      libvirt,
       replan: (m) => this.replan(m),
       inputVersions: (m) => this.inputVersions(m),
       workerId: this.workerId,
@@ -127,7 +132,7 @@ export class OrchestrationRuntime {
       leaseCheckMs: Math.max(100, Math.floor(leaseMs / 2)),
     });
     this.executor = migrations;
-    const hotplugs = new HotplugExecutor({ store: this.store, backends, workerId: this.workerId });
+    const hotplugs = new HotplugExecutor({ store: this.store, backends, libvirt, workerId: this.workerId });
     const { concurrency } = this.config;
     this.workers.push(this.migrations.work((job) => migrations.run(job.id), { concurrency }));
     this.workers.push(this.hotplugs.work((job) => hotplugs.run(job.id), { concurrency: 2 }));
