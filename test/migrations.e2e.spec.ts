@@ -43,15 +43,32 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
   const migration = (id: string) => api.request('GET', `/v1/migrations/${id}`).then((r) => r.body as MigrationDocument);
   const finished = (m: { state: string }) => isTerminalState(m.state);
 
+  // Each test builds its own corner of the fleet (three hosts in a pool of their own, two guests on the
+  // first) under ids no other test uses, so tests pass in any order against one app per backend.
+  let scenarios = 0;
+  const scenario = async () => {
+    const suffix = `-t${++scenarios}`;
+    const id = (name: string) => `${name}${suffix}`;
+    const pool = id('rack-7');
+    const [a1, a2, a3, g1, g2] = ['a1', 'a2', 'a3', 'g1', 'g2'].map(id);
+    const applied = await api.request('POST', '/v1/fleet', {
+      body: {
+        hosts: [a1, a2, a3].map((h) => ({ ...armHost(h), pool })),
+        guests: [armGuest(g1, a1), armGuest(g2, a1)],
+      },
+    });
+    expect(applied.status).toBeLessThan(300);
+    return { id, pool, a1, a2, a3, g1, g2 };
+  };
+  const completedMigration = async (guestId: string, destinationHostId: string) => {
+    const submitted = await api.request('POST', '/v1/migrations', { body: { guestId, destinationHostId } });
+    const done = await waitFor(() => migration(submitted.body.id), finished);
+    expect(done.state).toBe('completed');
+  };
+
   beforeAll(async () => {
     backend = makeBackend();
     api = await startApp(backend);
-    await api.request('POST', '/v1/fleet', {
-      body: {
-        hosts: [armHost('a1'), armHost('a2'), armHost('a3')],
-        guests: [armGuest('g1', 'a1'), armGuest('g2', 'a1')],
-      },
-    });
   });
   afterAll(async () => {
     await api.close();
@@ -59,7 +76,8 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
   });
 
   it('runs a migration end to end and records its whole history; the guest moves only on completion', async () => {
-    const submitted = await api.request('POST', '/v1/migrations', { body: { guestId: 'g1', destinationHostId: 'a2' } });
+    const { a1, a2, g1 } = await scenario();
+    const submitted = await api.request('POST', '/v1/migrations', { body: { guestId: g1, destinationHostId: a2 } });
     expect(submitted.status).toBe(202);
     expect(submitted.headers.get('location')).toBe(`/v1/migrations/${submitted.body.id}`);
     const done = await waitFor(() => migration(submitted.body.id), finished);
@@ -75,27 +93,28 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
       (e: { type: string }) => e.type === 'MigrationProgressed',
     );
     expect(BigInt(progressed.at(-1).data.transferredBytes)).toBeGreaterThanOrEqual(4n * 1024n ** 3n);
-    const guest = (await api.request('GET', '/v1/guests/g1')).body;
-    expect(guest.host).toBe('a2');
-    const guestHistory = (await api.request('GET', '/v1/streams/guest-g1')).body.events;
+    const guest = (await api.request('GET', `/v1/guests/${g1}`)).body;
+    expect(guest.host).toBe(a2);
+    const guestHistory = (await api.request('GET', `/v1/streams/guest-${g1}`)).body.events;
     const moved = guestHistory.find((e: { type: string }) => e.type === 'GuestMigrated');
-    expect(moved.data).toEqual({ fromHostId: 'a1', toHostId: 'a2', migrationId: submitted.body.id });
+    expect(moved.data).toEqual({ fromHostId: a1, toHostId: a2, migrationId: submitted.body.id });
     expect(moved.position).toBeGreaterThan(progressed.at(-1).position);
   });
 
   it('refuses a blocked migration with every conflict, and records nothing', async () => {
+    const { id, pool, a1, g2 } = await scenario();
     const before = (await api.request('GET', '/v1/events?after=0&limit=1000')).body.events.length;
-    const answer = await api.request('POST', '/v1/migrations', { body: { guestId: 'g2', destinationHostId: 'a1' } });
+    const answer = await api.request('POST', '/v1/migrations', { body: { guestId: g2, destinationHostId: a1 } });
     expect(answer.status).toBe(400); // already there
     await api.request('POST', '/v1/fleet', {
       body: {
-        hosts: [armHost('a-bad', [{ start: '0x40000000', end: '0x4000ffff', type: 'reserved' }])],
-        guests: [armGuest('g-res', 'a1', { hotplugReservations: [{ kind: 'vfio', deviceClass: 'network' }] })],
+        hosts: [{ ...armHost(id('a-bad'), [{ start: '0x40000000', end: '0x4000ffff', type: 'reserved' }]), pool }],
+        guests: [armGuest(id('g-res'), a1, { hotplugReservations: [{ kind: 'vfio', deviceClass: 'network' }] })],
       },
     });
     const mid = (await api.request('GET', '/v1/events?after=0&limit=1000')).body.events.length;
     const blocked = await api.request('POST', '/v1/migrations', {
-      body: { guestId: 'g-res', destinationHostId: 'a-bad' },
+      body: { guestId: id('g-res'), destinationHostId: id('a-bad') },
     });
     expect(blocked.status).toBe(409);
     expect(blocked.body.error).toBe('migration_blocked');
@@ -105,19 +124,20 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
   });
 
   it('honours Idempotency-Key on submission', async () => {
-    const headers = { 'idempotency-key': 'migrate-g2-once' };
+    const { id, a3, g2 } = await scenario();
+    const headers = { 'idempotency-key': id('migrate-g2-once') };
     const first = await api.request('POST', '/v1/migrations', {
-      body: { guestId: 'g2', destinationHostId: 'a3' },
+      body: { guestId: g2, destinationHostId: a3 },
       headers,
     });
     const again = await api.request('POST', '/v1/migrations', {
-      body: { guestId: 'g2', destinationHostId: 'a3' },
+      body: { guestId: g2, destinationHostId: a3 },
       headers,
     });
     expect(again.body.id).toBe(first.body.id);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     await waitFor(() => migration(first.body.id), finished);
-    const all = (await api.request('GET', '/v1/migrations?guest=g2')).body.items;
+    const all = (await api.request('GET', `/v1/migrations?guest=${g2}`)).body.items;
     expect(all.map((m: { id: string }) => m.id)).toEqual([first.body.id]);
   });
 
@@ -174,27 +194,28 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
   });
 
   it('applies the pool policy, with the migration’s own fields winning', async () => {
-    const set = await api.request('PUT', '/v1/pools/rack-7/migration-policy', {
+    const { id, pool, a1, a3 } = await scenario();
+    const set = await api.request('PUT', `/v1/pools/${pool}/migration-policy`, {
       body: { policy: { downtimeLimitMs: 700, autoConverge: false, maxBandwidth: '1GiB' } },
     });
     expect(set.status).toBe(200);
     expect(
-      (await api.request('PUT', '/v1/pools/rack-7/migration-policy', { body: { policy: { downtimeLimitMs: -1 } } }))
+      (await api.request('PUT', `/v1/pools/${pool}/migration-policy`, { body: { policy: { downtimeLimitMs: -1 } } }))
         .status,
     ).toBe(400);
-    await api.request('POST', '/v1/fleet', { body: { guests: [armGuest('g-pol', 'a1')] } });
+    await api.request('POST', '/v1/fleet', { body: { guests: [armGuest(id('g-pol'), a1)] } });
     const submitted = await api.request('POST', '/v1/migrations', {
-      body: { guestId: 'g-pol', destinationHostId: 'a3', policy: { autoConverge: true } },
+      body: { guestId: id('g-pol'), destinationHostId: a3, policy: { autoConverge: true } },
     });
     expect(submitted.body.policy).toMatchObject({ downtimeLimitMs: 700, autoConverge: true, maxBandwidth: 1024 ** 3 });
     await waitFor(() => migration(submitted.body.id), finished);
-    await api.request('PUT', '/v1/pools/rack-7/migration-policy', { body: { policy: {} } });
   });
 
   it('raises the downtime limit after stalled iterations, then converges', async () => {
+    const { id, a1, a3 } = await scenario();
     // 200k pages/s (≈780 MiB/s) over 2 GiB against 256 MiB/s: pre-copy cannot keep up until the limit rises.
     await api.request('POST', '/v1/fleet', {
-      body: { guests: [armGuest('g-stall', 'a1', { migration: { dirtyRate: '200000/s', workingSet: '2GiB' } })] },
+      body: { guests: [armGuest(id('g-stall'), a1, { migration: { dirtyRate: '200000/s', workingSet: '2GiB' } })] },
     });
     const policy = {
       maxBandwidth: '256MiB',
@@ -203,7 +224,7 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
       completionTimeoutPerGiB: 1000,
     };
     const submitted = await api.request('POST', '/v1/migrations', {
-      body: { guestId: 'g-stall', destinationHostId: 'a3', policy },
+      body: { guestId: id('g-stall'), destinationHostId: a3, policy },
     });
     const done = await waitFor(() => migration(submitted.body.id), finished, 60_000);
     expect(done.state).toBe('completed');
@@ -214,32 +235,37 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
   });
 
   it('aborts at the completion timeout, or switches to post-copy when the policy says so', async () => {
+    const { id, a1, a3 } = await scenario();
     await api.request('POST', '/v1/fleet', {
       body: {
         guests: [
-          armGuest('g-hot', 'a1', { migration: { dirtyRate: '200000/s', workingSet: '2GiB' } }),
-          armGuest('g-hot2', 'a1', { migration: { dirtyRate: '200000/s', workingSet: '2GiB' } }),
+          armGuest(id('g-hot'), a1, { migration: { dirtyRate: '200000/s', workingSet: '2GiB' } }),
+          armGuest(id('g-hot2'), a1, { migration: { dirtyRate: '200000/s', workingSet: '2GiB' } }),
         ],
       },
     });
     const base = { maxBandwidth: '256MiB', autoConverge: false, completionTimeoutPerGiB: 10 };
     const aborted = await api.request('POST', '/v1/migrations', {
-      body: { guestId: 'g-hot', destinationHostId: 'a3', policy: { ...base, onTimeout: 'abort' } },
+      body: { guestId: id('g-hot'), destinationHostId: a3, policy: { ...base, onTimeout: 'abort' } },
     });
     const failed = await waitFor(() => migration(aborted.body.id), finished, 60_000);
     expect(failed.state).toBe('failed');
     expect(failed.outcome).toMatch(/did not converge within 40 s/);
-    expect((await api.request('GET', '/v1/guests/g-hot')).body.host).toBe('a1');
+    expect((await api.request('GET', `/v1/guests/${id('g-hot')}`)).body.host).toBe(a1);
     const postcopy = await api.request('POST', '/v1/migrations', {
-      body: { guestId: 'g-hot2', destinationHostId: 'a3', policy: { ...base, onTimeout: 'postcopy' } },
+      body: { guestId: id('g-hot2'), destinationHostId: a3, policy: { ...base, onTimeout: 'postcopy' } },
     });
     const done = await waitFor(() => migration(postcopy.body.id), finished, 60_000);
     expect(done.state).toBe('completed');
     expect(done.result?.mode).toBe('postcopy');
-    expect((await api.request('GET', '/v1/guests/g-hot2')).body.host).toBe('a3');
+    expect((await api.request('GET', `/v1/guests/${id('g-hot2')}`)).body.host).toBe(a3);
   });
 
   it('lists migrations by state', async () => {
+    // Two completed migrations of its own, so the list has something to show whatever ran before.
+    const { a2, a3, g1, g2 } = await scenario();
+    await completedMigration(g1, a2);
+    await completedMigration(g2, a3);
     const completed = (await api.request('GET', '/v1/migrations?state=completed')).body;
     expect(completed.total).toBeGreaterThanOrEqual(2);
     expect(completed.items.every((m: { state: string }) => m.state === 'completed')).toBe(true);
@@ -247,8 +273,9 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
   });
 
   it('hot-plugs a device through the emulator and records QEMU’s own error when it fails', async () => {
+    const { g2 } = await scenario();
     const ok = await api.request('POST', '/v1/hotplugs', {
-      body: { guestId: 'g2', device: { id: 'net9', kind: 'virtio-net', iommuPlatform: true } },
+      body: { guestId: g2, device: { id: 'net9', kind: 'virtio-net', iommuPlatform: true } },
     });
     expect(ok.status).toBe(202);
     const done = await waitFor(
@@ -256,7 +283,9 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
       (h) => h.state !== 'requested' && h.state !== 'running',
     );
     expect(done.state).toBe('completed');
-    expect((await api.request('GET', '/v1/guests/g2')).body.devices.map((d: { id: string }) => d.id)).toContain('net9');
+    expect((await api.request('GET', `/v1/guests/${g2}`)).body.devices.map((d: { id: string }) => d.id)).toContain(
+      'net9',
+    );
     // The migrate-then-hot-plug conflict, forced: the emulated kernel refuses the DMA map.
     await api.request('POST', '/v1/fleet', { yaml: armExample });
     await api.request('POST', '/v1/fleet', {
