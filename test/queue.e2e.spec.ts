@@ -50,6 +50,14 @@ describe('job queue on BullMQ + Redis', () => {
     expect(response.status).toBe(202);
     return response.body.id as string;
   };
+  // Whether a worker runs is part of each test's setup: the stale-plan test needs none while it
+  // submits, the others need one, whichever order they run in.
+  const stopWorkers = async () => {
+    for (const w of workers.splice(0)) await w.kill('SIGTERM');
+  };
+  const ensureWorker = async () => {
+    if (workers.length === 0) workers.push(await startWorker(env));
+  };
 
   beforeAll(async () => {
     backend = postgresBackend();
@@ -86,6 +94,7 @@ describe('job queue on BullMQ + Redis', () => {
   });
 
   it('rejects at execution a migration whose plan went stale into a conflict while it waited', async () => {
+    await stopWorkers();
     const id = await submit('stale', 'd1');
     expect((await migration(id)).state).toBe('requested');
     // The guest now wants a VFIO NIC, and d1 reports a reserved region inside its RAM: no worker has run yet.
@@ -119,6 +128,7 @@ describe('job queue on BullMQ + Redis', () => {
   }, 60_000);
 
   it('runs a migration end to end through BullMQ in a worker process, with its full event history', async () => {
+    await ensureWorker();
     const id = await submit('solo', 'd2');
     const done = await waitFor(
       () => migration(id),
@@ -136,6 +146,7 @@ describe('job queue on BullMQ + Redis', () => {
   }, 60_000);
 
   it('cancels a running migration: the guest stays on its source', async () => {
+    await ensureWorker();
     const id = await submit('cancel-me', 'd3');
     await waitFor(
       () => migration(id),
@@ -159,7 +170,7 @@ describe('job queue on BullMQ + Redis', () => {
   }, 60_000);
 
   it('survives a worker SIGKILLed mid-migration: the guest is on exactly one host and both streams tell the truth', async () => {
-    for (const w of workers.splice(0)) await w.kill('SIGTERM');
+    await stopWorkers();
     const victim = await startWorker({ ...env, FERRY_EMULATOR_SPEED: '0.5' });
     const id = await submit('victim', 'd4');
     await waitFor(
