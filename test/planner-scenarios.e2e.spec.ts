@@ -34,6 +34,39 @@ describe('planner scenarios through the API', () => {
     expect(response.status).toBe(200);
     return response.body;
   };
+  // Each test sets up the fleet it relies on. The example files are desired state with fixed ids: a
+  // test applies the file itself (undoing whatever another test changed in it); hand-built scenarios
+  // get ids no other test uses.
+  const applyArmExample = async () =>
+    expect(
+      (await api.request('POST', '/v1/fleet', { yaml: example('fleet-arm-migrate-then-hotplug.yaml') })).status,
+    ).toBe(200);
+  let scenarios = 0;
+  const x86Pair = async (guests: Array<Record<string, unknown>> = []) => {
+    const suffix = `-t${++scenarios}`;
+    const [xa, xb] = [`x-a${suffix}`, `x-b${suffix}`];
+    const applied = await api.request('POST', '/v1/fleet', {
+      body: { hosts: [intelHost(xa), intelHost(xb)], guests: guests.map((g) => ({ host: xa, ...g })) },
+    });
+    expect(applied.status).toBe(200);
+    return { xa, xb, id: (name: string) => `${name}${suffix}` };
+  };
+  /** Two Intel hosts with a clean guest on the first, and the aarch64 example beside them (blocked destinations). */
+  const cleanGuestScenario = async () => {
+    await applyArmExample();
+    const n = scenarios + 1;
+    const clean = `vm-clean-t${n}`;
+    const pair = await x86Pair([
+      {
+        id: clean,
+        machine: 'pc-q35-8.2',
+        cpuVendor: 'intel',
+        memory: { ram: '4GiB' },
+        devices: [{ id: 'net0', kind: 'virtio-net', iommuPlatform: true }],
+      },
+    ]);
+    return { ...pair, clean };
+  };
 
   beforeAll(async () => {
     backend = appBackend();
@@ -45,9 +78,7 @@ describe('planner scenarios through the API', () => {
   });
 
   it('(a) aarch64: migrate-then-hot-plug is caught when the migration is planned, naming region and guest range', async () => {
-    expect(
-      (await api.request('POST', '/v1/fleet', { yaml: example('fleet-arm-migrate-then-hotplug.yaml') })).status,
-    ).toBe(200);
+    await applyArmExample();
     const answer = await plan('/v1/plans/migration', { guestId: 'vm-1', destinationHostId: 'host-b' });
     expect(answer.verdict).toBe('blocked');
     const overlap = answer.conflicts.find((c: Conflict) => c.code === 'MSI_WINDOW_OVERLAPS_GUEST_RAM');
@@ -128,32 +159,27 @@ describe('planner scenarios through the API', () => {
   });
 
   it('(c) q35 with intel-iommu, a virtio device bypassing it and nested drivers in the guest is silent corruption', async () => {
-    await api.request('POST', '/v1/fleet', {
-      body: {
-        hosts: [intelHost('x-a'), intelHost('x-b')],
-        guests: [
-          {
-            id: 'nested',
-            host: 'x-a',
-            machine: 'pc-q35-8.2',
-            cpuVendor: 'intel',
-            memory: { ram: '8GiB' },
-            viommu: 'intel-iommu',
-            viommuAddressWidthBits: 39,
-            guestOs: { nestedDriversInGuest: true },
-            devices: [{ id: 'net0', kind: 'virtio-net', iommuPlatform: false }],
-          },
-        ],
+    const { xb, id } = await x86Pair([
+      {
+        id: `nested-t${scenarios + 1}`,
+        machine: 'pc-q35-8.2',
+        cpuVendor: 'intel',
+        memory: { ram: '8GiB' },
+        viommu: 'intel-iommu',
+        viommuAddressWidthBits: 39,
+        guestOs: { nestedDriversInGuest: true },
+        devices: [{ id: 'net0', kind: 'virtio-net', iommuPlatform: false }],
       },
-    });
-    const answer = await plan('/v1/plans/migration', { guestId: 'nested', destinationHostId: 'x-b' });
+    ]);
+    const nested = id('nested');
+    const answer = await plan('/v1/plans/migration', { guestId: nested, destinationHostId: xb });
     expect(answer.verdict).toBe('blocked');
     expect(
       answer.conflicts.filter((c: Conflict) => c.severity === 'corruption').map((c: Conflict) => c.code),
     ).toContain('VIRTIO_PASSTHROUGH_TO_NESTED');
     // Near miss: the same guest with the device honouring the IOMMU has no corruption.
-    await api.request('PUT', '/v1/guests/nested/devices/net0/iommu-policy', { body: { iommuPlatform: true } });
-    const fixed = await plan('/v1/plans/migration', { guestId: 'nested', destinationHostId: 'x-b' });
+    await api.request('PUT', `/v1/guests/${nested}/devices/net0/iommu-policy`, { body: { iommuPlatform: true } });
+    const fixed = await plan('/v1/plans/migration', { guestId: nested, destinationHostId: xb });
     expect(fixed.conflicts.filter((c: Conflict) => c.severity === 'corruption')).toEqual([]);
   });
 
@@ -191,34 +217,22 @@ describe('planner scenarios through the API', () => {
   });
 
   it('(e) a clean migration passes with verdict ok and echoes the stream versions it used', async () => {
-    await api.request('POST', '/v1/fleet', {
-      body: {
-        guests: [
-          {
-            id: 'vm-clean',
-            host: 'x-a',
-            machine: 'pc-q35-8.2',
-            cpuVendor: 'intel',
-            memory: { ram: '4GiB' },
-            devices: [{ id: 'net0', kind: 'virtio-net', iommuPlatform: true }],
-          },
-        ],
-      },
-    });
-    const answer = await plan('/v1/plans/migration', { guestId: 'vm-clean', destinationHostId: 'x-b' });
+    const { xb, clean } = await cleanGuestScenario();
+    const answer = await plan('/v1/plans/migration', { guestId: clean, destinationHostId: xb });
     expect(answer).toMatchObject({ verdict: 'ok', conflicts: [] });
-    expect(answer.inputs).toMatchObject({ guest: { id: 'vm-clean', version: 3 }, host: { id: 'x-b', version: 1 } });
+    expect(answer.inputs).toMatchObject({ guest: { id: clean, version: 3 }, host: { id: xb, version: 1 } });
   });
 
   it('ranks destinations with cordoned hosts excluded and the reason given', async () => {
-    await api.request('POST', '/v1/hosts/x-b/cordon', { body: { reason: 'BIOS update' } });
-    const ranking = (await api.request('GET', '/v1/guests/vm-clean/destinations')).body;
-    expect(JSON.stringify(ranking.excluded)).toContain('x-b');
+    const { xb, clean } = await cleanGuestScenario();
+    await api.request('POST', `/v1/hosts/${xb}/cordon`, { body: { reason: 'BIOS update' } });
+    const ranking = (await api.request('GET', `/v1/guests/${clean}/destinations`)).body;
+    expect(JSON.stringify(ranking.excluded)).toContain(xb);
     expect(JSON.stringify(ranking.excluded)).toContain('BIOS update');
-    expect(ranking.destinations.map((d: { host: { id: string } }) => d.host.id)).not.toContain('x-b');
-    await api.request('POST', '/v1/hosts/x-b/uncordon');
-    const again = (await api.request('GET', '/v1/guests/vm-clean/destinations')).body;
-    expect(again.destinations.find((d: { host: { id: string } }) => d.host.id === 'x-b')).toMatchObject({
+    expect(ranking.destinations.map((d: { host: { id: string } }) => d.host.id)).not.toContain(xb);
+    await api.request('POST', `/v1/hosts/${xb}/uncordon`);
+    const again = (await api.request('GET', `/v1/guests/${clean}/destinations`)).body;
+    expect(again.destinations.find((d: { host: { id: string } }) => d.host.id === xb)).toMatchObject({
       verdict: 'ok',
     });
     // Best first: every ok destination ranks above every blocked one, ties by free memory.
@@ -227,18 +241,20 @@ describe('planner scenarios through the API', () => {
   });
 
   it('pages destinations: the same ranking, a slice at a time, with the total', async () => {
-    const all = (await api.request('GET', '/v1/guests/vm-clean/destinations?limit=1000')).body;
-    const page = (await api.request('GET', '/v1/guests/vm-clean/destinations?offset=1&limit=2')).body;
+    const { clean } = await cleanGuestScenario();
+    const all = (await api.request('GET', `/v1/guests/${clean}/destinations?limit=1000`)).body;
+    const page = (await api.request('GET', `/v1/guests/${clean}/destinations?offset=1&limit=2`)).body;
     expect(all.total).toBe(all.destinations.length);
     expect(page.total).toBe(all.total);
     expect(page.destinations).toEqual(all.destinations.slice(1, 3));
     expect(page.destinations[0].rank).toBe(2);
-    const bad = await api.request('GET', '/v1/guests/vm-clean/destinations?limit=0');
+    const bad = await api.request('GET', `/v1/guests/${clean}/destinations?limit=0`);
     expect(bad.status).toBe(400);
     expect(bad.body.problems[0].field).toBe('query.limit');
   });
 
   it('summarizes the matrix per pool and per host class; a class label filters the cells', async () => {
+    await cleanGuestScenario();
     const whole = (await api.request('GET', '/v1/conflicts?kind=migration&limit=1')).body;
     for (const groupBy of ['pool', 'hostClass']) {
       const summary = (await api.request('GET', `/v1/conflicts/summary?groupBy=${groupBy}&kind=migration`)).body;
@@ -257,6 +273,7 @@ describe('planner scenarios through the API', () => {
   });
 
   it('keeps the conflict matrix current after a host reports new reserved regions', async () => {
+    await applyArmExample();
     const cell = async () =>
       (await api.request('GET', '/v1/conflicts?guest=vm-1&host=host-b&kind=migration')).body.cells[0];
     expect((await cell()).verdict).toBe('blocked');
@@ -273,6 +290,7 @@ describe('planner scenarios through the API', () => {
   });
 
   it('answers the pool memory layout with a deterministic MSI doorbell that avoids every reserved region', async () => {
+    await applyArmExample();
     const first = await api.request('POST', '/v1/pools/rack-7/memory-layout');
     const second = await api.request('POST', '/v1/pools/rack-7/memory-layout');
     expect(first.status).toBe(200);
@@ -281,33 +299,33 @@ describe('planner scenarios through the API', () => {
   });
 
   it('warns MIGRATION_WILL_NOT_CONVERGE from the emulator’s forecast, and stays silent for a light dirtier', async () => {
+    const n = scenarios + 1;
     const dirtier = (id: string, dirtyRate: string) => ({
-      id,
-      host: 'x-a',
+      id: `${id}-t${n}`,
       machine: 'pc-q35-8.2',
       cpuVendor: 'intel',
       memory: { ram: '8GiB' },
       migration: { dirtyRate, workingSet: '4GiB' },
     });
-    await api.request('POST', '/v1/fleet', {
-      body: { guests: [dirtier('vm-hot', '2000000/s'), dirtier('vm-calm', '2000/s')] },
-    });
+    const { xb, id } = await x86Pair([dirtier('vm-hot', '2000000/s'), dirtier('vm-calm', '2000/s')]);
+    const [vmHot, vmCalm] = [id('vm-hot'), id('vm-calm')];
     const noHelp = { autoConverge: false, completionTimeoutPerGiB: 30 };
-    const hot = await plan('/v1/plans/migration', { guestId: 'vm-hot', destinationHostId: 'x-b', policy: noHelp });
+    const hot = await plan('/v1/plans/migration', { guestId: vmHot, destinationHostId: xb, policy: noHelp });
     expect(hot.verdict).toBe('warnings');
     const forecast = hot.conflicts.find((c: Conflict) => c.code === 'MIGRATION_WILL_NOT_CONVERGE');
     expect(forecast).toMatchObject({
       severity: 'warning',
-      evidence: { dirtyPagesPerSecond: 2000000, guestId: 'vm-hot' },
+      evidence: { dirtyPagesPerSecond: 2000000, guestId: vmHot },
     });
-    const calm = await plan('/v1/plans/migration', { guestId: 'vm-calm', destinationHostId: 'x-b', policy: noHelp });
+    const calm = await plan('/v1/plans/migration', { guestId: vmCalm, destinationHostId: xb, policy: noHelp });
     // The same hot guest with auto-converge (the default) is throttled until it converges.
-    const helped = await plan('/v1/plans/migration', { guestId: 'vm-hot', destinationHostId: 'x-b' });
+    const helped = await plan('/v1/plans/migration', { guestId: vmHot, destinationHostId: xb });
     expect(codes(helped)).not.toContain('MIGRATION_WILL_NOT_CONVERGE');
     expect(codes(calm)).not.toContain('MIGRATION_WILL_NOT_CONVERGE');
   });
 
   it('rejects bad plan requests with a field-level 4xx', async () => {
+    await applyArmExample();
     const bad = await api.request('POST', '/v1/plans/hotplug', { body: { guestId: 'vm-1', device: { kind: 'gpu' } } });
     expect(bad.status).toBe(400);
     expect(bad.body.problems[0].field).toBe('device.kind');
