@@ -1,16 +1,17 @@
 // The `ferry` CLI as operators run it: a child process talking to a real server (issue 7, part 3).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp, TEST_ADMIN_TOKEN } from './support/app.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const ANSI_OR_CR = /\x1b\[|\r/;
+const armExample = readFileSync(join(repo, 'examples/fleet-arm-migrate-then-hotplug.yaml'), 'utf8');
 
 interface Run {
   code: number;
@@ -41,6 +42,36 @@ describe('ferry CLI against a running server', () => {
   let api: RunningApp;
   let scratch: string;
   const run = (...args: string[]) => ferry(args, { url: api.url });
+  // Each test that plans or migrates applies its own copy of the aarch64 example: the same hosts and
+  // guest in a pool of their own, under ids no other test uses, so the tests pass in any order.
+  let scenarios = 0;
+  const exampleScenario = async () => {
+    const suffix = `-t${++scenarios}`;
+    const ids = { hostA: `host-a${suffix}`, hostB: `host-b${suffix}`, hostC: `host-c${suffix}`, vm1: `vm-1${suffix}` };
+    const pool = `rack-7${suffix}`;
+    const yaml = armExample.replace(/\b(host-a|host-b|vm-1|rack-7)\b/g, (name) => `${name}${suffix}`);
+    const applied = await ferry(['apply', '-f', '-'], { url: api.url, stdin: yaml });
+    expect(applied.code).toBe(0);
+    return { ...ids, pool };
+  };
+  /** host-c: like host-a, only the SMMU's software MSI window, below guest RAM. Applied from stdin. */
+  const applyHostC = (id: string, pool: string) =>
+    ferry(['apply', '-f', '-'], {
+      url: api.url,
+      stdin: `hosts:
+  - id: ${id}
+    pool: ${pool}
+    arch: aarch64
+    cpuVendor: arm
+    memory: 512GiB
+    kernel: "6.8.0"
+    iommu: { model: arm-smmuv3, addressWidthBits: 48, interruptRemapping: true, vfioBackends: [type1v2] }
+    groups:
+      - id: 3
+        reservedRegions: [{ start: 0x08000000, end: 0x080fffff, type: msi }]
+        devices: [{ address: "0000:41:00.0", class: network, driver: vfio-pci, migratable: true }]
+`,
+    });
 
   beforeAll(async () => {
     backend = appBackend();
@@ -53,66 +84,16 @@ describe('ferry CLI against a running server', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('applies the aarch64 example and lists what it recorded', async () => {
-    const applied = await run('apply', '-f', 'examples/fleet-arm-migrate-then-hotplug.yaml');
-    expect(applied.code).toBe(0);
-    expect(applied.stdout).toMatch(/guest\s+vm-1\s+GuestDefined/);
-    expect(applied.stdout).toMatch(/4 changed, 0 unchanged, 8 events written/);
-    const again = await run('apply', '-f', 'examples/fleet-arm-migrate-then-hotplug.yaml');
-    expect(again.stdout).toMatch(/0 changed, 4 unchanged, 0 events written/);
-
-    const hosts = await run('hosts');
-    expect(hosts.code).toBe(0);
-    expect(hosts.stdout.split('\n')[0]).toMatch(/^ID\s+POOL\s+ARCH/);
-    expect(hosts.stdout).toMatch(/host-b\s+rack-7\s+aarch64\s+arm\s+512 GiB/);
-    const hostB = await run('hosts', 'show', 'host-b');
-    expect(hostB.stdout).toContain('msi 0x202110000–0x20211ffff');
-    const vm = await run('guests', 'show', 'vm-1');
-    expect(vm.stdout).toMatch(/0x40000000\s+0x43fffffff\s+16 GiB\s+ram/);
-    expect(`${hosts.stdout}${hostB.stdout}${vm.stdout}`).not.toMatch(ANSI_OR_CR);
-  });
-
-  it('plan migrate to host-b shows the MSI overlap with its remedy and exits 2', async () => {
-    const plan = await run('plan', 'migrate', 'vm-1', '--to', 'host-b');
-    expect(plan.code).toBe(2);
-    expect(plan.stdout).toMatch(/^migrate vm-1 → host-b: BLOCKED \(1 error\)/);
-    expect(plan.stdout).toMatch(/error\s+MSI_WINDOW_OVERLAPS_GUEST_RAM/);
-    expect(plan.stdout).toMatch(/remedy: Choose a destination without an MSI region/);
-
-    const json = await run('plan', 'migrate', 'vm-1', '--to', 'host-b', '--json');
-    expect(json.code).toBe(2);
-    const answer = JSON.parse(json.stdout);
-    expect(answer.verdict).toBe('blocked');
-    expect(answer.conflicts[0].evidence.region).toEqual({ start: '0x202110000', end: '0x20211ffff', type: 'msi' });
-
-    const destinations = await run('destinations', 'vm-1');
-    expect(destinations.code).toBe(2); // host-b is the only candidate, and it is blocked
-    expect(destinations.stdout).toMatch(/1\s+host-b\s+rack-7\s+BLOCKED\s+512 GiB\s+MSI_WINDOW_OVERLAPS_GUEST_RAM/);
-  });
-
   it('plan migrate to a clean host exits 0; plan hotplug takes --device or separate flags', async () => {
-    // host-c: like host-a, only the SMMU's software MSI window, below guest RAM. Applied from stdin.
-    const hostC = `hosts:
-  - id: host-c
-    pool: rack-7
-    arch: aarch64
-    cpuVendor: arm
-    memory: 512GiB
-    kernel: "6.8.0"
-    iommu: { model: arm-smmuv3, addressWidthBits: 48, interruptRemapping: true, vfioBackends: [type1v2] }
-    groups:
-      - id: 3
-        reservedRegions: [{ start: 0x08000000, end: 0x080fffff, type: msi }]
-        devices: [{ address: "0000:41:00.0", class: network, driver: vfio-pci, migratable: true }]
-`;
-    expect((await ferry(['apply', '-f', '-'], { url: api.url, stdin: hostC })).code).toBe(0);
-    const plan = await run('plan', 'migrate', 'vm-1', '--to', 'host-c');
+    const { vm1, hostC, pool } = await exampleScenario();
+    expect((await applyHostC(hostC, pool)).code).toBe(0);
+    const plan = await run('plan', 'migrate', vm1, '--to', hostC);
     expect(plan.code).toBe(0);
-    expect(plan.stdout).toMatch(/^migrate vm-1 → host-c: OK \(no conflicts\)/);
-    expect((await run('destinations', 'vm-1')).stdout).toMatch(/1\s+host-c\s+rack-7\s+OK/);
+    expect(plan.stdout).toMatch(new RegExp(`^migrate ${vm1} → ${hostC}: OK \\(no conflicts\\)`));
+    expect((await run('destinations', vm1)).stdout).toMatch(new RegExp(`1\\s+${hostC}\\s+${pool}\\s+OK`));
 
-    const byDevice = await run('plan', 'hotplug', 'vm-1', '--device', 'kind=vfio,hostDevice=0000:81:00.0', '--json');
-    const byFlags = await run('plan', 'hotplug', 'vm-1', '--kind', 'vfio', '--host-device', '0000:81:00.0', '--json');
+    const byDevice = await run('plan', 'hotplug', vm1, '--device', 'kind=vfio,hostDevice=0000:81:00.0', '--json');
+    const byFlags = await run('plan', 'hotplug', vm1, '--kind', 'vfio', '--host-device', '0000:81:00.0', '--json');
     expect(byDevice.code).toBe(byFlags.code);
     expect(JSON.parse(byDevice.stdout).conflicts).toEqual(JSON.parse(byFlags.stdout).conflicts);
     expect(JSON.parse(byDevice.stdout).conflicts.map((c: { code: string }) => c.code)).not.toContain(
@@ -155,30 +136,32 @@ describe('ferry CLI against a running server', () => {
   });
 
   it('import host turns a host tree into YAML that apply accepts', async () => {
+    const { vm1, pool } = await exampleScenario();
+    const altra = `altra-t${scenarios}`;
     const imported = await run(
       'import',
       'host',
       '--root',
       'test/fixtures/hosts/arm64-smmuv3-altra',
       '--id',
-      'altra',
+      altra,
       '--pool',
-      'rack-7',
+      pool,
     );
     expect(imported.code).toBe(0);
     const file = parseYaml(imported.stdout);
     expect(file.hosts[0]).toMatchObject({
-      id: 'altra',
-      pool: 'rack-7',
+      id: altra,
+      pool,
       arch: 'aarch64',
       iommu: { model: 'arm-smmuv3' },
     });
     expect(imported.stderr).toContain('assuming 48 bits');
     const applied = await ferry(['apply', '-f', '-'], { url: api.url, stdin: imported.stdout });
     expect(applied.code).toBe(0);
-    expect(applied.stdout).toMatch(/host\s+altra\s+HostRegistered/);
+    expect(applied.stdout).toMatch(new RegExp(`host\\s+${altra}\\s+HostRegistered`));
     // The altra's PCIe windows overlap vm-1's RAM: a warning, not a block.
-    const plan = await run('plan', 'migrate', 'vm-1', '--to', 'altra');
+    const plan = await run('plan', 'migrate', vm1, '--to', altra);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/WARNINGS[\s\S]*BRIDGE_WINDOW_OVERLAPS_GUEST_RAM/);
   });
@@ -218,7 +201,99 @@ describe('ferry CLI against a running server', () => {
     expect(passthrough.stderr).toContain('--host-cpu-vendor');
   });
 
+  it('migrate to a blocked destination is refused with the conflicts and exits 2', async () => {
+    const { vm1, hostB } = await exampleScenario();
+    const blocked = await run('migrate', vm1, '--to', hostB);
+    expect(blocked.code).toBe(2);
+    expect(blocked.stdout).toMatch(/BLOCKED[\s\S]*MSI_WINDOW_OVERLAPS_GUEST_RAM/);
+    const json = await run('migrate', vm1, '--to', hostB, '--json');
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout).error).toBe('migration_blocked');
+  });
+
+  it('migrate --watch follows the migration to completion with one progress line per event', async () => {
+    const { vm1, hostC, pool } = await exampleScenario();
+    expect((await applyHostC(hostC, pool)).code).toBe(0);
+    const watched = await run('migrate', vm1, '--to', hostC, '--watch');
+    expect(watched.stderr).toBe('');
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toMatch(new RegExp(`^migration \\S+: ${vm1} → ${hostC}`));
+    expect(watched.stdout).toMatch(/\nprogress +\d+%  [\d.]+ \w+\/[\d.]+ \w+ sent/);
+    expect(watched.stdout).toMatch(/\ncompleted in [\d.]+ m?s: downtime/);
+    expect(watched.stdout).not.toMatch(ANSI_OR_CR);
+    expect((await run('guests', 'show', vm1)).stdout).toMatch(new RegExp(`host:\\s+${hostC}`));
+  });
+
+  it('evacuate --watch moves vm-1 back off host-c and waits for every move', async () => {
+    const { vm1, hostC, pool } = await exampleScenario();
+    expect((await applyHostC(hostC, pool)).code).toBe(0);
+    expect((await run('migrate', vm1, '--to', hostC, '--watch')).code).toBe(0);
+    const evacuated = await run('evacuate', hostC, '--watch');
+    expect(evacuated.code).toBe(0);
+    expect(evacuated.stdout).toMatch(new RegExp(`^evacuation \\S+ of ${hostC}: 1 move, 0 unplaceable`));
+    expect(evacuated.stdout).toMatch(new RegExp(`\\n${vm1} → \\S+: completed\\n`));
+    expect(evacuated.stdout).toMatch(/: 1\/1 completed/);
+    expect((await run('hosts', 'ls')).stdout).toMatch(new RegExp(`${hostC} .*cordoned`));
+  });
+});
+
+// Three tests look at the whole fleet or the whole log (what a first apply writes, the only candidate
+// destination, the first positions), so each gets a server of its own: a fresh app per test here,
+// where the other describe shares one app and keeps tests apart with unique ids.
+describe('ferry CLI against a fresh server', () => {
+  let backend: TestBackend;
+  let api: RunningApp;
+  const run = (...args: string[]) => ferry(args, { url: api.url });
+
+  beforeEach(async () => {
+    backend = appBackend();
+    api = await startApp(backend);
+  });
+  afterEach(async () => {
+    await api.close();
+    await backend.cleanup();
+  });
+
+  it('applies the aarch64 example and lists what it recorded', async () => {
+    const applied = await run('apply', '-f', 'examples/fleet-arm-migrate-then-hotplug.yaml');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toMatch(/guest\s+vm-1\s+GuestDefined/);
+    expect(applied.stdout).toMatch(/4 changed, 0 unchanged, 8 events written/);
+    const again = await run('apply', '-f', 'examples/fleet-arm-migrate-then-hotplug.yaml');
+    expect(again.stdout).toMatch(/0 changed, 4 unchanged, 0 events written/);
+
+    const hosts = await run('hosts');
+    expect(hosts.code).toBe(0);
+    expect(hosts.stdout.split('\n')[0]).toMatch(/^ID\s+POOL\s+ARCH/);
+    expect(hosts.stdout).toMatch(/host-b\s+rack-7\s+aarch64\s+arm\s+512 GiB/);
+    const hostB = await run('hosts', 'show', 'host-b');
+    expect(hostB.stdout).toContain('msi 0x202110000–0x20211ffff');
+    const vm = await run('guests', 'show', 'vm-1');
+    expect(vm.stdout).toMatch(/0x40000000\s+0x43fffffff\s+16 GiB\s+ram/);
+    expect(`${hosts.stdout}${hostB.stdout}${vm.stdout}`).not.toMatch(ANSI_OR_CR);
+  });
+
+  it('plan migrate to host-b shows the MSI overlap with its remedy and exits 2', async () => {
+    expect((await run('apply', '-f', 'examples/fleet-arm-migrate-then-hotplug.yaml')).code).toBe(0);
+    const plan = await run('plan', 'migrate', 'vm-1', '--to', 'host-b');
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toMatch(/^migrate vm-1 → host-b: BLOCKED \(1 error\)/);
+    expect(plan.stdout).toMatch(/error\s+MSI_WINDOW_OVERLAPS_GUEST_RAM/);
+    expect(plan.stdout).toMatch(/remedy: Choose a destination without an MSI region/);
+
+    const json = await run('plan', 'migrate', 'vm-1', '--to', 'host-b', '--json');
+    expect(json.code).toBe(2);
+    const answer = JSON.parse(json.stdout);
+    expect(answer.verdict).toBe('blocked');
+    expect(answer.conflicts[0].evidence.region).toEqual({ start: '0x202110000', end: '0x20211ffff', type: 'msi' });
+
+    const destinations = await run('destinations', 'vm-1');
+    expect(destinations.code).toBe(2); // host-b is the only candidate, and it is blocked
+    expect(destinations.stdout).toMatch(/1\s+host-b\s+rack-7\s+BLOCKED\s+512 GiB\s+MSI_WINDOW_OVERLAPS_GUEST_RAM/);
+  });
+
   it('events lists the log; --json is one document', async () => {
+    expect((await run('apply', '-f', 'examples/fleet-arm-migrate-then-hotplug.yaml')).code).toBe(0);
     const events = await run('events', '--limit', '3');
     expect(events.code).toBe(0);
     expect(events.stdout.trim().split('\n')).toHaveLength(4);
@@ -228,34 +303,5 @@ describe('ferry CLI against a running server', () => {
     const json = JSON.parse((await run('events', '--after', '1', '--limit', '2', '--json')).stdout);
     expect(json.events.map((e: { position: number }) => e.position)).toEqual([2, 3]);
     expect(json.next).toBe(3);
-  });
-
-  it('migrate to a blocked destination is refused with the conflicts and exits 2', async () => {
-    const blocked = await run('migrate', 'vm-1', '--to', 'host-b');
-    expect(blocked.code).toBe(2);
-    expect(blocked.stdout).toMatch(/BLOCKED[\s\S]*MSI_WINDOW_OVERLAPS_GUEST_RAM/);
-    const json = await run('migrate', 'vm-1', '--to', 'host-b', '--json');
-    expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout).error).toBe('migration_blocked');
-  });
-
-  it('migrate --watch follows the migration to completion with one progress line per event', async () => {
-    const watched = await run('migrate', 'vm-1', '--to', 'host-c', '--watch');
-    expect(watched.stderr).toBe('');
-    expect(watched.code).toBe(0);
-    expect(watched.stdout).toMatch(/^migration \S+: vm-1 → host-c/);
-    expect(watched.stdout).toMatch(/\nprogress +\d+%  [\d.]+ \w+\/[\d.]+ \w+ sent/);
-    expect(watched.stdout).toMatch(/\ncompleted in [\d.]+ m?s: downtime/);
-    expect(watched.stdout).not.toMatch(ANSI_OR_CR);
-    expect((await run('guests', 'show', 'vm-1')).stdout).toMatch(/host:\s+host-c/);
-  });
-
-  it('evacuate --watch moves vm-1 back off host-c and waits for every move', async () => {
-    const evacuated = await run('evacuate', 'host-c', '--watch');
-    expect(evacuated.code).toBe(0);
-    expect(evacuated.stdout).toMatch(/^evacuation \S+ of host-c: 1 move, 0 unplaceable/);
-    expect(evacuated.stdout).toMatch(/\nvm-1 → \S+: completed\n/);
-    expect(evacuated.stdout).toMatch(/: 1\/1 completed/);
-    expect((await run('hosts', 'ls')).stdout).toMatch(/host-c .*cordoned/);
   });
 });
