@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { appBackend, backends, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 
@@ -46,23 +46,44 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
 
   /** The whole log as the API serves it: the yardstick for "bad input changes nothing". */
   const logSnapshot = async () => JSON.stringify((await api.request('GET', '/v1/events?after=0&limit=1000')).body);
+  /**
+   * The aarch64 example is the fleet most tests here rely on. It is desired state, so each test that
+   * needs it applies it first (writing nothing when it is already in place, and undoing any test's edit).
+   */
+  const applyExample = async () =>
+    expect((await api.request('POST', '/v1/fleet', { yaml: armExample })).status).toBe(200);
 
   describe('fleet file', () => {
-    it('applies the example YAML and reports what changed', async () => {
-      const applied = await api.request('POST', '/v1/fleet', { yaml: armExample });
-      expect(applied.status).toBe(200);
-      const changed = applied.body.changed.map((c: { kind: string; id: string }) => `${c.kind}:${c.id}`);
-      expect(changed).toEqual(['machine-defaults:machine-defaults', 'host:host-a', 'host:host-b', 'guest:vm-1']);
-      expect(applied.body.changed.find((c: { id: string }) => c.id === 'vm-1').events).toEqual([
-        'GuestDefined',
-        'DeviceAttached',
-        'DeviceAttached',
-        'HotplugReservationAdded',
-        'GuestPlaced',
-      ]);
+    describe('on a fresh server', () => {
+      // What a first apply writes is the subject here, so this test has a server of its own.
+      let fresh: RunningApp;
+      let freshBackend: TestBackend;
+      beforeAll(async () => {
+        freshBackend = makeBackend();
+        fresh = await startApp(freshBackend);
+      });
+      afterAll(async () => {
+        await fresh.close();
+        await freshBackend.cleanup();
+      });
+
+      it('applies the example YAML and reports what changed', async () => {
+        const applied = await fresh.request('POST', '/v1/fleet', { yaml: armExample });
+        expect(applied.status).toBe(200);
+        const changed = applied.body.changed.map((c: { kind: string; id: string }) => `${c.kind}:${c.id}`);
+        expect(changed).toEqual(['machine-defaults:machine-defaults', 'host:host-a', 'host:host-b', 'guest:vm-1']);
+        expect(applied.body.changed.find((c: { id: string }) => c.id === 'vm-1').events).toEqual([
+          'GuestDefined',
+          'DeviceAttached',
+          'DeviceAttached',
+          'HotplugReservationAdded',
+          'GuestPlaced',
+        ]);
+      });
     });
 
     it('is idempotent: applying the same file again writes nothing', async () => {
+      await applyExample();
       const before = await logSnapshot();
       const again = await api.request('POST', '/v1/fleet', { yaml: armExample });
       expect(again.status).toBe(200);
@@ -72,16 +93,17 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
     });
 
     it('turns a changed reserved region into one event on that host only', async () => {
+      await applyExample();
       const edited = armExample.replace(
         '{ start: "0x202110000", end: "0x20211ffff", type: msi }',
         '{ start: "0x202110000", end: "0x20212ffff", type: msi }',
       );
       const applied = await api.request('POST', '/v1/fleet', { yaml: edited });
       expect(applied.body.changed).toEqual([{ kind: 'host', id: 'host-b', events: ['ReservedRegionsReported'] }]);
-      await api.request('POST', '/v1/fleet', { yaml: armExample });
     });
 
     it('records the memory map derived on the first host and serves it as hex', async () => {
+      await applyExample();
       const vm = await api.request('GET', '/v1/guests/vm-1');
       expect(vm.status).toBe(200);
       expect(vm.body.host).toBe('host-a');
@@ -98,6 +120,7 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
     });
 
     it('keeps the recorded map when the guest is placed on another host', async () => {
+      await applyExample();
       const before = (await api.request('GET', '/v1/guests/vm-1')).body.memoryMap;
       const moved = armExample
         .replace('host: host-a                   # where', 'host: host-b  # where')
@@ -107,7 +130,6 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
       const after = (await api.request('GET', '/v1/guests/vm-1')).body;
       expect(after.host).toBe('host-b');
       expect(after.memoryMap).toEqual(before);
-      await api.request('POST', '/v1/fleet', { yaml: armExample });
     });
 
     it('applies a JSON fleet file too, and lists hosts and guests from the read models', async () => {
@@ -124,6 +146,8 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
   });
 
   describe('bad input changes nothing', () => {
+    // Several cases refer to the example's host-a and vm-1.
+    beforeEach(applyExample);
     const cases: Array<[string, string, string, { body?: unknown; yaml?: string }, number, string]> = [
       ['malformed YAML', 'POST', '/v1/fleet', { yaml: 'hosts:\n  - id: [unclosed\n' }, 400, '(body)'],
       ['malformed JSON', 'POST', '/v1/hosts', { body: '{"id": "h", ' }, 400, '(body)'],
@@ -296,12 +320,13 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
     });
 
     it('answers a retried POST with the same Idempotency-Key from the first answer, writing nothing', async () => {
+      expect((await api.request('POST', '/v1/hosts', { body: host('host-idem') })).status).toBe(201);
       const headers = { 'idempotency-key': 'define-vm-idem-1' };
-      const first = await api.request('POST', '/v1/guests', { body: guest('vm-idem', 'host-etag'), headers });
+      const first = await api.request('POST', '/v1/guests', { body: guest('vm-idem', 'host-idem'), headers });
       expect(first.status).toBe(201);
       const before = await logSnapshot();
       const retries = await Promise.all(
-        [1, 2, 3].map(() => api.request('POST', '/v1/guests', { body: guest('vm-idem', 'host-etag'), headers })),
+        [1, 2, 3].map(() => api.request('POST', '/v1/guests', { body: guest('vm-idem', 'host-idem'), headers })),
       );
       for (const retry of retries) {
         expect(retry.status).toBe(201);
@@ -309,17 +334,18 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
         expect(retry.body).toEqual(first.body);
       }
       expect(await logSnapshot()).toBe(before);
-      const reused = await api.request('POST', '/v1/guests', { body: guest('vm-other', 'host-etag'), headers });
+      const reused = await api.request('POST', '/v1/guests', { body: guest('vm-other', 'host-idem'), headers });
       expect(reused.status).toBe(422);
       expect(await logSnapshot()).toBe(before);
     });
 
     it('records actor, correlation id and idempotency key in event metadata', async () => {
-      await api.request('POST', '/v1/hosts/host-etag/cordon', {
+      expect((await api.request('POST', '/v1/hosts', { body: host('host-meta') })).status).toBe(201);
+      await api.request('POST', '/v1/hosts/host-meta/cordon', {
         body: { reason: 'firmware update' },
         headers: { 'x-correlation-id': 'change-4711', 'idempotency-key': 'cordon-1' },
       });
-      const stream = await api.request('GET', '/v1/streams/host-host-etag');
+      const stream = await api.request('GET', '/v1/streams/host-host-meta');
       const cordoned = stream.body.events.at(-1);
       expect(cordoned.type).toBe('HostCordoned');
       expect(cordoned.metadata).toMatchObject({
@@ -327,7 +353,7 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
         correlationId: 'change-4711',
         idempotencyKey: 'cordon-1',
       });
-      expect((await api.request('GET', '/v1/hosts/host-etag')).body).toMatchObject({
+      expect((await api.request('GET', '/v1/hosts/host-meta')).body).toMatchObject({
         cordoned: true,
         cordonReason: 'firmware update',
       });
@@ -336,7 +362,8 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
 
   describe('devices, policies, reservations, history', () => {
     it('attaches, sets a device policy, reserves, detaches — and shows the guest as of any event', async () => {
-      await api.request('POST', '/v1/guests', { body: guest('vm-life', 'host-etag') });
+      expect((await api.request('POST', '/v1/hosts', { body: host('host-life') })).status).toBe(201);
+      await api.request('POST', '/v1/guests', { body: guest('vm-life', 'host-life') });
       const attached = await api.request('POST', '/v1/guests/vm-life/devices', {
         body: { id: 'net9', kind: 'virtio-net' },
       });
@@ -360,6 +387,7 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
     });
 
     it('pages through the log in commit order', async () => {
+      await applyExample(); // enough events for two pages, whatever ran before
       const first = await api.request('GET', '/v1/events?after=0&limit=3');
       expect(first.body.events).toHaveLength(3);
       const second = await api.request('GET', `/v1/events?after=${first.body.next}&limit=3`);
