@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { isTerminalState } from '@ferry/orchestration';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp, TEST_ADMIN_TOKEN } from './support/app.js';
+import { waitFor } from './support/wait-for.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const ANSI_OR_CR = /\x1b\[|\r/;
@@ -43,22 +45,19 @@ describe('ferry CLI against a running server', () => {
   let scratch: string;
   const run = (...args: string[]) => ferry(args, { url: api.url });
   // Each test that plans or migrates applies its own copy of the aarch64 example: the same hosts and
-  // guest in a pool of their own, under ids no other test uses, so the tests pass in any order.
+  // guest in a pool of their own, under ids no other test uses, so the tests pass in any order. Setup
+  // goes over HTTP (a CLI child process costs a second or two); what is under test still runs the CLI.
   let scenarios = 0;
   const exampleScenario = async () => {
     const suffix = `-t${++scenarios}`;
     const ids = { hostA: `host-a${suffix}`, hostB: `host-b${suffix}`, hostC: `host-c${suffix}`, vm1: `vm-1${suffix}` };
     const pool = `rack-7${suffix}`;
     const yaml = armExample.replace(/\b(host-a|host-b|vm-1|rack-7)\b/g, (name) => `${name}${suffix}`);
-    const applied = await ferry(['apply', '-f', '-'], { url: api.url, stdin: yaml });
-    expect(applied.code).toBe(0);
+    expect((await api.request('POST', '/v1/fleet', { yaml })).status).toBe(200);
     return { ...ids, pool };
   };
-  /** host-c: like host-a, only the SMMU's software MSI window, below guest RAM. Applied from stdin. */
-  const applyHostC = (id: string, pool: string) =>
-    ferry(['apply', '-f', '-'], {
-      url: api.url,
-      stdin: `hosts:
+  /** host-c: like host-a, only the SMMU's software MSI window, below guest RAM. */
+  const hostCYaml = (id: string, pool: string) => `hosts:
   - id: ${id}
     pool: ${pool}
     arch: aarch64
@@ -70,8 +69,9 @@ describe('ferry CLI against a running server', () => {
       - id: 3
         reservedRegions: [{ start: 0x08000000, end: 0x080fffff, type: msi }]
         devices: [{ address: "0000:41:00.0", class: network, driver: vfio-pci, migratable: true }]
-`,
-    });
+`;
+  const applyHostC = async (id: string, pool: string) =>
+    expect((await api.request('POST', '/v1/fleet', { yaml: hostCYaml(id, pool) })).status).toBe(200);
 
   beforeAll(async () => {
     backend = appBackend();
@@ -86,7 +86,8 @@ describe('ferry CLI against a running server', () => {
 
   it('plan migrate to a clean host exits 0; plan hotplug takes --device or separate flags', async () => {
     const { vm1, hostC, pool } = await exampleScenario();
-    expect((await applyHostC(hostC, pool)).code).toBe(0);
+    // host-c applied from stdin.
+    expect((await ferry(['apply', '-f', '-'], { url: api.url, stdin: hostCYaml(hostC, pool) })).code).toBe(0);
     const plan = await run('plan', 'migrate', vm1, '--to', hostC);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(new RegExp(`^migrate ${vm1} → ${hostC}: OK \\(no conflicts\\)`));
@@ -213,7 +214,7 @@ describe('ferry CLI against a running server', () => {
 
   it('migrate --watch follows the migration to completion with one progress line per event', async () => {
     const { vm1, hostC, pool } = await exampleScenario();
-    expect((await applyHostC(hostC, pool)).code).toBe(0);
+    await applyHostC(hostC, pool);
     const watched = await run('migrate', vm1, '--to', hostC, '--watch');
     expect(watched.stderr).toBe('');
     expect(watched.code).toBe(0);
@@ -226,8 +227,13 @@ describe('ferry CLI against a running server', () => {
 
   it('evacuate --watch moves vm-1 back off host-c and waits for every move', async () => {
     const { vm1, hostC, pool } = await exampleScenario();
-    expect((await applyHostC(hostC, pool)).code).toBe(0);
-    expect((await run('migrate', vm1, '--to', hostC, '--watch')).code).toBe(0);
+    await applyHostC(hostC, pool);
+    const moved = await api.request('POST', '/v1/migrations', { body: { guestId: vm1, destinationHostId: hostC } });
+    const done = await waitFor(
+      () => api.request('GET', `/v1/migrations/${moved.body.id}`).then((r) => r.body.state as string),
+      isTerminalState,
+    );
+    expect(done).toBe('completed');
     const evacuated = await run('evacuate', hostC, '--watch');
     expect(evacuated.code).toBe(0);
     expect(evacuated.stdout).toMatch(new RegExp(`^evacuation \\S+ of ${hostC}: 1 move, 0 unplaceable`));
