@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { decideHost, formatSize, notFound, parseSize, streamOf, type DomainEvent } from '@ferry/domain';
 import type { AppendRequest, EventStore, IdempotencyOptions } from '@ferry/event-store';
+import { DEFAULT_LIMITS } from '@ferry/jobs';
 import type { WriteContext, WriteOutcome } from '@ferry/fleet';
 import { rankDestinations, type Conflict, type FleetSnapshot } from '@ferry/planner';
 import { buildMigrationRequest } from '../migration/request-migration.js';
 import type { ConvergencePolicyInput } from '../migration/convergence-policy.js';
 import { pagesPerSecond } from '../migration/emulator-spec.js';
-import { scheduleEvacuation, type MoveToSchedule } from '../scheduling/index.js';
+import {
+  DEFAULT_LINK_BANDWIDTH,
+  evacuationLink,
+  scheduleEvacuation,
+  type MoveToSchedule,
+  type SharedLink,
+} from '../scheduling/index.js';
 import { loadPoolPolicy } from '../migration/pool-policy.js';
 
 export interface EvacuationMove {
@@ -37,14 +44,6 @@ export type EvacuationEvent = DomainEvent<
     schedule: ScheduleSummary | null;
   }
 >;
-
-/** The link the evacuating host's migrations share, and how many may run at once (the outbound limit). */
-export interface EvacuationLink {
-  bandwidth: number;
-  /** What one migration stream can push (CPU-bound well below a fast link without multifd). */
-  perStreamCap?: number;
-  maxConcurrent: number;
-}
 
 const guestSize = (fleet: FleetSnapshot, id: string) => {
   const memory = fleet.guests.get(id)!.definition.memory;
@@ -131,7 +130,7 @@ export async function requestEvacuation(
   store: EventStore,
   fleet: FleetSnapshot,
   hostId: string,
-  options: { policy?: ConvergencePolicyInput; reason?: string; link?: EvacuationLink },
+  options: { policy?: ConvergencePolicyInput; reason?: string; link?: SharedLink },
   ctx: WriteContext,
 ): Promise<WriteOutcome & { id: string; migrationIds: string[] }> {
   const host = fleet.hosts.get(hostId);
@@ -144,17 +143,14 @@ export async function requestEvacuation(
   const pool = (await loadPoolPolicy(store, host.host.pool)).value;
   // The scheduler orders the moves (longest first, with the convergence need of heavy dirtiers
   // respected) and gives each a bandwidth cap of one stream, so the link stays full (issue 5 bench).
-  const link = options.link ?? { bandwidth: 1.25e9, maxConcurrent: 2 };
+  // Without a link (library callers): the default link and the slot limiter's own defaults.
+  const link = options.link ?? evacuationLink({ linkBandwidth: DEFAULT_LINK_BANDWIDTH, limits: DEFAULT_LIMITS });
   const schedule =
     plan.moves.length === 0
       ? undefined
       : scheduleEvacuation(
           plan.moves.map((m) => moveToSchedule(fleet, m.guestId)),
-          {
-            bandwidth: link.bandwidth,
-            perStreamCap: link.perStreamCap ?? link.bandwidth,
-            maxConcurrent: link.maxConcurrent,
-          },
+          link,
         );
   const destinationOf = new Map(plan.moves.map((m) => [m.guestId, m.destinationHostId]));
   const ordered = schedule
