@@ -16,7 +16,7 @@ import {
   type SimulatedMove,
 } from '../libs/orchestration/src/scheduling/index.js';
 import { seededRandom } from '../test/support/seeded-random.js';
-import { configFromEnv } from '../apps/api/src/config.js';
+import { configFromEnv } from '@ferry/nest-modules';
 
 const PAGE = 4096;
 // One QEMU migration stream without multifd is CPU-bound: QEMU's multiple-fds feature page names

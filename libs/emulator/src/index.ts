@@ -19,12 +19,13 @@ export type {
   MigrationLimits,
 } from './migration/migration-spec.js';
 export { QEMU_DEFAULT_MAX_BANDWIDTH, QEMU_DEFAULT_DOWNTIME_LIMIT_MS } from './migration/migration-spec.js';
+export { postcopyDue } from './migration/postcopy-policy.js';
 export type {
   MigrationStatus,
   MigrationInfo,
   RamStats,
   IterationReport,
-  MigrationEvent,
+  MigrationRunEvent,
   MigrationResult,
   PostcopyReport,
   StopReason,

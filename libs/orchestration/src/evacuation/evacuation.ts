@@ -1,19 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { decideHost, formatSize, notFound, parseSize, streamOf, type DomainEvent } from '@ferry/domain';
 import type { AppendRequest, EventStore, IdempotencyOptions } from '@ferry/event-store';
-import { DEFAULT_LIMITS } from '@ferry/jobs';
 import type { WriteContext, WriteOutcome } from '@ferry/fleet';
 import { rankDestinations, type Conflict, type FleetSnapshot } from '@ferry/planner';
 import { buildMigrationRequest } from '../migration/request-migration.js';
 import type { ConvergencePolicyInput } from '../migration/convergence-policy.js';
 import { pagesPerSecond } from '../migration/emulator-spec.js';
-import {
-  DEFAULT_LINK_BANDWIDTH,
-  evacuationLink,
-  scheduleEvacuation,
-  type MoveToSchedule,
-  type SharedLink,
-} from '../scheduling/index.js';
+import { scheduleEvacuation, type MoveToSchedule, type SharedLink } from '../scheduling/index.js';
 import { loadPoolPolicy } from '../migration/pool-policy.js';
 
 export interface EvacuationMove {
@@ -130,7 +123,8 @@ export async function requestEvacuation(
   store: EventStore,
   fleet: FleetSnapshot,
   hostId: string,
-  options: { policy?: ConvergencePolicyInput; reason?: string; link?: SharedLink },
+  /** The link as the scheduler sees it: `evacuationLink(config)` (scheduling/link-model.ts). */
+  options: { policy?: ConvergencePolicyInput; reason?: string; link: SharedLink },
   ctx: WriteContext,
 ): Promise<WriteOutcome & { id: string; migrationIds: string[] }> {
   const host = fleet.hosts.get(hostId);
@@ -143,8 +137,7 @@ export async function requestEvacuation(
   const pool = (await loadPoolPolicy(store, host.host.pool)).value;
   // The scheduler orders the moves (longest first, with the convergence need of heavy dirtiers
   // respected) and gives each a bandwidth cap of one stream, so the link stays full (issue 5 bench).
-  // Without a link (library callers): the default link and the slot limiter's own defaults.
-  const link = options.link ?? evacuationLink({ linkBandwidth: DEFAULT_LINK_BANDWIDTH, limits: DEFAULT_LIMITS });
+  const { link } = options;
   const schedule =
     plan.moves.length === 0
       ? undefined
@@ -169,7 +162,11 @@ export async function requestEvacuation(
       policy,
       backend: pool?.backend,
     };
-    const built = buildMigrationRequest(fleet, request, { evacuationId, poolPolicy: pool?.policy });
+    const built = buildMigrationRequest(fleet, request, {
+      evacuationId,
+      poolPolicy: pool?.policy,
+      linkBandwidth: link.bandwidth,
+    });
     moves.push({ guestId: move.guestId, destinationHostId: move.destinationHostId, migrationId: built.id });
     requests.push({
       streamId: streamOf.migration(built.id),
