@@ -169,6 +169,21 @@ describe.each(backends.map((make) => [make().name, make] as const))(
       );
     });
 
+    it('refuses an idempotent append that fails its check, and keeps no answer for the key', async () => {
+      const options = {
+        key: 'key-conflict',
+        fingerprint: 'fp-c',
+        respond: () => ({ status: 201, body: {} }),
+      };
+      const request = [{ streamId: 'order-1', expectedVersion: 'no-stream' as const, events: [event('Z')] }];
+      await expect(store().appendMany(request, options)).rejects.toMatchObject({
+        name: 'ConcurrencyError',
+        streamId: 'order-1',
+        expected: 'no-stream',
+      });
+      expect(await store().findIdempotency('key-conflict')).toBeUndefined();
+    });
+
     describe('projections', () => {
       const counts: Projection<{ count: number }> = {
         name: 'event-counts',

@@ -266,6 +266,7 @@ function toAppendResult(requests: AppendRequest[], rows: AppendRow[], recordedAt
 const rethrowConflict =
   (requests: AppendRequest[]) =>
   (error: unknown): never => {
+    // pg's error from the pool; TypeORM's QueryFailedError (the idempotent path) copies code and detail.
     const { code, detail } = error as { code?: string; detail?: string };
     if (code !== VERSION_CONFLICT || !detail) throw error;
     const conflict = JSON.parse(detail) as { request: number; actual: number };
