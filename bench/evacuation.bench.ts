@@ -16,7 +16,8 @@ import {
   type SimulatedMove,
 } from '../libs/orchestration/src/scheduling/index.js';
 import { seededRandom } from '../test/support/seeded-random.js';
-import { configFromEnv } from '@ferry/nest-modules';
+// The config file alone: the package's index pulls in Nest modules (decorators tsx does not compile here).
+import { configFromEnv } from '../libs/nest-modules/src/config.js';
 
 const PAGE = 4096;
 // One QEMU migration stream without multifd is CPU-bound: QEMU's multiple-fds feature page names
