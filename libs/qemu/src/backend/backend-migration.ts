@@ -15,7 +15,14 @@ import {
   type MigrationStatus,
   type StopReason,
 } from '@ferry/emulator';
-import { buildTestGuest, measuredDirtyRate, parseGuestProgress, testGuestAppend } from '../guest/test-guest.js';
+import {
+  buildTestGuest,
+  measuredDirtyRate,
+  parseGuestProgress,
+  parseGuestStatus,
+  TEST_GUEST_STATUS_ADDRESS,
+  testGuestAppend,
+} from '../guest/test-guest.js';
 import type { Accelerator } from '../process/accelerator.js';
 import { QemuVm, type RunState } from '../process/qemu-vm.js';
 import type { QemuVmConfig } from '../process/vm-config.js';
@@ -28,6 +35,7 @@ import { guestStillWriting, waitForBoot, waitForFill } from './guest-readiness.j
 import { startMigrationDestination } from './migration-destination.js';
 import { isEndStatus, type MigrationStatus as QemuStatus } from './migration-progress.js';
 import { startMigration, type MigrationHandle as QemuMigration, type MigrationOutcome } from './qemu-migration.js';
+import { downtimeFigures, type SwitchoverEvents } from './switchover-downtime.js';
 
 export interface QemuMigrationOptions {
   maxMemoryMiB: number;
@@ -48,6 +56,14 @@ export interface QemuMigrationDetails {
   fillMs: number | null;
   /** Pages per second the guest itself measured (its debugcon) while migrating. */
   measuredDirtyRate: number | null;
+  /** How the guest paced its writes (the test guest's pace= parameter). */
+  pacing: 'clock' | 'vcpu';
+  /**
+   * Where the guest's sweep stood when `migrate` was sent, in pages into its working set (read
+   * from the guest's memory); null when it was not read. An emulator run given this as the
+   * sweep's startOffsetBytes starts from the same phase.
+   */
+  sweepPhasePages: number | null;
   sourceRunState: RunState;
   destinationRunState: RunState;
   /** After a failure or cancel: whether the guest went on writing on the source. */
@@ -105,6 +121,8 @@ export class QemuBackedMigration implements QemuMigrationHandle {
   private sampling: Promise<unknown> = Promise.resolve();
   private fillMs: number | null = null;
   private guestPagesAtStart = 0;
+  private sweepPhasePages: number | null = null;
+  private readonly switchover: SwitchoverEvents = {};
 
   constructor(
     private readonly spec: MigrationSpec,
@@ -202,7 +220,11 @@ export class QemuBackedMigration implements QemuMigrationHandle {
       name: `ferry-migration-${nextVmNumber++}`,
       memoryMiB: plan.memoryMiB,
       kernel: await buildTestGuest(),
-      append: testGuestAppend({ workingSetMiB: plan.workingSetMiB, pagesPerSecond: plan.pagesPerSecond }),
+      append: testGuestAppend({
+        workingSetMiB: plan.workingSetMiB,
+        pagesPerSecond: plan.pagesPerSecond,
+        pacing: plan.pacing,
+      }),
       debugcon: true,
       ...(this.options.accelerator ? { accelerator: this.options.accelerator } : {}),
     };
@@ -220,8 +242,16 @@ export class QemuBackedMigration implements QemuMigrationHandle {
     const stopEvents = source.qmp.on('MIGRATION', (event) => {
       if (event.data.status === 'postcopy-active') this.postcopyStartedAtMs ??= Date.now() - this.migrateStartedAt;
     });
+    // The switchover as the QEMUs time it themselves (switchover-downtime.ts).
+    const stopStops = source.qmp.on('STOP', (event) => {
+      if (this.switchover.destinationResumedUs === undefined) this.switchover.sourceStoppedUs = event.timestampUs;
+    });
+    const stopResumes = this.destination.qmp.on('RESUME', (event) => {
+      this.switchover.destinationResumedUs ??= event.timestampUs;
+    });
     try {
       this.guestPagesAtStart = parseGuestProgress(source.readDebugcon()).at(-1)?.pages ?? 0;
+      if (plan.pagesPerSecond > 0) this.sweepPhasePages = await this.readSweepPhase(source);
       this.migrateStartedAt = Date.now();
       const qemu = (this.qemu = await startMigration({
         source,
@@ -243,6 +273,20 @@ export class QemuBackedMigration implements QemuMigrationHandle {
     } finally {
       stopPasses();
       stopEvents();
+      stopStops();
+      stopResumes();
+    }
+  }
+
+  /** The guest's sweep position, from its status dwords (HMP xp); null if unreadable. */
+  private async readSweepPhase(source: QemuVm): Promise<number | null> {
+    try {
+      const xp = await source.qmp.execute<string>('human-monitor-command', {
+        'command-line': `xp /2wx ${TEST_GUEST_STATUS_ADDRESS}`,
+      });
+      return parseGuestStatus(xp)?.cursor ?? null;
+    } catch {
+      return null;
     }
   }
 
@@ -371,7 +415,7 @@ export class QemuBackedMigration implements QemuMigrationHandle {
       status,
       stopReason,
       converged: status === 'completed',
-      info: this.info(),
+      info: this.checkedInfo(),
       iterations: [...this.iterations],
       throttleSteps: [...this.throttleSteps],
       postcopy: postcopyReportOf(this.postcopyStartedAtMs, this.iterations, this.lastRaw, this.current.totalTimeMs),
@@ -385,12 +429,22 @@ export class QemuBackedMigration implements QemuMigrationHandle {
         notes: [...(plan?.notes ?? []), ...this.params.notes],
         fillMs: this.fillMs,
         measuredDirtyRate: this.measuredRate(),
+        pacing: plan?.pacing ?? 'clock',
+        sweepPhasePages: this.sweepPhasePages,
         sourceRunState: end.sourceRunState,
         destinationRunState: end.destinationRunState,
         sourceKeptRunning,
         destinationStderr: end.destinationStderr,
       },
     };
+  }
+
+  /** The final info, with a downtime that can be true (switchover-downtime.ts). */
+  private checkedInfo(): MigrationInfo {
+    const info = this.info();
+    if (info.status !== 'completed') return info;
+    const { downtimeMs, ...beside } = downtimeFigures(info.downtimeMs, info.totalTimeMs, this.switchover);
+    return { ...info, downtimeMs, ...beside };
   }
 
   private measuredRate(): number | null {
