@@ -14,8 +14,9 @@ export interface SendOutcome extends PageCounts {
   bytes: number;
 }
 
+/** Whole bytes: multifd's per-page share of a packet header is fractional (multifd.ts). */
 export function wireBytes(counts: PageCounts, normalPageBytes = NORMAL_PAGE_WIRE_BYTES): number {
-  return counts.normal * normalPageBytes + counts.zero * ZERO_PAGE_WIRE_BYTES;
+  return Math.round(counts.normal * normalPageBytes + counts.zero * ZERO_PAGE_WIRE_BYTES);
 }
 
 export class PageSender {
@@ -89,6 +90,7 @@ export class PageSender {
         this.blockIndex = (this.blockIndex + 1) % blocks.length;
       }
     }
+    out.bytes = Math.round(out.bytes); // whole bytes, as multifd's header share is fractional
     return out;
   }
 }

@@ -80,9 +80,10 @@ describe('pre-copy of a guest that does not write', () => {
     const pages = Number(ram / 4096n);
     const pageHeaders = pages * (MULTIFD_NORMAL_PAGE_WIRE_BYTES - WIRE_PAGE);
     const syncs = Number(multifd.info.ram.transferredBytes - plain.info.ram.transferredBytes) - pageHeaders;
-    // One SYNC round per 100 ms rate-limit window or 50 ms of sending, and one in the final stage.
-    expect(syncs % (4 * MULTIFD_PACKET_HEADER_BYTES)).toBeCloseTo(0, 6);
-    expect(syncs / (4 * MULTIFD_PACKET_HEADER_BYTES)).toBeGreaterThanOrEqual(multifd.info.totalTimeMs / 100);
+    // One SYNC round per 100 ms rate-limit window (the guest is rate-limited), and one in the final stage.
+    const rounds = syncs / (4 * MULTIFD_PACKET_HEADER_BYTES);
+    expect(rounds).toBeGreaterThanOrEqual(multifd.info.totalTimeMs / 100);
+    expect(rounds).toBeLessThanOrEqual(multifd.info.totalTimeMs / 50 + 2);
   });
 });
 
