@@ -79,8 +79,9 @@ export async function runOnQemu(backend: QemuExecutionBackend, c: FidelityCase, 
     q.measuredDirtyRate !== null ? `guest ${q.measuredDirtyRate} p/s (${q.pacing}-paced)` : null,
     q.sweepPhasePages !== null ? `phase ${q.sweepPhasePages} pages` : null,
     result.info.reportedDowntimeMs !== undefined
-      ? `QEMU said downtime ${result.info.reportedDowntimeMs} ms (impossible); measured ${result.info.measuredDowntimeMs} ms`
+      ? `QEMU said downtime ${result.info.reportedDowntimeMs} ms (impossible), recorded the measured one`
       : null,
+    result.info.measuredDowntimeMs !== undefined ? `STOP→RESUME ${result.info.measuredDowntimeMs} ms` : null,
     ...q.notes,
   ];
   return {

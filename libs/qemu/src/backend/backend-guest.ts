@@ -5,6 +5,7 @@ import {
   describePacing,
   MiB,
   vcpuShareOf,
+  type MemoryRegion,
   type MigrationSpec,
   type RamBlockSpec,
   type WritePattern,
@@ -61,15 +62,33 @@ export function planBackendGuest(spec: MigrationSpec, maxMemoryMiB: number): Bac
   const waitForFill = pagesPerSecond > 0 && (spec.initialContent ?? 'zero') !== 'zero';
   if (spec.initialContent === 'filled')
     notes.push('initialContent "filled": only the working set is written before migrating; the rest of RAM stays zero');
-  if (typeof spec.initialContent === 'object' && spec.initialContent.written.length > 0)
+  const unwritten =
+    typeof spec.initialContent === 'object' ? regionsNotWritten(spec.initialContent.written, ram, workingSetMiB) : [];
+  if (unwritten.length > 0)
     notes.push(
-      'initialContent regions: only the working set (and what firmware writes) is non-zero before migrating; other listed regions stay zero',
+      `initialContent regions not reproduced (only the working set and what firmware writes are non-zero): ${unwritten.join(', ')}`,
     );
   if (spec.networkFailureAtMs !== undefined) notes.push('networkFailureAtMs is not injected on QEMU');
   const pacing = pacingOf(spec, pagesPerSecond, notes);
   if (spec.workload.kind === 'sweep' && spec.workload.startOffsetBytes !== undefined)
     notes.push("sweep startOffsetBytes: the guest's phase cannot be set; it is read back (sweepPhasePages) instead");
   return { memoryMiB, requestedMiB, workingSetMiB, pagesPerSecond, waitForFill, pacing, notes };
+}
+
+/**
+ * Written regions the test guest does not write: it writes its working set (from 16 MiB up);
+ * below 16 MiB and past guest RAM (the ROM blocks) is firmware's, which QEMU writes itself.
+ */
+function regionsNotWritten(regions: readonly MemoryRegion[], ram: bigint, workingSetMiB: number): string[] {
+  const base = BigInt(GUEST_WORKING_SET_BASE_MIB) * MiB;
+  const end = base + BigInt(workingSetMiB) * MiB;
+  return regions
+    .filter((r) => {
+      const last = r.offsetBytes + r.sizeBytes;
+      const firmware = last <= base || r.offsetBytes >= ram;
+      return !firmware && (r.offsetBytes < base || last > end);
+    })
+    .map((r) => `[${r.offsetBytes / MiB} MiB, +${r.sizeBytes / MiB} MiB)`);
 }
 
 /**

@@ -46,6 +46,21 @@ describe('the test guest the QEMU backend runs for a migration spec', () => {
     expect(mixed.notes).toContainEqual(expect.stringContaining('mixed (30 % vCPU-bound) runs as clock-paced'));
   });
 
+  it('names written regions the test guest leaves zero, not the working set or firmware ones', () => {
+    const written = (regions: { offsetBytes: bigint; sizeBytes: bigint }[]) =>
+      planBackendGuest(spec({ initialContent: { written: regions } }), 512).notes;
+    expect(
+      written([
+        { offsetBytes: 0xe0000n, sizeBytes: 4096n },
+        { offsetBytes: 16n * MiB, sizeBytes: 256n * MiB },
+        { offsetBytes: 512n * MiB, sizeBytes: 4096n },
+      ]),
+    ).toEqual([]);
+    expect(written([{ offsetBytes: 300n * MiB, sizeBytes: 100n * MiB }])).toEqual([
+      expect.stringContaining('initialContent regions not reproduced'),
+    ]);
+  });
+
   it('names every spec field QEMU cannot reproduce here', () => {
     const notes = backendParametersFor(
       spec({ parameters: { perChannelBandwidth: 1e8, deviceStateBytes: 1024n, switchoverOverheadMs: 5, setupMs: 20 } }),
