@@ -53,7 +53,9 @@ for (const c of selected) {
   process.stdout.write(`${c.name}: QEMU… `);
   const qemu = await runOnQemu(backend, c, timeLimitMs);
   process.stdout.write('emulator… ');
-  const emulator: Outcome = runEmulated(c, fidelitySpec(c, timeLimitMs, qemu.sweepPhasePages));
+  const asRun = { ...c, pagesPerSecond: qemu.pagesPerSecond };
+  const emulator: Outcome = runEmulated(c, fidelitySpec(asRun, timeLimitMs, qemu.sweepPhasePages));
+  if (asRun.pagesPerSecond !== c.pagesPerSecond) emulator.note = `run at the guest's ${asRun.pagesPerSecond} p/s`;
   console.log(`done (load ${load()})`);
   rows.push({ case: c, qemu: qemu.outcome, emulator });
 }

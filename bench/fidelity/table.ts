@@ -66,7 +66,7 @@ export function printTable(rows: Row[]): void {
   for (const row of rows) {
     const detail = (o: Outcome) => `normal ${o.normalPages}, zero ${o.zeroPages}`;
     console.log(
-      `  ${row.case.name}: QEMU ${detail(row.qemu)}${row.qemu.note ? ` (${row.qemu.note})` : ''}; emulator ${detail(row.emulator)}`,
+      `  ${row.case.name}: QEMU ${detail(row.qemu)}${row.qemu.note ? ` (${row.qemu.note})` : ''}; emulator ${detail(row.emulator)}${row.emulator.note ? ` (${row.emulator.note})` : ''}`,
     );
   }
 }

@@ -56,6 +56,12 @@ export interface QemuMigrationDetails {
   fillMs: number | null;
   /** Pages per second the guest itself measured (its debugcon) while migrating. */
   measuredDirtyRate: number | null;
+  /**
+   * Pages per second the guest measured in the last seconds before migrating (unthrottled). A
+   * vCPU-bound guest's rate follows the CPU time it gets, so on a busy host it can differ from
+   * the spec's; a comparison then gives the emulator this rate.
+   */
+  rateBeforeMigrating: number | null;
   /** How the guest paced its writes (the test guest's pace= parameter). */
   pacing: 'clock' | 'vcpu';
   /**
@@ -121,6 +127,7 @@ export class QemuBackedMigration implements QemuMigrationHandle {
   private sampling: Promise<unknown> = Promise.resolve();
   private fillMs: number | null = null;
   private guestPagesAtStart = 0;
+  private rateBeforeMigrating: number | null = null;
   private sweepPhasePages: number | null = null;
   private readonly switchover: SwitchoverEvents = {};
 
@@ -250,7 +257,11 @@ export class QemuBackedMigration implements QemuMigrationHandle {
       this.switchover.destinationResumedUs ??= event.timestampUs;
     });
     try {
-      this.guestPagesAtStart = parseGuestProgress(source.readDebugcon()).at(-1)?.pages ?? 0;
+      const before = parseGuestProgress(source.readDebugcon());
+      this.guestPagesAtStart = before.at(-1)?.pages ?? 0;
+      // The last few seconds before migrating: what the guest wrote unthrottled.
+      const recent = before.slice(-4);
+      this.rateBeforeMigrating = recent.length > 1 ? Math.round(measuredDirtyRate(recent) ?? 0) : null;
       if (plan.pagesPerSecond > 0) this.sweepPhasePages = await this.readSweepPhase(source);
       this.migrateStartedAt = Date.now();
       const qemu = (this.qemu = await startMigration({
@@ -429,6 +440,7 @@ export class QemuBackedMigration implements QemuMigrationHandle {
         notes: [...(plan?.notes ?? []), ...this.params.notes],
         fillMs: this.fillMs,
         measuredDirtyRate: this.measuredRate(),
+        rateBeforeMigrating: this.rateBeforeMigrating,
         pacing: plan?.pacing ?? 'clock',
         sweepPhasePages: this.sweepPhasePages,
         sourceRunState: end.sourceRunState,
@@ -443,7 +455,8 @@ export class QemuBackedMigration implements QemuMigrationHandle {
   private checkedInfo(): MigrationInfo {
     const info = this.info();
     if (info.status !== 'completed') return info;
-    const { downtimeMs, ...beside } = downtimeFigures(info.downtimeMs, info.totalTimeMs, this.switchover);
+    const postcopy = this.postcopyStartedAtMs !== undefined;
+    const { downtimeMs, ...beside } = downtimeFigures(info.downtimeMs, info.totalTimeMs, this.switchover, postcopy);
     return { ...info, downtimeMs, ...beside };
   }
 

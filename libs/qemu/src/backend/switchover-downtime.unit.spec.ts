@@ -25,6 +25,15 @@ describe("QEMU's downtime figure against the switchover's own events", () => {
     expect(downtimeFigures(null, 4_310, {})).toEqual({ downtimeMs: null });
   });
 
+  it("prefers the measured pause after post-copy, where QEMU's figure stops before the destination runs", () => {
+    expect(downtimeFigures(1, 6_100, { sourceStoppedUs: 0, destinationResumedUs: 25_300 }, true)).toEqual({
+      downtimeMs: 26,
+      reportedDowntimeMs: 1,
+      measuredDowntimeMs: 26,
+    });
+    expect(downtimeFigures(1, 6_100, {}, true)).toEqual({ downtimeMs: 1 });
+  });
+
   it('records no downtime rather than an impossible one when the events were missed', () => {
     expect(downtimeFigures(-3, 4_310, {})).toEqual({ downtimeMs: null, reportedDowntimeMs: -3 });
   });
