@@ -43,7 +43,7 @@ WAKE_HZ         equ 1000
 WS_BASE         equ 0x01000000          ; 16 MiB: well above the kernel and Multiboot info
 DEFAULT_WS_MIB  equ 16
 STATUS_ADDR     equ WS_BASE - 0x1000     ; cursor, written: below the working set
-CALIBRATE_MS    equ 250                 ; vCPU-bound pacing: how long the boot-time calibration spins
+CALIBRATE_MS    equ 1000                ; vCPU-bound pacing: how long the boot-time calibration spins
 UNIT_SPINS      equ 1000                ; calibration unit: this many turns of the spin loop
 
 header:
