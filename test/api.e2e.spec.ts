@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, type TestBackend } from './support/backends.js';
+import { appBackend, backends, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 
 const armExample = readFileSync(new URL('../examples/fleet-arm-migrate-then-hotplug.yaml', import.meta.url), 'utf8');
@@ -180,9 +180,41 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
         'vfio device the host does not have',
         'POST',
         '/v1/guests',
-        { body: guest('vm-nodev', 'host-a', { devices: [{ id: 'hba', kind: 'vfio', hostDevice: '0000:99:00.0' }] }) },
+        {
+          body: guest('vm-nodev', 'host-a', {
+            machine: 'virt-8.2',
+            cpuVendor: 'arm',
+            devices: [{ id: 'hba', kind: 'vfio', hostDevice: '0000:99:00.0' }],
+          }),
+        },
         404,
         'devices[0].hostDevice',
+      ],
+      [
+        // host-a is aarch64 (the example): an x86_64 guest cannot be placed there.
+        'guest of another architecture than its host, via API',
+        'POST',
+        '/v1/guests',
+        { body: guest('vm-x86', 'host-a') },
+        400,
+        'host',
+      ],
+      [
+        'guest of another architecture than its host, in a fleet file',
+        'POST',
+        '/v1/fleet',
+        { body: { guests: [guest('vm-x86', 'host-a')] } },
+        400,
+        'guests[0].host',
+      ],
+      [
+        // QEMU 7.2: "Address space limit 0xffffffffff < 0x2067fffffff phys-bits too low (40)".
+        'guest QEMU refuses to start (phys-bits too low)',
+        'POST',
+        '/v1/guests',
+        { body: guest('vm-huge', 'host-a', { cpuVendor: 'amd', memory: { ram: '1020GiB' } }) },
+        400,
+        'physBits',
       ],
       [
         'defining a guest twice',
@@ -291,7 +323,7 @@ describe.each(backends.map((make) => [make().name, make] as const))('REST API on
       const cordoned = stream.body.events.at(-1);
       expect(cordoned.type).toBe('HostCordoned');
       expect(cordoned.metadata).toMatchObject({
-        actor: 'token:admin-from-env',
+        actor: expect.stringMatching(/^token:[0-9a-f-]{36}$/),
         correlationId: 'change-4711',
         idempotencyKey: 'cordon-1',
       });
@@ -407,5 +439,96 @@ describe('live event stream', () => {
     expect(resumed).toMatch(/connected at position 0/);
     await api.close();
     await backend.cleanup();
+  });
+});
+
+describe('If-Match and Idempotency-Key on every write', () => {
+  let backend: TestBackend;
+  let api: RunningApp;
+  const count = async () => (await api.request('GET', '/v1/events?limit=1')).body.lastPosition as number;
+
+  beforeAll(async () => {
+    backend = appBackend();
+    // No workers: migrations stay pending, so cancelling them is deterministic.
+    api = await startApp(backend, { runWorkers: false });
+    const fleet = { hosts: [host('h1', { pool: 'p' }), host('h2', { pool: 'p' })], guests: [guest('g1', 'h1')] };
+    expect((await api.request('POST', '/v1/fleet', { body: fleet })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await api.close();
+    await backend.cleanup();
+  });
+
+  it('POST /v1/fleet refuses If-Match with a 400 naming it (a fleet file has no one version), writing nothing', async () => {
+    const before = await count();
+    const response = await api.request('POST', '/v1/fleet', {
+      headers: { 'if-match': '"1"' },
+      body: { hosts: [host('h3')] },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.problems.map((p: { field: string }) => p.field)).toEqual(['If-Match']);
+    expect(await count()).toBe(before);
+  });
+
+  it('the pool-policy PUT honours If-Match (a version or *) and Idempotency-Key', async () => {
+    const unset = await api.request('PUT', '/v1/pools/p/migration-policy', {
+      headers: { 'if-match': '*' },
+      body: { policy: { downtimeLimitMs: 500 } },
+    });
+    expect(unset.status).toBe(412);
+    const headers = { 'idempotency-key': 'pool-p-1' };
+    const first = await api.request('PUT', '/v1/pools/p/migration-policy', {
+      headers,
+      body: { policy: { downtimeLimitMs: 500 } },
+    });
+    const before = await count();
+    const retry = await api.request('PUT', '/v1/pools/p/migration-policy', {
+      headers,
+      body: { policy: { downtimeLimitMs: 500 } },
+    });
+    expect(first.status).toBe(200);
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect(await count()).toBe(before);
+    const stale = await api.request('PUT', '/v1/pools/p/migration-policy', {
+      headers: { 'if-match': '"0"' },
+      body: { policy: { downtimeLimitMs: 700 } },
+    });
+    expect(stale.status).toBe(412);
+    const current = await api.request('PUT', '/v1/pools/p/migration-policy', {
+      headers: { 'if-match': first.headers.get('etag')! },
+      body: { policy: { downtimeLimitMs: 700 } },
+    });
+    expect(current.status).toBe(200);
+    expect(current.headers.get('etag')).toBe('"2"');
+  });
+
+  it('cancelling a migration honours If-Match and Idempotency-Key', async () => {
+    const submitted = await api.request('POST', '/v1/migrations', { body: { guestId: 'g1', destinationHostId: 'h2' } });
+    expect(submitted.status).toBe(202);
+    const cancel = (headers: Record<string, string>) =>
+      api.request('POST', `/v1/migrations/${submitted.body.id}/cancel`, { headers });
+    expect((await cancel({ 'if-match': '"7"' })).status).toBe(412);
+    const first = await cancel({ 'idempotency-key': 'cancel-1', 'if-match': submitted.headers.get('etag') ?? '"1"' });
+    expect(first.status).toBe(200);
+    expect(first.body.state).toBe('cancelled');
+    const retry = await cancel({ 'idempotency-key': 'cancel-1', 'if-match': submitted.headers.get('etag') ?? '"1"' });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect((await cancel({})).status).toBe(409);
+  });
+
+  it.each([
+    ['POST', '/v1/migrations', { guestId: 'g1', destinationHostId: 'h2' }],
+    ['POST', '/v1/hotplugs', { guestId: 'g1', device: { id: 'n9', kind: 'virtio-net' } }],
+    ['POST', '/v1/tokens', { name: 'if-match-probe', role: 'viewer' }],
+  ])('%s %s refuses If-Match (it creates a stream) with a 400 naming it', async (method, path, body) => {
+    const before = await count();
+    const response = await api.request(method, path, { headers: { 'if-match': '"3"' }, body });
+    expect(response.status).toBe(400);
+    expect(response.body.problems.map((p: { field: string }) => p.field)).toEqual(['If-Match']);
+    expect(await count()).toBe(before);
   });
 });

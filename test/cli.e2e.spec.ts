@@ -223,8 +223,8 @@ describe('ferry CLI against a running server', () => {
     expect(events.code).toBe(0);
     expect(events.stdout.trim().split('\n')).toHaveLength(4);
     // Position 1 is the test app's admin token; the example's first event follows it.
-    expect(events.stdout).toMatch(/1\s+\S+\s+token-\S+\s+TokenIssued/);
-    expect(events.stdout).toMatch(/2\s+\S+\s+machine-defaults\s+MachineDefaultsSet\s+token:admin-from-env/);
+    expect(events.stdout).toMatch(/1\s+\S+\s+token-name-admin-from-env\s+TokenCreated/);
+    expect(events.stdout).toMatch(/2\s+\S+\s+machine-defaults\s+MachineDefaultsSet\s+token:[0-9a-f-]{36}/);
     const json = JSON.parse((await run('events', '--after', '1', '--limit', '2', '--json')).stdout);
     expect(json.events.map((e: { position: number }) => e.position)).toEqual([2, 3]);
     expect(json.next).toBe(3);

@@ -203,7 +203,7 @@ describe('migration limits across three worker instances', () => {
   const prefix = `ferry-test-${randomBytes(4).toString('hex')}`;
   let backend: TestBackend;
   let api: RunningApp;
-  let opened: OpenedStore[] = [];
+  const opened: OpenedStore[] = [];
   const runtimes: OrchestrationRuntime[] = [];
 
   beforeAll(async () => {

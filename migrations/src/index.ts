@@ -1,4 +1,5 @@
 import { EventStore1732100000000 } from './1732100000000-event-store.js';
+import { TokenSecrets1765000000000 } from './1765000000000-token-secrets.js';
 
 /** Every schema migration, oldest first. TypeORM runs the pending ones on start. */
-export const migrations = [EventStore1732100000000];
+export const migrations = [EventStore1732100000000, TokenSecrets1765000000000];

@@ -33,6 +33,7 @@ export async function startApp(backend: TestBackend, overrides: Partial<AppConfi
     leaseMs: 3_000,
     adminToken: TEST_ADMIN_TOKEN,
     rateLimit: 100_000,
+    authFailureRate: 100_000,
     port: 0,
     host: '127.0.0.1',
     databaseUrl: store.databaseUrl,

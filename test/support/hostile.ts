@@ -92,3 +92,43 @@ export function apply(base: unknown, mutation: Mutation, prefix = ''): { text: s
     }
   }
 }
+
+/**
+ * Starts a request that announces `declaredBytes` of body but sends only `sentBytes`, then waits for
+ * an answer. A server that answers has decided without reading (or parsing) the body; one that
+ * waits for the rest gives no answer before `waitMs`.
+ */
+export async function answerBeforeBody(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  declaredBytes: number,
+  sentBytes: number,
+  waitMs = 3000,
+): Promise<{ status: number; body: string } | 'no answer'> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(declaredBytes), ...headers },
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      resolve('no answer');
+    }, waitMs);
+    req.on('response', (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => {
+        clearTimeout(timer);
+        req.destroy();
+        resolve({ status: response.statusCode ?? 0, body });
+      });
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      // The server may hang up on the unread body after answering; the answer already resolved.
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
+    req.write(Buffer.from(`[${'0,'.repeat(Math.floor((sentBytes - 1) / 2))}`.slice(0, sentBytes)));
+  });
+}

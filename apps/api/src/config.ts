@@ -23,6 +23,8 @@ export interface AppConfig {
   adminToken?: string;
   /** Requests per second per API token (bursts up to twice that). */
   rateLimit: number;
+  /** Failed authentications per second per client address (bursts up to twice that); beyond it, 429 before any lookup. */
+  authFailureRate: number;
   /** Bytes per second between two hosts (default 10 Gbit/s). */
   linkBandwidth: number;
   /** What one migration stream can push, bytes per second (unset: the link); the evacuation scheduler packs streams onto the link. */
@@ -38,6 +40,21 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1, got ${raw}`);
+  return value;
+}
+
+/**
+ * FERRY_ADMIN_TOKEN is an admin's password for the whole fleet: refuse one a guess or a crack would
+ * find. At least 24 characters and an estimated 96 bits (length × log2 of the distinct characters:
+ * `openssl rand -hex 16` has about 120, a repeated word far less).
+ */
+function strongAdminToken(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const bits = value.length * Math.log2(new Set(value).size);
+  if (value.length < 24 || bits < 96)
+    throw new Error(
+      `FERRY_ADMIN_TOKEN is too weak (${value.length} characters, about ${Math.floor(bits)} bits): use at least 24 random characters, e.g. \`openssl rand -base64 32\``,
+    );
   return value;
 }
 
@@ -63,8 +80,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     emulatorSpeed: env.FERRY_EMULATOR_SPEED ? Number(env.FERRY_EMULATOR_SPEED) : undefined,
     leaseMs: positiveInt(env, 'FERRY_LEASE_MS', 30_000),
     workerConcurrency: positiveInt(env, 'FERRY_WORKER_CONCURRENCY', 8),
-    adminToken: env.FERRY_ADMIN_TOKEN || undefined,
+    adminToken: strongAdminToken(env.FERRY_ADMIN_TOKEN),
     rateLimit: positiveInt(env, 'FERRY_RATE_LIMIT', 500),
+    authFailureRate: positiveInt(env, 'FERRY_AUTH_FAILURE_RATE', 10),
     linkBandwidth: positiveInt(env, 'FERRY_LINK_BANDWIDTH', 1_250_000_000),
     streamBandwidth: env.FERRY_STREAM_BANDWIDTH ? positiveInt(env, 'FERRY_STREAM_BANDWIDTH', 1) : undefined,
     warmFleetView: true,

@@ -1,11 +1,15 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { json, text } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config.js';
 import { setupOpenApi } from './openapi.js';
 import { JsonLogger } from './observability/json-logger.js';
 import { securityHeaders } from './auth/security-headers.js';
+import { authenticateFirst, onlyAuthenticated } from './auth/authenticate-first.js';
+import { RateLimiter } from './auth/rate-limiter.js';
+import { TokenRegistry } from './auth/tokens.js';
 
 /** Builds the HTTP application (used by main.ts and by the e2e tests). */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
@@ -13,12 +17,16 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     bodyParser: false,
     logger: process.env.FERRY_LOG === 'silent' ? false : new JsonLogger(),
   });
-  app.useBodyParser('json', { limit: config.bodyLimit });
+  // Authentication comes before the body parsers: only a request with a valid token has its body read.
+  const failures = new RateLimiter(config.authFailureRate, config.authFailureRate * 2);
+  app.use(authenticateFirst(app.get(TokenRegistry), failures));
+  app.use(onlyAuthenticated(json({ limit: config.bodyLimit })));
   // Fleet files may be sent as YAML; the controller parses the text.
-  app.useBodyParser('text', {
-    limit: config.bodyLimit,
-    type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
-  });
+  app.use(
+    onlyAuthenticated(
+      text({ limit: config.bodyLimit, type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'] }),
+    ),
+  );
   app.disable('x-powered-by');
   app.use(securityHeaders);
   app.enableShutdownHooks();

@@ -1,4 +1,5 @@
 // What every command shares: exit codes, the I/O it writes to, and how it declares itself.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ParseArgsConfig } from 'node:util';
 import type { Client } from './client.js';
 import type { Style } from './format.js';
@@ -32,8 +33,9 @@ export interface Ctx {
   json: boolean;
   style: Style;
   client: Client;
-  out(line?: string): void;
-  err(line?: string): void;
+  // Properties, not methods: commands pass them around detached (`const say = ctx.json ? ctx.err : ctx.out`).
+  out: (line?: string) => void;
+  err: (line?: string) => void;
 }
 
 export interface Command {
@@ -77,4 +79,11 @@ export function intOption(values: Values, name: string): number | undefined {
 export function printJson(ctx: Ctx, document: unknown, code: number = EXIT.ok): number {
   ctx.out(JSON.stringify(document, null, 2));
   return code;
+}
+
+/** Sleeps, or less if the operator interrupts meanwhile (the caller checks the signal). */
+export async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await sleep(ms, undefined, { signal }).catch((error: unknown) => {
+    if (!signal?.aborted) throw error;
+  });
 }

@@ -11,6 +11,7 @@ import type {
   ReadStreamOptions,
   StoredEvent,
 } from './types.js';
+import { reportBackgroundError } from '@ferry/observability';
 
 export type AppendOutcome =
   { kind: 'appended'; result: AppendResult } | { kind: 'replayed'; record: IdempotencyRecord };
@@ -85,8 +86,9 @@ export class EventStore {
     for (const listener of this.listeners) {
       try {
         listener(events);
-      } catch {
+      } catch (error) {
         // A listener's failure must never fail the append that already committed.
+        reportBackgroundError('event-store.listener', error);
       }
     }
   }

@@ -10,6 +10,7 @@ import type {
   ReadStreamOptions,
   StoredEvent,
 } from './types.js';
+import { reportFailureOf } from '@ferry/observability';
 
 interface EventRow {
   position: string;
@@ -54,7 +55,8 @@ export class PostgresDialect implements StoreDialect {
       await runner.commitTransaction();
       return result;
     } catch (error) {
-      await runner.rollbackTransaction().catch(() => undefined);
+      // The caller gets the first error; a rollback that fails too (the connection is gone) is reported.
+      await runner.rollbackTransaction().catch(reportFailureOf('event-store.rollback'));
       throw error;
     } finally {
       await runner.release();

@@ -8,7 +8,7 @@ import {
   type FleetFile,
 } from '@ferry/domain';
 import { ConcurrencyError, type AppendRequest } from '@ferry/event-store';
-import { checkHostDevices, type FleetCommands } from './fleet-commands.js';
+import { checkGuestArch, checkHostDevices, type FleetCommands } from './fleet-commands.js';
 import { liveHost } from './fleet-repository.js';
 import type { WriteContext, WriteOutcome } from './write-context.js';
 
@@ -81,11 +81,9 @@ async function applyOnce(commands: FleetCommands, file: FleetFile, ctx: WriteCon
         [{ field: `guests[${index}].host`, message: `host "${guest.host}" does not exist` }],
       );
     }
-    checkHostDevices(
-      guest.devices,
-      hostFromFile ? { host: hostFromFile, cordoned: null, decommissioned: false } : stored!,
-      `guests[${index}].devices`,
-    );
+    const hostState = hostFromFile ? { host: hostFromFile, cordoned: null, decommissioned: false } : stored!;
+    checkGuestArch(guest, hostState, `guests[${index}].host`);
+    checkHostDevices(guest.devices, hostState, `guests[${index}].devices`);
     const { state, version } = await repository.loadGuest(guest.id);
     record('guest', guest.id, streamOf.guest(guest.id), decideGuest({ type: 'ApplyGuest', guest }, state), version);
   }

@@ -6,6 +6,7 @@ import {
   encodeEventData,
   evolveGuest,
   evolveHost,
+  guestArchOf,
   notFound,
   streamOf,
   type DomainEvent,
@@ -61,6 +62,7 @@ export class FleetCommands {
     return this.idempotent(ctx, async () => {
       const host = await this.repository.loadHost(guest.host);
       if (!liveHost(host.state)) throw notFound('host', guest.host, 'host');
+      checkGuestArch(guest, host.state, 'host');
       checkHostDevices(guest.devices, host.state, 'devices');
       return this.runGuestCommand(guest.id, { type: 'DefineGuest', guest }, ctx, 201);
     });
@@ -82,8 +84,10 @@ export class FleetCommands {
       const host = await this.repository.loadHost(state.hostId);
       if (liveHost(host.state)) checkHostDevices([command.device], host.state, '', true);
     }
-    if (command.type === 'PlaceGuest' && !liveHost((await this.repository.loadHost(command.hostId)).state)) {
-      throw notFound('host', command.hostId, 'hostId');
+    if (command.type === 'PlaceGuest') {
+      const host = (await this.repository.loadHost(command.hostId)).state;
+      if (!liveHost(host)) throw notFound('host', command.hostId, 'hostId');
+      if (state) checkGuestArch(state.definition, host, 'hostId');
     }
     const events = decideGuest(command, state);
     const next = events.reduce<GuestState | undefined>((s, e) => evolveGuest(s, e), state)!;
@@ -151,6 +155,18 @@ export class FleetCommands {
       return { status: outcome.record.status, body: outcome.record.body, replayed: true };
     return { ...respond(outcome.result), replayed: false };
   }
+}
+
+/** KVM runs guests of the host's own architecture only: placing one elsewhere is a bad request. */
+export function checkGuestArch(
+  guest: { machine: string; arch?: string | undefined },
+  host: HostState,
+  field: string,
+): void {
+  const arch = guestArchOf(guest);
+  if (arch === undefined || arch === host.host.arch) return;
+  const message = `host "${host.host.id}" is ${host.host.arch}; this guest is ${arch} (${guest.machine}${guest.arch ? '' : ', no arch given'})`;
+  throw new DomainError('invalid', 'GUEST_ARCH_MISMATCH', message, [{ field, message }]);
 }
 
 /** A vfio/vdpa device must name a PCI device the host actually has. */

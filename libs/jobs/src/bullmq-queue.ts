@@ -1,5 +1,6 @@
 import { DelayedError, Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { JobCounts, JobHandler, JobQueue, JobWorker } from './queue.js';
+import { reportBackgroundError, reportFailureOf } from '@ferry/observability';
 
 export interface BullMqOptions {
   connection: ConnectionOptions;
@@ -18,8 +19,8 @@ export class BullMqQueue<Data> implements JobQueue<Data> {
     private readonly options: BullMqOptions,
   ) {
     this.queue = new Queue(name, { connection: options.connection, prefix: options.prefix });
-    // Connection errors surface as failed calls (and in /health); BullMQ reconnects by itself.
-    this.queue.on('error', () => undefined);
+    // BullMQ reconnects by itself; a connection error is reported (and shows in /health), never thrown.
+    this.queue.on('error', reportFailureOf('jobs.queue', { queue: name }));
   }
 
   async enqueue(id: string, data: Data): Promise<void> {
@@ -48,7 +49,11 @@ export class BullMqQueue<Data> implements JobQueue<Data> {
         maxStalledCount: 5,
       },
     );
-    worker.on('error', () => undefined);
+    worker.on('error', reportFailureOf('jobs.worker', { queue: this.name }));
+    // A handler that threw: BullMQ keeps the reason on the job; the log and the metric should say so too.
+    worker.on('failed', (job, error) =>
+      reportBackgroundError('jobs.handler', error, { queue: this.name, jobId: job?.id }),
+    );
     return { close: () => worker.close() };
   }
 

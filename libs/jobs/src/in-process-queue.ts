@@ -1,4 +1,5 @@
 import type { Job, JobCounts, JobHandler, JobQueue, JobWorker } from './queue.js';
+import { reportBackgroundError } from '@ferry/observability';
 
 interface Entry<Data> {
   job: Job<Data>;
@@ -111,9 +112,11 @@ class InProcessWorker<Data> {
     try {
       const outcome = await this.handler(entry.job);
       this.queue.finish(entry, outcome.kind === 'later' ? outcome.delayMs : undefined);
-    } catch {
-      // The handler records failures in the log; the queue only counts them.
+    } catch (error) {
+      // The handler records the failures it foresees in the log; this is one it did not (a store that
+      // is away, say): count it, report it, and leave the job to the reconciler.
       this.queue.finish(entry, undefined, true);
+      reportBackgroundError('jobs.handler', error, { queue: this.queue.name, jobId: entry.job.id });
     }
   }
 

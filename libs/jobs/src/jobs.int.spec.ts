@@ -62,7 +62,7 @@ describe.each(queues)('job queue contract: %s', (_name, makeQueue) => {
     const q = queue();
     const runs: number[] = [];
     const worker = q.work(
-      async (job) => {
+      async () => {
         runs.push(Date.now());
         return runs.length < 3 ? { kind: 'later', delayMs: 100 } : { kind: 'done' };
       },

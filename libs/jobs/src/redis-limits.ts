@@ -7,6 +7,7 @@ import {
   type SlotLimiter,
   type SlotRequest,
 } from './limits.js';
+import { reportFailureOf } from '@ferry/observability';
 
 // Three sorted sets of lease holders scored by expiry: outbound per source, inbound per destination,
 // and the fleet. One Lua script drops expired leases, checks all three limits and takes all three,
@@ -44,8 +45,8 @@ export class RedisSlotLimiter implements SlotLimiter {
   constructor(options: RedisLimiterOptions) {
     this.redis = new Redis(options.url, { maxRetriesPerRequest: 3, lazyConnect: false });
     this.redis.defineCommand('ferryAcquireSlot', { numberOfKeys: 3, lua: ACQUIRE });
-    // Connection errors surface as failed calls (and in /health); the client reconnects by itself.
-    this.redis.on('error', () => undefined);
+    // The client reconnects by itself; a connection error is reported (and shows in /health), never thrown.
+    this.redis.on('error', reportFailureOf('jobs.slot-limiter-redis'));
     this.prefix = options.prefix ?? 'ferry:slots';
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.leaseMs = options.leaseMs ?? 60_000;

@@ -40,7 +40,8 @@ export class FleetView {
   /** Catches up with the log; concurrent callers share one pass. */
   catchUp(): Promise<void> {
     const next = this.pending.then(() => this.readNewEvents());
-    this.pending = next.catch(() => undefined);
+    // The caller gets any failure from `next`; the next pass only waits for this one to settle.
+    this.pending = Promise.allSettled([next]).then(() => undefined);
     return next;
   }
 

@@ -1,15 +1,15 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
 import { AuthError } from './auth-error.js';
+import { secretOf, type Authentication, type AuthenticatedRequest } from './authenticate-first.js';
 import { RateLimiter } from './rate-limiter.js';
 import { PUBLIC_KEY, ROLE_KEY, satisfies, type Role } from './roles.js';
 import { TokenRegistry } from './tokens.js';
 
 /**
- * Every route needs a token unless marked @Public. `Authorization: Bearer <token>`; EventSource
- * cannot send headers, so GET /v1/stream also takes `?access_token=`. The role a route needs is
- * its @Requires, else viewer for reads and admin for writes (a forgotten annotation fails closed).
+ * Every route needs a token unless marked @Public; the token was looked up before the body was read
+ * (authenticate-first.ts). The role a route needs is its @Requires, else viewer for reads and admin
+ * for writes (a forgotten annotation fails closed).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -22,12 +22,10 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    const request = context.switchToHttp().getRequest<Request & { actor?: string; role?: Role }>();
-    const secret = secretOf(request);
-    if (!secret)
-      throw new AuthError(401, 'unauthenticated', 'an API token is required: send "Authorization: Bearer <token>"');
-    const token = await this.tokens.authenticate(secret);
-    if (!token) throw new AuthError(401, 'invalid_token', 'the API token is unknown or revoked');
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { actor?: string; role?: Role }>();
+    const authentication = request.authentication ?? (await this.authenticateLate(request));
+    if ('error' in authentication) throw authentication.error;
+    const { token } = authentication;
     const wait = this.limiter.take(token.id);
     if (wait > 0)
       throw new AuthError(429, 'rate_limited', `too many requests for token "${token.name}"; retry in ${wait} s`, wait);
@@ -35,16 +33,16 @@ export class AuthGuard implements CanActivate {
     const needed = this.reflector.getAllAndOverride<Role>(ROLE_KEY, targets) ?? (safe ? 'viewer' : 'admin');
     if (!satisfies(token.role, needed))
       throw new AuthError(403, 'forbidden', `this needs the ${needed} role; token "${token.name}" is ${token.role}`);
-    request.actor = `token:${token.name}`;
+    // The id, not the name: a name can be reused once its token is revoked; history must stay unambiguous.
+    request.actor = `token:${token.id}`;
     request.role = token.role;
     return true;
   }
-}
 
-function secretOf(request: Request): string | undefined {
-  const header = request.headers.authorization;
-  if (header) return /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-  const fromQuery = request.query.access_token;
-  if (request.method === 'GET' && request.path === '/v1/stream' && typeof fromQuery === 'string') return fromQuery;
-  return undefined;
+  /** Only for a request that bypassed the HTTP middleware (none does today): fail closed, but still check. */
+  private async authenticateLate(request: AuthenticatedRequest): Promise<Authentication> {
+    const secret = secretOf(request);
+    const token = secret ? await this.tokens.authenticate(secret) : undefined;
+    return token ? { token } : { error: new AuthError(401, 'invalid_token', 'the API token is unknown or revoked') };
+  }
 }

@@ -1,6 +1,8 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { EventStore } from '@ferry/event-store';
+import { EventStore, type OpenedStore } from '@ferry/event-store';
+import { OPENED_STORE } from '../persistence.module.js';
+import { TokenSecrets } from './token-secrets.js';
 import type { AppConfig } from '../config.js';
 import { AuthGuard } from './auth.guard.js';
 import { BootstrapAdmin } from './bootstrap-admin.js';
@@ -17,7 +19,12 @@ export class AuthModule {
       module: AuthModule,
       controllers: [TokensController],
       providers: [
-        { provide: TokenRegistry, useFactory: (store: EventStore) => new TokenRegistry(store), inject: [EventStore] },
+        {
+          provide: TokenRegistry,
+          useFactory: (store: EventStore, opened: OpenedStore) =>
+            new TokenRegistry(store, new TokenSecrets(opened.dataSource)),
+          inject: [EventStore, OPENED_STORE],
+        },
         { provide: RateLimiter, useFactory: () => new RateLimiter(config.rateLimit, config.rateLimit * 2) },
         { provide: APP_GUARD, useClass: AuthGuard },
         BootstrapAdmin,

@@ -5,10 +5,17 @@ import { APP_CONFIG } from '../persistence.module.js';
 import { log } from '../observability/json-logger.js';
 import { TokenRegistry } from './tokens.js';
 
+/** The name of the token FERRY_ADMIN_TOKEN registers; at most one is active. */
+export const ENV_TOKEN_NAME = 'admin-from-env';
+const SYSTEM = { metadata: { actor: 'system:bootstrap' } };
+
 /**
- * The first start creates an admin token and prints it once (or registers FERRY_ADMIN_TOKEN).
- * The `token-bootstrap` stream can be written only once, so two instances starting together on
- * one database never both mint one.
+ * The first start creates an admin token and prints it once, or registers FERRY_ADMIN_TOKEN. The
+ * `token-bootstrap` stream can be written only once, and the env token's name stream is appended at
+ * the version read, so two instances starting together on one database never both register one.
+ *
+ * FERRY_ADMIN_TOKEN's revocation and rotation stick: a value seen before (even revoked) is never
+ * registered again, and a new value revokes the token the previous value registered.
  */
 @Injectable()
 export class BootstrapAdmin implements OnApplicationBootstrap {
@@ -18,28 +25,38 @@ export class BootstrapAdmin implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const given = this.config.adminToken;
-    if (given && (await this.tokens.hasSecret(given))) return;
-    if (!given && (await this.tokens.list()).length > 0) return;
     try {
-      const issued = await this.tokens.issue(
-        given ? 'admin-from-env' : 'bootstrap-admin',
-        'admin',
-        { actor: 'system:bootstrap' },
-        {
-          secret: given,
-          streamId: given ? undefined : 'token-bootstrap',
-        },
-      );
-      if (!given) {
-        // Shown once, on the console of the instance that created it; only its hash is stored.
-        process.stdout.write(
-          `\nFerry created an admin API token. It is shown only now; keep it:\n\n  ${issued.token}\n\n`,
-        );
-        log('info', 'bootstrap admin token issued', { tokenId: issued.id });
-      }
+      if (this.config.adminToken) await this.registerEnvToken(this.config.adminToken);
+      else await this.mintFirstToken();
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
     }
+  }
+
+  private async registerEnvToken(secret: string): Promise<void> {
+    const known = await this.tokens.findBySecret(secret);
+    if (known?.revoked)
+      log('warn', 'FERRY_ADMIN_TOKEN was revoked and stays revoked; set a new value to rotate it', {
+        tokenId: known.id,
+      });
+    if (known) return;
+    const previous = (await this.tokens.list()).filter((t) => t.name === ENV_TOKEN_NAME && !t.revoked);
+    const outcome = await this.tokens.issue(ENV_TOKEN_NAME, 'admin', SYSTEM, {
+      secret,
+      replacing: previous.map((t) => t.id),
+    });
+    log('info', 'FERRY_ADMIN_TOKEN registered', {
+      tokenId: (outcome.body as { id: string }).id,
+      revoked: previous.map((t) => t.id),
+    });
+  }
+
+  private async mintFirstToken(): Promise<void> {
+    if ((await this.tokens.list()).length > 0) return;
+    const { body } = await this.tokens.issue('bootstrap-admin', 'admin', SYSTEM, { streamId: 'token-bootstrap' });
+    const issued = body as { id: string; token: string };
+    // Shown once, on the console of the instance that created it; only its hash is stored.
+    process.stdout.write(`\nFerry created an admin API token. It is shown only now; keep it:\n\n  ${issued.token}\n\n`);
+    log('info', 'bootstrap admin token issued', { tokenId: issued.id });
   }
 }

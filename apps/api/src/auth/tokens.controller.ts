@@ -1,26 +1,35 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { parseBody, writeContext } from '../http/request.js';
+import { boundedText } from '@ferry/domain';
+import { FleetCommands } from '@ferry/fleet';
+import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires, ROLES } from './roles.js';
 import { TokenRegistry } from './tokens.js';
 
 const issueSchema = z.strictObject({
-  name: z.string().regex(/^[\w.@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-'),
+  name: boundedText(64).regex(/^[\w.@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-'),
   role: z.enum(ROLES),
 });
 
 @Controller('v1/tokens')
 @Requires('admin')
 export class TokensController {
-  constructor(@Inject(TokenRegistry) private readonly tokens: TokenRegistry) {}
+  constructor(
+    @Inject(TokenRegistry) private readonly tokens: TokenRegistry,
+    @Inject(FleetCommands) private readonly commands: FleetCommands,
+  ) {}
 
-  /** The secret is in this answer only; Ferry keeps its SHA-256. */
+  /**
+   * The secret is in this answer only; Ferry keeps its SHA-256, outside the event log. With an
+   * Idempotency-Key a retry mints nothing and answers with the token's id but not its secret.
+   */
   @Post()
   async issue(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    refuseIfMatch(request, 'a token is a new stream');
     const { name, role } = parseBody(issueSchema, body);
-    response.status(201);
-    return this.tokens.issue(name, role, writeContext(request).metadata);
+    const ctx = writeContext(request);
+    return send(response, await this.commands.idempotent(ctx, () => this.tokens.issue(name, role, ctx)));
   }
 
   @Get()

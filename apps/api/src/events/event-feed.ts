@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { EventStore } from '@ferry/event-store';
+import { reportBackgroundError } from '@ferry/observability';
 
 /**
  * Wakes live readers when the log grows. Appends in this process wake them at once; appends by
@@ -34,19 +35,22 @@ export class EventFeed implements OnModuleDestroy {
 
   private ensurePolling(): void {
     if (this.timer) return;
-    this.timer = setInterval(async () => {
-      if (this.waiters.size === 0) return;
-      try {
-        const position = await this.store.lastPosition();
-        if (position !== this.lastSeen) {
-          this.lastSeen = position;
-          this.wakeAll();
-        }
-      } catch {
-        // The database is briefly away; readers keep waiting and /health says why.
-      }
-    }, 250);
+    this.timer = setInterval(() => void this.wakeIfMoved(), 250);
     this.timer.unref();
+  }
+
+  private async wakeIfMoved(): Promise<void> {
+    if (this.waiters.size === 0) return;
+    try {
+      const position = await this.store.lastPosition();
+      if (position !== this.lastSeen) {
+        this.lastSeen = position;
+        this.wakeAll();
+      }
+    } catch (error) {
+      // The database is briefly away; readers keep waiting and /health says why.
+      reportBackgroundError('event-feed.poll', error);
+    }
   }
 
   private wakeAll(): void {

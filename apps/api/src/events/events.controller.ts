@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { EventStore } from '@ferry/event-store';
 import { etagOf, parseBody } from '../http/request.js';
+import { servable } from './servable-event.js';
 
 const eventsQuery = z.strictObject({
   after: z.coerce.number().int().min(0).default(0),
@@ -18,7 +19,7 @@ export class EventsController {
   async events(@Query() query: unknown) {
     const { after, limit } = parseBody(eventsQuery, query, 'query');
     const [events, lastPosition] = await Promise.all([this.store.readAll({ after, limit }), this.store.lastPosition()]);
-    return { events, next: events.at(-1)?.position ?? after, lastPosition };
+    return { events: events.map(servable), next: events.at(-1)?.position ?? after, lastPosition };
   }
 
   @Get('streams/:streamId')
@@ -26,6 +27,6 @@ export class EventsController {
     const events = await this.store.readStream(streamId);
     const version = events.at(-1)?.streamVersion ?? 0;
     response.setHeader('ETag', etagOf(version));
-    return { streamId, version, events };
+    return { streamId, version, events: events.map(servable) };
   }
 }

@@ -1,10 +1,9 @@
 import { Body, Controller, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { fleetFileSchema } from '@ferry/domain';
 import { applyFleetFile, FleetCommands } from '@ferry/fleet';
-import { ValidationFailed } from '../http/problem.js';
-import { parseBody, send, writeContext } from '../http/request.js';
+import { parseFleetYaml } from './fleet-yaml.js';
+import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
 
 @Controller('v1/fleet')
@@ -15,33 +14,11 @@ export class FleetController {
   @Requires('admin')
   @Post()
   async apply(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    const file = parseBody(fleetFileSchema, typeof body === 'string' ? parseYamlBody(body) : body);
+    refuseIfMatch(
+      request,
+      'a fleet file is desired state across many streams, re-diffed when any of them moves (there is no one version to match)',
+    );
+    const file = parseBody(fleetFileSchema, typeof body === 'string' ? parseFleetYaml(body) : body);
     return send(response, await applyFleetFile(this.commands, file, writeContext(request)));
-  }
-}
-
-function parseYamlBody(text: string): unknown {
-  try {
-    // In the YAML core schema an unquoted 0xfee00000 is an integer, and a 64-bit one would lose
-    // bits as a JavaScript number; hex scalars are kept as the strings the operator wrote.
-    return parseYaml(text, {
-      schema: 'core',
-      customTags: (tags) =>
-        tags.map((tag) =>
-          typeof tag === 'object' && 'format' in tag && tag.format === 'HEX'
-            ? ({ ...tag, resolve: (source: string) => source } as typeof tag)
-            : tag,
-        ),
-      maxAliasCount: 100,
-      uniqueKeys: true,
-    });
-  } catch (error) {
-    if (error instanceof YAMLParseError) {
-      const where = error.linePos?.[0] ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
-      throw new ValidationFailed([
-        { field: '(body)', message: `malformed YAML${where}: ${error.message.split('\n')[0]}` },
-      ]);
-    }
-    throw error;
   }
 }

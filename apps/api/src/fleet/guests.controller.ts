@@ -1,14 +1,14 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { guestDeviceSchema, guestSchema, hotplugReservationSchema, notFound } from '@ferry/domain';
+import { boundedText, guestDeviceSchema, guestSchema, hotplugReservationSchema, notFound } from '@ferry/domain';
 import { FleetCommands, guestView, liveGuest } from '@ferry/fleet';
 import { FleetView } from '@ferry/orchestration';
 import { etagOf, parseBody, send, writeContext } from '../http/request.js';
 import { paging } from './paging.js';
 import { Requires } from '../auth/roles.js';
 
-const listQuery = z.strictObject({ host: z.string().optional(), machine: z.string().optional(), ...paging });
+const listQuery = z.strictObject({ host: boundedText(63).optional(), machine: boundedText(64).optional(), ...paging });
 const getQuery = z.strictObject({ asOf: z.coerce.number().int().min(0).optional() });
 const policySchema = z.strictObject({ iommuPlatform: z.boolean().nullable() });
 

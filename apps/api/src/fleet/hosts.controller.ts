@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { hostSchema, notFound, parseHostPatch, type HostState } from '@ferry/domain';
+import { boundedText, hostSchema, notFound, parseHostPatch, type HostState } from '@ferry/domain';
 import { FleetCommands, hostView, liveHost } from '@ferry/fleet';
 import { FleetView } from '@ferry/orchestration';
 import { ValidationFailed, zodProblems } from '../http/problem.js';
@@ -9,10 +9,10 @@ import { etagOf, parseBody, send, writeContext } from '../http/request.js';
 import { paging } from './paging.js';
 import { Requires } from '../auth/roles.js';
 
-const reasonSchema = z.strictObject({ reason: z.string().max(500).default('cordoned by operator') });
+const reasonSchema = z.strictObject({ reason: boundedText(500).default('cordoned by operator') });
 const listQuery = z.strictObject({
-  pool: z.string().optional(),
-  arch: z.string().optional(),
+  pool: boundedText(63).optional(),
+  arch: boundedText(63).optional(),
   cordoned: z.enum(['true', 'false']).optional(),
   ...paging,
 });

@@ -5,6 +5,7 @@ import { EventStore } from '@ferry/event-store';
 import type { AppConfig } from '../config.js';
 import { APP_CONFIG } from '../persistence.module.js';
 import { Public } from '../auth/roles.js';
+import { reportFailureOf } from '@ferry/observability';
 
 type Check = { status: 'up' | 'down'; latencyMs?: number; error?: string; kind?: string };
 
@@ -31,7 +32,7 @@ export class HealthController implements OnModuleDestroy {
           connectTimeout: 1000,
           enableOfflineQueue: false,
         });
-        this.redis.on('error', () => undefined);
+        this.redis.on('error', reportFailureOf('health.redis-connection'));
       }
       checks.redis = await timed(async () => {
         if (this.redis!.status === 'wait' || this.redis!.status === 'end') await this.redis!.connect();

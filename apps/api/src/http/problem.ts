@@ -3,7 +3,7 @@ import { log } from '../observability/json-logger.js';
 import { AuthError } from '../auth/auth-error.js';
 import type { Response } from 'express';
 import { ZodError } from 'zod';
-import { DomainError, type FieldProblem } from '@ferry/domain';
+import { DomainError, quotePrefix, type FieldProblem } from '@ferry/domain';
 import { ConcurrencyError, IdempotencyKeyReusedError } from '@ferry/event-store';
 import { PlanBlockedError } from '@ferry/orchestration';
 
@@ -26,11 +26,17 @@ export class ValidationFailed extends Error {
 /** "hosts[0].groups[2].reservedRegions[1].end" from zod's path array. */
 export function fieldPath(path: readonly PropertyKey[], prefix = ''): string {
   const joined = path.reduce<string>(
-    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${shortKey(key)}` : shortKey(key)),
     prefix,
   );
   return joined || '(body)';
 }
+
+/** A client's key as it appears in a field path: a huge key is cut, never echoed whole. */
+const shortKey = (key: PropertyKey) => {
+  const text = String(key);
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
+};
 
 export function zodProblems(error: ZodError, prefix = ''): FieldProblem[] {
   return error.issues.map((issue) => {
@@ -39,7 +45,10 @@ export function zodProblems(error: ZodError, prefix = ''): FieldProblem[] {
     return {
       field: fieldPath(path, prefix),
       message: unknownKeys
-        ? `unknown field${unknownKeys.length > 1 ? 's' : ''} ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')}`
+        ? `unknown field${unknownKeys.length > 1 ? 's' : ''} ${unknownKeys
+            .slice(0, 10)
+            .map((k) => quotePrefix(k))
+            .join(', ')}${unknownKeys.length > 10 ? ` and ${unknownKeys.length - 10} more` : ''}`
         : issue.message,
     };
   });
@@ -69,7 +78,7 @@ export class ProblemFilter implements ExceptionFilter {
       log('error', 'unhandled error', {
         correlationId: request.correlationId,
         method: request.method,
-        path: request.originalUrl,
+        path: request.originalUrl?.split('?')[0],
         stack: exception instanceof Error ? exception.stack : String(exception),
       });
     }
@@ -115,7 +124,7 @@ export class ProblemFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const message =
-        typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
+        typeof body === 'string' ? body : stringOr((body as { message?: unknown }).message, exception.message);
       // Our own errors never arrive as HttpException: a 400 here is the body parser's (malformed JSON).
       if (status === 400) return problem(400, 'malformed_body', message, [{ field: '(body)', message }]);
       return problem(status, status === 404 ? 'not_found' : 'http_error', message, []);
@@ -142,8 +151,8 @@ export class ProblemFilter implements ExceptionFilter {
 /** Connection-level failures (PostgreSQL restarting, SQLite locked): the request may be retried. */
 function isDatabaseUnavailable(exception: unknown): boolean {
   const error = exception as { code?: unknown; message?: unknown; driverError?: { code?: unknown } } | null;
-  const code = String(error?.code ?? error?.driverError?.code ?? '');
-  const message = String(error?.message ?? '');
+  const code = stringOr(error?.code ?? error?.driverError?.code, '');
+  const message = stringOr(error?.message, '');
   return (
     [
       'ECONNREFUSED',
@@ -170,3 +179,9 @@ const problem = (statusCode: number, error: string, message: string, problems: F
   message,
   problems,
 });
+
+/** `String(value ?? fallback)` for values off the wire (a string, an errno number, Nest's string[]). */
+function stringOr(value: unknown, fallback: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- String() of whatever arrived is the intent
+  return value == null ? fallback : String(value);
+}

@@ -24,6 +24,15 @@ export function expectedVersionFrom(request: Request): ExpectedVersion | undefin
   return Number(match[1]);
 }
 
+/**
+ * For a write that has no one stream version to match (it creates a stream, or spans many): If-Match
+ * is refused, never silently ignored, so a client that relies on it learns at once.
+ */
+export function refuseIfMatch(request: Request, why: string): void {
+  if (request.headers['if-match'] !== undefined)
+    throw new ValidationFailed([{ field: 'If-Match', message: `not accepted here: ${why}` }]);
+}
+
 export function correlationIdOf(request: Request): string {
   const given = request.headers['x-correlation-id'];
   return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();

@@ -2,6 +2,8 @@ import { Controller, Get, Header, Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import { FleetView, migrationsProjection, OrchestrationRuntime } from '@ferry/orchestration';
+import { reportFailureOf } from '@ferry/observability';
+import { BackgroundErrors } from './background-errors.js';
 
 const SECONDS = [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800];
 const DOWNTIME = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
@@ -21,6 +23,18 @@ export class Metrics {
     help: 'HTTP request latency',
     labelNames: ['method', 'route'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  /** Server-Sent Event sessions by how they ended (client, revoked, shutdown, error), and how many are open. */
+  readonly sseSessions = new Counter({
+    name: 'ferry_sse_sessions_total',
+    help: 'Finished /v1/stream sessions by how they ended',
+    labelNames: ['ended'],
+    registers: [this.registry],
+  });
+  readonly sseOpen = new Gauge({
+    name: 'ferry_sse_sessions_open',
+    help: 'Open /v1/stream sessions',
     registers: [this.registry],
   });
   private readonly appendLatency = new Histogram({
@@ -65,8 +79,10 @@ export class Metrics {
     @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
     @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
     @Inject(FleetView) private readonly fleet: FleetView,
+    @Inject(BackgroundErrors) backgroundErrors: BackgroundErrors,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'ferry_process_' });
+    this.registry.registerMetric(backgroundErrors.counter);
     store.appendObserver = (seconds) => this.appendLatency.observe(seconds);
   }
 
@@ -89,8 +105,10 @@ export class Metrics {
       ['migrations', this.runtime.migrations],
       ['hotplugs', this.runtime.hotplugs],
     ] as const) {
-      const counts = await queue.counts().catch(() => undefined);
-      if (counts) for (const [state, n] of Object.entries(counts)) this.queueDepth.set({ queue: name, state }, n);
+      const counts = await queue.counts().catch(reportFailureOf('metrics.queue-counts', { queue: name }));
+      if (counts)
+        for (const [state, n] of Object.entries(counts) as [string, number][])
+          this.queueDepth.set({ queue: name, state }, n);
     }
     this.conflicts.reset();
     const { counts } = await this.fleet.query({ limit: 1 });

@@ -17,12 +17,12 @@ export class RequestLog implements NestMiddleware {
     const correlationId = correlationIdOf(request);
     (request as Request & { correlationId: string }).correlationId = correlationId;
     response.setHeader('X-Correlation-Id', correlationId);
-    response.on('finish', () => {
+    // 'close', not 'finish': a response the client hung up on (every event stream ends so) is logged too.
+    response.once('close', () => {
       const seconds = (performance.now() - started) / 1000;
       // The route pattern, not the path: /v1/hosts/:id, so label values stay few.
-      const route = (request.route?.path as string | undefined)
-        ? `${request.baseUrl}${request.route.path}`
-        : 'unmatched';
+      const routePath = (request.route as { path?: string } | undefined)?.path;
+      const route = routePath ? `${request.baseUrl}${routePath}` : 'unmatched';
       this.metrics.httpRequests.inc({ method: request.method, route, status: String(response.statusCode) });
       this.metrics.httpDuration.observe({ method: request.method, route }, seconds);
       log('info', 'request', {
@@ -32,6 +32,7 @@ export class RequestLog implements NestMiddleware {
         ms: Number((seconds * 1000).toFixed(2)),
         correlationId,
         actor: (request as Request & { actor?: string }).actor ?? null,
+        ...(response.writableFinished ? {} : { hungUp: true }),
       });
     });
     next();

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { notFound } from '@ferry/domain';
+import { boundedText, notFound } from '@ferry/domain';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import {
   convergencePolicySchema,
@@ -17,7 +17,7 @@ import { APP_CONFIG } from '../persistence.module.js';
 import { Requires } from '../auth/roles.js';
 
 const evacuateSchema = z.strictObject({
-  reason: z.string().max(500).optional(),
+  reason: boundedText(500).optional(),
   policy: convergencePolicySchema.optional(),
 });
 

@@ -1,11 +1,11 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { entityId, guestDeviceSchema, notFound } from '@ferry/domain';
+import { boundedText, entityId, guestDeviceSchema, notFound } from '@ferry/domain';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import { FleetView, hotplugsProjection, loadHotplug, OrchestrationRuntime, requestHotplug } from '@ferry/orchestration';
 import { pageOf, paging } from '../fleet/paging.js';
-import { parseBody, send, writeContext } from '../http/request.js';
+import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
 
 const requestSchema = z.strictObject({
@@ -17,7 +17,7 @@ const requestSchema = z.strictObject({
 });
 const listQuery = z.strictObject({
   state: z.enum(['requested', 'running', 'completed', 'failed', 'rejected']).optional(),
-  guest: z.string().optional(),
+  guest: boundedText(63).optional(),
   ...paging,
 });
 
@@ -33,6 +33,7 @@ export class HotplugsController {
   @Requires('operator')
   @Post()
   async request(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    refuseIfMatch(request, 'a hot-plug is a new stream');
     const input = parseBody(requestSchema, body);
     const outcome = await requestHotplug(this.store, await this.fleet.snapshot(), input, writeContext(request));
     await this.runtime.enqueueHotplug(outcome.id);

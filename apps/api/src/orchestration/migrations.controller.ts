@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { entityId, notFound } from '@ferry/domain';
+import { boundedText, entityId, notFound } from '@ferry/domain';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import {
   convergencePolicySchema,
@@ -12,9 +12,11 @@ import {
   OrchestrationRuntime,
   requestMigration,
   TERMINAL_STATES,
+  type MigrationState,
 } from '@ferry/orchestration';
+import { FleetCommands } from '@ferry/fleet';
 import { pageOf, paging } from '../fleet/paging.js';
-import { parseBody, send, writeContext } from '../http/request.js';
+import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
 
 const MIGRATION_STATES = ['requested', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'rejected'] as const;
@@ -29,14 +31,13 @@ const requestSchema = z.strictObject({
 });
 
 const listQuery = z.strictObject({
-  state: z
-    .string()
+  state: boundedText(200)
     .optional()
     .transform((s) => s?.split(','))
     .pipe(z.array(z.enum(MIGRATION_STATES)).optional()),
-  guest: z.string().optional(),
-  host: z.string().optional(),
-  evacuation: z.string().optional(),
+  guest: boundedText(63).optional(),
+  host: boundedText(63).optional(),
+  evacuation: boundedText(63).optional(),
   ...paging,
 });
 
@@ -49,6 +50,7 @@ export class MigrationsController {
     @Inject(FleetView) private readonly fleet: FleetView,
     @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
     @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
+    @Inject(FleetCommands) private readonly commands: FleetCommands,
   ) {
     this.repository = new MigrationRepository(store);
   }
@@ -57,6 +59,7 @@ export class MigrationsController {
   @Requires('operator')
   @Post()
   async request(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    refuseIfMatch(request, 'a migration is a new stream (cancel takes If-Match)');
     const input = parseBody(requestSchema, body);
     const outcome = await requestMigration(this.store, await this.fleet.snapshot(), input, writeContext(request));
     await this.runtime.enqueueMigration(outcome.id);
@@ -89,14 +92,27 @@ export class MigrationsController {
   @Post(':id/cancel')
   async cancel(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const ctx = writeContext(request);
-    const { state } = await this.repository.load(id);
-    if (!state) throw notFound('migration', id);
-    const result = await this.repository.execute(
-      id,
-      { type: 'RequestCancel', by: ctx.metadata.actor ?? 'anonymous' },
-      ctx.metadata,
-    );
-    response.status(TERMINAL_STATES.includes(result.state.state) ? 200 : 202);
-    return migrationView(result.state, (await this.repository.load(id)).version);
+    const statusOf = (state: MigrationState) => (TERMINAL_STATES.includes(state.state) ? 200 : 202);
+    const outcome = await this.commands.idempotent(ctx, async () => {
+      const { state } = await this.repository.load(id);
+      if (!state) throw notFound('migration', id);
+      const result = await this.repository.execute(
+        id,
+        { type: 'RequestCancel', by: ctx.metadata.actor ?? 'anonymous' },
+        ctx.metadata,
+        {
+          expectedVersion: ctx.expectedVersion,
+          idempotency: ctx.idempotency && { ...ctx.idempotency, respond: migrationView },
+        },
+      );
+      if (result.replayed) return { ...result.replayed, replayed: true };
+      return {
+        status: statusOf(result.state),
+        body: migrationView(result.state, (await this.repository.load(id)).version),
+        replayed: false,
+      };
+    });
+    // A replay answers with the status the first cancel got, which its body's state tells.
+    return send(response, { ...outcome, status: statusOf(outcome.body as MigrationState) });
   }
 }

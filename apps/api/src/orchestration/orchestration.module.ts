@@ -10,6 +10,8 @@ import { EventStore } from '@ferry/event-store';
 import { FleetView, OrchestrationRuntime } from '@ferry/orchestration';
 import { QemuExecutionBackend } from '@ferry/qemu';
 import type { AppConfig } from '../config.js';
+import { reportFailureOf } from '@ferry/observability';
+import { BackgroundErrors } from '../observability/background-errors.js';
 
 class RuntimeLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
   private warmTimer: NodeJS.Timeout | undefined;
@@ -33,7 +35,7 @@ class RuntimeLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
 
   private warm(delayMs: number): void {
     clearTimeout(this.warmTimer);
-    this.warmTimer = setTimeout(() => void this.fleet!.matrix().catch(() => undefined), delayMs);
+    this.warmTimer = setTimeout(() => void this.fleet!.matrix().catch(reportFailureOf('fleet-view.warm')), delayMs);
     this.warmTimer.unref();
   }
 
@@ -71,6 +73,8 @@ export class OrchestrationModule {
             }),
           inject: [EventStore, FleetView],
         },
+        // Provided here because both the API and the worker process import this module.
+        BackgroundErrors,
         {
           provide: RuntimeLifecycle,
           useFactory: (runtime: OrchestrationRuntime, store: EventStore, fleet: FleetView) =>
@@ -78,7 +82,7 @@ export class OrchestrationModule {
           inject: [OrchestrationRuntime, EventStore, FleetView],
         },
       ],
-      exports: [OrchestrationRuntime],
+      exports: [OrchestrationRuntime, BackgroundErrors],
     };
   }
 }

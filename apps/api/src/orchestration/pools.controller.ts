@@ -2,21 +2,22 @@ import { Body, Controller, Get, Inject, Param, Put, Req, Res } from '@nestjs/com
 import type { Request, Response } from 'express';
 import { entityId } from '@ferry/domain';
 import { EventStore } from '@ferry/event-store';
-import { loadPoolPolicy, poolPolicySchema, setPoolPolicy } from '@ferry/orchestration';
+import { loadPoolPolicy, poolPolicySchema, setPoolPolicy, type PoolPolicy } from '@ferry/orchestration';
 import { Requires } from '../auth/roles.js';
 import { ValidationFailed } from '../http/problem.js';
-import { etagOf, expectedVersionFrom, parseBody, writeContext } from '../http/request.js';
+import { etagOf, parseBody, send, writeContext } from '../http/request.js';
 
 /** Per-pool migration defaults: convergence policy and execution backend. */
 @Controller('v1/pools')
 export class PoolsController {
   constructor(@Inject(EventStore) private readonly store: EventStore) {}
 
+  /** The policy in force; `ignored` lists stored fields today's rules refuse (they are not applied). */
   @Get(':pool/migration-policy')
   async get(@Param('pool') pool: string, @Res({ passthrough: true }) response: Response) {
-    const { value, version } = await loadPoolPolicy(this.store, checkPool(pool));
+    const { value, ignored, version } = await loadPoolPolicy(this.store, checkPool(pool));
     response.setHeader('ETag', etagOf(version));
-    return { pool, ...(value ?? { policy: {} }), version };
+    return { pool, ...(value ?? { policy: {} }), ...(ignored.length > 0 ? { ignored } : {}), version };
   }
 
   @Put(':pool/migration-policy')
@@ -28,16 +29,7 @@ export class PoolsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     parseBody(poolPolicySchema, body); // validate; the operator's own form is what is stored
-    const expected = expectedVersionFrom(request);
-    const { value, version } = await setPoolPolicy(
-      this.store,
-      checkPool(pool),
-      body,
-      writeContext(request).metadata,
-      typeof expected === 'number' ? expected : undefined,
-    );
-    response.setHeader('ETag', etagOf(version));
-    return { pool, ...value, version };
+    return send(response, await setPoolPolicy(this.store, checkPool(pool), body as PoolPolicy, writeContext(request)));
   }
 }
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Inject, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { DEVICE_CLASSES, entityId, pciAddress, RESERVATION_KINDS } from '@ferry/domain';
+import { DEVICE_CLASSES, entityId, notFound, pciAddress, RESERVATION_KINDS } from '@ferry/domain';
 import { convergencePolicySchema, effectivePolicy, FleetView, withForecast } from '@ferry/orchestration';
 import {
   CONFLICT_CODES,
@@ -103,6 +103,13 @@ export class PlansController {
   async cell(@Query() query: unknown) {
     const { guest, host, reservation } = parseBody(cellQuery, query, 'query');
     const matrix = await this.fleet.matrix();
+    // Unknown references are 404s naming the query parameter a viewer sent.
+    const { guests, hosts } = matrix.snapshot();
+    const row = guests.get(guest);
+    if (!row || row.removed) throw notFound('guest', guest, 'query.guest');
+    if (host && !hosts.has(host)) throw notFound('host', host, 'query.host');
+    if (reservation && !row.hotplugReservations.some((r) => r.id === reservation))
+      throw notFound('reservation', reservation, 'query.reservation');
     return host ? matrix.explainMigration(guest, host) : matrix.explainHotplug(guest, reservation!);
   }
 }

@@ -1,6 +1,5 @@
 // ferry evacuate HOST [--watch]: migrate every guest off a host; watched by polling the evacuation.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { EXIT, printJson, str, type Command, type Ctx } from '../cli.js';
+import { EXIT, pause, printJson, str, type Command, type Ctx } from '../cli.js';
 import { conflictLines, table, type Cell, type Conflict } from '../format.js';
 import { INTERRUPTED, TERMINAL } from './migrate.js';
 
@@ -84,7 +83,7 @@ async function watchEvacuation(ctx: Ctx, evacuation: Evacuation): Promise<Evacua
       return body;
     }
     if (signal?.aborted) break;
-    await sleep(500, undefined, { signal }).catch(() => undefined);
+    await pause(500, signal);
     if (signal?.aborted) break;
   }
   ctx.err(`stopped watching; evacuation ${evacuation.id} goes on`);

@@ -1,8 +1,7 @@
 // ferry migrate, ferry migration show | cancel: live migrations through the API,
 // watched over the event stream (GET /v1/stream) until they end.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, NetworkError } from '../client.js';
-import { EXIT, intOption, need, printJson, str, type Command, type Ctx, type Values } from '../cli.js';
+import { EXIT, intOption, need, pause, printJson, str, type Command, type Ctx, type Values } from '../cli.js';
 import { bytes, conflictLines, duration, fields, type Conflict } from '../format.js';
 import { ProgressPrinter, progressText, type Progress } from '../progress.js';
 import { printPlan } from './plan.js';
@@ -135,7 +134,7 @@ export async function watchMigration(ctx: Ctx, id: string): Promise<number> {
         if (TERMINAL[migration.state] !== undefined) {
           final = migration.state;
           printer.line(`${final}${typeof migration.outcome === 'string' ? `: ${migration.outcome}` : ''}`);
-        } else await sleep(500 * Math.min(failures + 1, 4), undefined, { signal }).catch(() => undefined);
+        } else await pause(500 * Math.min(failures + 1, 4), signal);
       }
     }
   } finally {

@@ -12,12 +12,30 @@ export class AddressParseError extends Error {}
 
 const HEX = /^0x[0-9a-fA-F]+$/;
 
+/**
+ * Longest number text accepted: any 64-bit value fits with room for leading zeros and a unit.
+ * Checked before any pattern or BigInt sees the text (converting megabytes of digits stalls the loop).
+ */
+export const MAX_NUMBER_TEXT = 64;
+
+/** At most a short prefix of what was sent, for error messages (an answer never echoes a huge input). */
+export function quotePrefix(text: string, max = 32): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}
+
+function checkLength(text: string): void {
+  if (text.length > MAX_NUMBER_TEXT)
+    throw new AddressParseError(
+      `must be at most ${MAX_NUMBER_TEXT} characters (got ${text.length}, starting ${quotePrefix(text, 16)})`,
+    );
+}
+
 /** Parses "0xfee00000" into a bigint; rejects non-hex and anything ≥ 2^64. */
 export function parseHexAddress(text: string): bigint {
-  if (!HEX.test(text))
-    throw new AddressParseError(`must be a hex string like "0xfee00000", got ${JSON.stringify(text)}`);
+  checkLength(text);
+  if (!HEX.test(text)) throw new AddressParseError(`must be a hex string like "0xfee00000", got ${quotePrefix(text)}`);
   const value = BigInt(text);
-  if (value >= ADDRESS_LIMIT) throw new AddressParseError(`must be below 2^64, got ${text}`);
+  if (value >= ADDRESS_LIMIT) throw new AddressParseError(`must be below 2^64, got ${quotePrefix(text)}`);
   return value;
 }
 
@@ -35,9 +53,10 @@ export function parseSize(input: string | number): bigint {
       throw new AddressParseError(`must be a non-negative whole number of bytes, got ${input}`);
     return BigInt(input);
   }
+  checkLength(input);
   const text = input.trim();
   const value = HEX.test(text) ? BigInt(text) : sizeWithUnit(text);
-  if (value >= ADDRESS_LIMIT) throw new AddressParseError(`must be below 2^64 bytes, got ${text}`);
+  if (value >= ADDRESS_LIMIT) throw new AddressParseError(`must be below 2^64 bytes, got ${quotePrefix(text)}`);
   return value;
 }
 
@@ -45,7 +64,7 @@ function sizeWithUnit(text: string): bigint {
   const match = SIZE.exec(text);
   if (!match)
     throw new AddressParseError(
-      `must be a size like "16GiB", "512MiB", "4KiB" or a byte count, got ${JSON.stringify(text)}`,
+      `must be a size like "16GiB", "512MiB", "4KiB" or a byte count, got ${quotePrefix(text)}`,
     );
   return BigInt(match[1]!) * UNIT[match[2] ?? 'B']!;
 }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { guestSchema } from './guest-schema.js';
 import { hostSchema } from './host-schema.js';
+import { boundedText } from './primitives.js';
 
 export const machineDefaultSchema = z.strictObject({
-  machine: z.string().regex(/^[a-z0-9.-]+\*?$/, 'must be a machine type or a pattern like "pc-q35-*"'),
+  machine: boundedText(64).regex(/^[a-z0-9.-]+\*?$/, 'must be a machine type or a pattern like "pc-q35-*"'),
   virtioIommuPlatform: z.boolean(),
 });
 

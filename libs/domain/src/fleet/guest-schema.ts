@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { parseMachineType } from './machine-type.js';
-import { bits, entityId, hexAddress, pciAddress, size } from './primitives.js';
-import { CPU_VENDORS, DEVICE_CLASSES } from './host-schema.js';
+import { layoutRefusal } from '../memory-map/memory-map.js';
+import { ARCH_VENDORS, guestArchOf, MACHINE_FAMILY_ARCHES, parseMachineType } from './machine-type.js';
+import { bits, boundedText, entityId, hexAddress, pciAddress, size } from './primitives.js';
+import { ARCHES, CPU_VENDORS, DEVICE_CLASSES } from './host-schema.js';
 
 export const VIOMMU_MODELS = ['none', 'intel-iommu', 'amd-iommu', 'smmuv3', 'virtio-iommu', 'spapr'] as const;
 export const CONFIDENTIAL_KINDS = ['none', 'sev', 'tdx', 's390-pv', 'cca', 'pef'] as const;
@@ -21,7 +22,7 @@ export const VIRTIO_KINDS = [
 export const DEVICE_KINDS = [...VIRTIO_KINDS, 'vfio', 'vdpa'] as const;
 export const RESERVATION_KINDS = [...DEVICE_KINDS, 'memory'] as const;
 
-export const machineName = z.string().refine((name) => parseMachineType(name) !== undefined, {
+export const machineName = boundedText(64).refine((name) => parseMachineType(name) !== undefined, {
   message:
     'must be a QEMU machine type: pc-q35-X.Y, pc-i440fx-X.Y, virt-X.Y, pseries-X.Y, s390-ccw-virtio-X.Y (or q35, pc, virt, pseries)',
 });
@@ -31,7 +32,7 @@ export const memoryMapEntrySchema = z
     start: hexAddress,
     end: hexAddress,
     kind: z.enum(MEMORY_MAP_KINDS),
-    label: z.string().max(64).optional(),
+    label: boundedText(64).optional(),
   })
   .refine((entry) => entry.end >= entry.start, { message: 'end must not be below start', path: ['end'] });
 
@@ -73,7 +74,7 @@ export const guestOsSchema = z.strictObject({
 });
 
 const RATE = /^(\d+)\s*(\/s|KiB\/s|MiB\/s|GiB\/s)$/;
-export const dirtyRate = z.string().regex(RATE, 'must be a rate like "5000/s" (pages per second) or "20MiB/s"');
+export const dirtyRate = boundedText(32).regex(RATE, 'must be a rate like "5000/s" (pages per second) or "20MiB/s"');
 
 export const migrationHintsSchema = z.strictObject({
   dirtyRate: dirtyRate.optional(),
@@ -97,6 +98,8 @@ const guestFields = {
   id: entityId,
   host: entityId,
   machine: machineName,
+  // Added to the fleet format: the guest's architecture, needed where the machine family has several (virt).
+  arch: z.enum(ARCHES).optional(),
   cpuVendor: z.enum(CPU_VENDORS),
   memory: guestMemorySchema,
   physBits: bits(64).default(40),
@@ -117,6 +120,7 @@ const guestFields = {
 /** The fields that fix the guest-physical layout (see GuestDefinition). */
 export const guestDefinitionSchema = z.strictObject(guestFields).pick({
   machine: true,
+  arch: true,
   cpuVendor: true,
   memory: true,
   physBits: true,
@@ -142,6 +146,32 @@ export const guestSchema = z.strictObject(guestFields).superRefine((guest, ctx) 
       });
     reservationIds.add(reservation.id);
   });
+  const machine = parseMachineType(guest.machine);
+  if (!machine) return;
+  const arch = guestArchOf(guest)!;
+  if (!MACHINE_FAMILY_ARCHES[machine.family].includes(arch)) {
+    const arches = MACHINE_FAMILY_ARCHES[machine.family].join(', ');
+    ctx.addIssue({
+      code: 'custom',
+      path: ['arch'],
+      message: `${guest.machine} is an ${arches} machine type, not ${arch}`,
+    });
+    return;
+  }
+  if (!ARCH_VENDORS[arch]!.includes(guest.cpuVendor)) {
+    const vendors = ARCH_VENDORS[arch]!.join(' or ');
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cpuVendor'],
+      message: `a ${arch} guest has ${vendors} vCPUs, not ${guest.cpuVendor}${guest.arch ? '' : ` (${guest.machine} without arch means ${arch})`}`,
+    });
+    return;
+  }
+  // A definition QEMU would refuse to start is not a guest: say so with QEMU's own reason.
+  {
+    const refusal = layoutRefusal(guest);
+    if (refusal) ctx.addIssue({ code: 'custom', path: [refusal.field], message: refusal.message });
+  }
 });
 
 export type Guest = z.output<typeof guestSchema>;

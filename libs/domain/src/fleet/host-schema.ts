@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { addressRange, bits, entityId, hexAddress, pciAddress, pciId, size } from './primitives.js';
+import { addressRange, bits, boundedText, entityId, hexAddress, pciAddress, pciId, size } from './primitives.js';
 
-export const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x'] as const;
-export const CPU_VENDORS = ['intel', 'amd', 'arm', 'ibm'] as const;
+// riscv64 and loongarch64 are added to the fleet format: QEMU's `virt` machine exists for them too.
+export const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 's390x', 'riscv64', 'loongarch64'] as const;
+// "riscv" and "loongson" (added) stand for any vCPU of those architectures: no rule tells their vendors apart.
+export const CPU_VENDORS = ['intel', 'amd', 'arm', 'ibm', 'riscv', 'loongson'] as const;
 export const IOMMU_MODELS = [
   'intel-vtd',
   'amd-vi',
@@ -26,7 +28,7 @@ export const hostDeviceSchema = z.strictObject({
   vendor: pciId.optional(),
   device: pciId.optional(),
   class: z.enum(DEVICE_CLASSES).default('other'),
-  driver: z.string().min(1).max(64).default('none'),
+  driver: boundedText(64).min(1).default('none'),
   migratable: z.boolean().default(false),
   virtio: z.boolean().default(false),
   accessPlatform: z.boolean().default(false),
@@ -61,12 +63,16 @@ const hostFields = {
   arch: z.enum(ARCHES),
   cpuVendor: z.enum(CPU_VENDORS),
   memory: size,
-  kernel: z.string().regex(/^\d+\.\d+(\.\d+)?[-.+~\w]*$/, 'must be a kernel release like "6.8.0"'),
+  // At most 64 characters: the kernel's own limit (utsname release). The pattern is unambiguous (after
+  // the digits, the tail starts with a non-digit), so it runs in linear time whatever it is given.
+  kernel: boundedText(64).regex(/^\d+\.\d+(?:[-.+~A-Za-z_][-.+~\w]*)?$/, 'must be a kernel release like "6.8.0"'),
   // Added to the fleet format: the newest QEMU machine-type version this host runs (e.g. "8.2").
-  qemuVersion: z
-    .string()
+  qemuVersion: boundedText(16)
     .regex(/^\d+\.\d+$/, 'must be a version like "8.2"')
     .optional(),
+  // Added to the fleet format: the CPUs' physical address bits (/proc/cpuinfo "address sizes"; on
+  // Arm, the KVM IPA limit). A guest with more phys-bits than its host cannot keep its layout there.
+  physBits: bits(64).optional(),
   iommu: hostIommuSchema,
   bridgeWindows: z.array(addressRange).max(4096).default([]),
   groups: z.array(iommuGroupSchema).max(4096).default([]),
@@ -101,6 +107,7 @@ export const hostAttributesSchema = z.object({
   memory: hostFields.memory,
   kernel: hostFields.kernel,
   qemuVersion: hostFields.qemuVersion,
+  physBits: hostFields.physBits,
 });
 
 /** A partial update (PATCH): any top-level fact except the id. */

@@ -26,6 +26,13 @@ export const addressRange = z
   .strictObject({ start: hexAddress, end: hexAddress })
   .refine((range) => range.end >= range.start, { message: 'end must not be below start', path: ['end'] });
 
+/**
+ * Free text with a length cap checked first: `abort` stops zod before any later pattern or refinement
+ * runs on a megabyte of input (a pattern that backtracks is quadratic in what it is given).
+ */
+export const boundedText = (max: number) =>
+  z.string({ error: 'must be a string' }).max(max, { error: `must be at most ${max} characters`, abort: true });
+
 /** Stable ids: they become stream names (`host-<id>`), so keep them URL- and log-safe. */
 export const entityId = z
   .string({ error: 'must be a string' })

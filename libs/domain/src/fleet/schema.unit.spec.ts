@@ -1,7 +1,7 @@
 // The fleet file contract (docs/fleet-format.md): addresses are hex strings parsed into exact bigints,
 // sizes take binary units or byte counts, and every rejection names the field it is about.
 import { describe, expect, it } from 'vitest';
-import { ARCHES, fleetFileSchema, RESERVED_REGION_TYPES } from '@ferry/domain';
+import { ARCHES, fleetFileSchema, hostSchema, parseHexAddress, parseSize, RESERVED_REGION_TYPES } from '@ferry/domain';
 
 const host = (overrides: Record<string, unknown> = {}) => ({
   id: 'host-a',
@@ -93,10 +93,10 @@ describe('the fleet schema', () => {
   it.each([
     {
       field: 'arch',
-      value: 'riscv64',
+      value: 'mips64',
       path: ['hosts', 0, 'arch'],
       allowed: ARCHES,
-      fleet: () => ({ hosts: [host({ arch: 'riscv64' })] }),
+      fleet: () => ({ hosts: [host({ arch: 'mips64' })] }),
     },
     {
       // The kernel prints SW_MSI as "msi"; there is no "sw-msi" string (docs/domain.md#reserved-regions-file).
@@ -287,5 +287,33 @@ describe('addresses parse to exact bigints', () => {
       guests: [guest({ memoryMap: [{ start: '0x100000000', end: '0x47fffffff', kind: 'ram' }] })],
     });
     expect(fleet.guests[0]!.memoryMap).toEqual([{ start: 0x1_0000_0000n, end: 0x4_7fff_ffffn, kind: 'ram' }]);
+  });
+});
+
+describe('free text and number text are bounded before anything else reads them', () => {
+  const kernel = hostSchema.shape.kernel;
+  it.each(['6.8.0', '5.15.0-rc1', '4.18.0-553.el8_10.x86_64', '6.8', '6.8rc1', '6.1.0-18-amd64', '6.8.0+', '3.10.0~1'])(
+    'accepts the kernel release %s',
+    (release) => expect(kernel.safeParse(release).success).toBe(true),
+  );
+  it.each(['6', 'abc', '6.8 0', '.6.8', `6.${'1'.repeat(70)}`, `1.${'1'.repeat(100_000)}!`])(
+    'refuses the kernel release %s',
+    (release) => expect(kernel.safeParse(release.slice(0, 200_000)).success).toBe(false),
+  );
+  it('says a long kernel release is too long, not that it does not match', () => {
+    const result = kernel.safeParse(`1.${'1'.repeat(100_000)}!`);
+    expect(result.error?.issues.map((i) => i.message)).toEqual(['must be at most 64 characters']);
+  });
+  it('refuses megabytes of digits or hex by length, quoting only a prefix', () => {
+    for (const text of ['9'.repeat(1_000_000), `0x${'f'.repeat(1_000_000)}`, `${'0'.repeat(65)}`]) {
+      expect(() => parseSize(text)).toThrow(/at most 64 characters/);
+      expect(() => parseHexAddress(text)).toThrow(/at most 64 characters/);
+      try {
+        parseSize(text);
+      } catch (error) {
+        expect((error as Error).message.length).toBeLessThan(120);
+      }
+    }
+    expect(parseHexAddress(`0x${'0'.repeat(46)}fee00000`)).toBe(0xfee00000n);
   });
 });

@@ -1,6 +1,7 @@
 import { sameFacts } from '../canonical.js';
 import { DomainError } from '../errors.js';
 import type { Guest, GuestDevice, HotplugReservation } from '../fleet/guest-schema.js';
+import { guestArchOf } from '../fleet/machine-type.js';
 import { deriveMemoryMap } from '../memory-map/memory-map.js';
 import type { GuestDefinedData, GuestDefinition, GuestEvent } from './guest-events.js';
 import type { GuestState } from './guest-state.js';
@@ -123,6 +124,7 @@ function requireDevice(state: GuestState, deviceId: string): GuestDevice {
 
 const definitionOf = ({
   machine,
+  arch,
   cpuVendor,
   memory,
   physBits,
@@ -130,6 +132,9 @@ const definitionOf = ({
   viommuAddressWidthBits,
 }: Guest): GuestDefinition => ({
   machine,
+  // Recorded only where it says more than the machine family (virt for riscv64 / loongarch64), so a
+  // file that spells out the default arch is not a redefinition of a guest recorded without it.
+  ...(arch && arch !== guestArchOf({ machine }) && { arch }),
   cpuVendor,
   memory,
   physBits,

@@ -11,7 +11,7 @@ import type {
 /** What fixes the guest-physical layout; changing any of it means a cold restart (GuestRedefined). */
 export type GuestDefinition = Pick<
   Guest,
-  'machine' | 'cpuVendor' | 'memory' | 'physBits' | 'viommu' | 'viommuAddressWidthBits'
+  'machine' | 'arch' | 'cpuVendor' | 'memory' | 'physBits' | 'viommu' | 'viommuAddressWidthBits'
 >;
 
 export interface GuestDefinedData {

@@ -53,13 +53,14 @@ function live(state: HostState | undefined): HostState {
   return state;
 }
 
-const attributesOf = ({ pool, arch, cpuVendor, memory, kernel, qemuVersion }: Host): HostAttributes => ({
+const attributesOf = ({ pool, arch, cpuVendor, memory, kernel, qemuVersion, physBits }: Host): HostAttributes => ({
   pool,
   arch,
   cpuVendor,
   memory,
   kernel,
   qemuVersion,
+  physBits,
 });
 
 /** One event per section that changed, so a projection can recompute only what a change touches. */
@@ -100,8 +101,8 @@ export function evolveHost(state: HostState | undefined, event: HostEvent): Host
   switch (event.type) {
     case 'HostAttributesChanged': {
       // Assign every attribute, so one the operator removed (pool: undefined) stays removed on replay.
-      const { pool, arch, cpuVendor, memory, kernel, qemuVersion } = event.data.attributes;
-      return { ...state, host: { ...host, pool, arch, cpuVendor, memory, kernel, qemuVersion } };
+      const { pool, arch, cpuVendor, memory, kernel, qemuVersion, physBits } = event.data.attributes;
+      return { ...state, host: { ...host, pool, arch, cpuVendor, memory, kernel, qemuVersion, physBits } };
     }
     case 'HostIommuReported':
       return { ...state, host: { ...host, iommu: event.data.iommu } };

@@ -2,7 +2,10 @@ import type { DomainEvent } from '../events.js';
 import type { Host, HostIommu, IommuGroup, ReservedRegion, Spapr } from '../fleet/host-schema.js';
 import type { AddressRange } from '../address/range.js';
 
-export type HostAttributes = Pick<Host, 'pool' | 'arch' | 'cpuVendor' | 'memory' | 'kernel' | 'qemuVersion'>;
+export type HostAttributes = Pick<
+  Host,
+  'pool' | 'arch' | 'cpuVendor' | 'memory' | 'kernel' | 'qemuVersion' | 'physBits'
+>;
 
 export type HostEvent =
   | DomainEvent<'HostRegistered', { host: Host }>

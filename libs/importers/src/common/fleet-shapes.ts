@@ -92,4 +92,6 @@ export interface GuestDetails {
   features?: { ioapicDriver?: string; gicVersion?: string };
   /** How each virtio device (by id) reaches the guest. */
   transports?: Record<string, VirtioTransport>;
+  /** Ids of devices with PCIe ATS on (<driver ats='on'>): they cache IOMMU translations. */
+  ats?: string[];
 }

@@ -6,6 +6,8 @@ export interface CpuFacts {
   cpuVendor?: CpuVendor;
   /** POWER only: "PowerNV" (bare metal, OPAL) or "pSeries" (a partition). */
   powerPlatform?: 'powernv' | 'pseries';
+  /** x86 "address sizes : 46 bits physical": the CPUs' MAXPHYADDR, what a guest's phys-bits may reach. */
+  physBits?: number;
 }
 
 /** First value of each "key : value" field; every architecture prints its own keys. */
@@ -28,14 +30,24 @@ export function parseCpuinfo(text: string): { facts: CpuFacts; problems: LinePro
   const cpu = fields(text);
   const problems: LineProblem[] = [];
   const vendorId = cpu.get('vendor_id');
+  const physical = /^(\d+) bits physical/.exec(cpu.get('address sizes') ?? '');
+  const x86 = (cpuVendor: CpuVendor): CpuFacts => ({
+    arch: 'x86_64',
+    cpuVendor,
+    ...(physical && { physBits: Number(physical[1]) }),
+  });
 
-  if (vendorId === 'GenuineIntel') return { facts: { arch: 'x86_64', cpuVendor: 'intel' }, problems };
-  if (vendorId === 'AuthenticAMD') return { facts: { arch: 'x86_64', cpuVendor: 'amd' }, problems };
+  if (vendorId === 'GenuineIntel') return { facts: x86('intel'), problems };
+  if (vendorId === 'AuthenticAMD') return { facts: x86('amd'), problems };
   if (vendorId === 'HygonGenuine') {
     // Hygon Dhyana is an AMD Zen licensee with an AMD-Vi IOMMU and the same HyperTransport hole.
     problems.push({ severity: 'note', message: 'HygonGenuine CPU recorded as cpuVendor amd' });
-    return { facts: { arch: 'x86_64', cpuVendor: 'amd' }, problems };
+    return { facts: x86('amd'), problems };
   }
+  // RISC-V prints the hart's ISA string; LoongArch its CPU family.
+  if (/^rv64/.test(cpu.get('isa') ?? '')) return { facts: { arch: 'riscv64', cpuVendor: 'riscv' }, problems };
+  if (/^Loongson-64bit/.test(cpu.get('cpu family') ?? ''))
+    return { facts: { arch: 'loongarch64', cpuVendor: 'loongson' }, problems };
   if (vendorId?.startsWith('IBM/S390')) return { facts: { arch: 's390x', cpuVendor: 'ibm' }, problems };
   if (cpu.has('CPU implementer')) return { facts: { arch: 'aarch64', cpuVendor: 'arm' }, problems };
 

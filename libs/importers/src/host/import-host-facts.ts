@@ -28,7 +28,7 @@ export interface ImportHostFactsOptions {
 export function importHostFacts(options: ImportHostFactsOptions = {}): ImportResult<HostDraft, HostDetails> {
   const tree = new HostTree(options.root ?? '/');
 
-  const { arch, cpuVendor, powerPlatform } = readCpu(tree);
+  const { arch, cpuVendor, powerPlatform, physBits } = readCpu(tree);
 
   const iommuModel = readIommuModel(tree, arch);
   const interruptRemapping = readInterruptRemapping(tree, iommuModel.model, iommuModel.units);
@@ -46,6 +46,7 @@ export function importHostFacts(options: ImportHostFactsOptions = {}): ImportRes
     ...(cpuVendor && { cpuVendor }),
     ...(memory && { memory }),
     ...(kernel && { kernel }),
+    ...(physBits !== undefined && { physBits }),
     iommu: {
       model: iommuModel.model,
       ...(iommuModel.addressWidthBits !== undefined && { addressWidthBits: iommuModel.addressWidthBits }),

@@ -1,32 +1,13 @@
-import type { CpuVendor } from '../common/fleet-shapes.js';
 import type { ProblemLog } from './problem-log.js';
 import type { XmlNode } from './xml-node.js';
 
 export interface GuestCpuFacts {
-  cpuVendor?: CpuVendor;
-  /** Why the vCPU vendor is the host's, when it is. */
-  followsHost?: { path: string; reason: string };
   cpuMode?: string;
   cpuModel?: string;
   physBits?: number;
 }
 
-// QEMU x86 model names that belong to one vendor. A model can only run on a host of its
-// vendor's CPUs, so under KVM (where QEMU advertises the host's vendor) this still holds.
-const AMD_MODELS = /^(EPYC|Opteron_G|phenom|athlon)/i;
-const INTEL_MODELS =
-  /^(Skylake|Cascadelake|Cooperlake|Icelake|SapphireRapids|GraniteRapids|SierraForest|ClearwaterForest|Broadwell|Haswell|IvyBridge|SandyBridge|Westmere|Nehalem|Penryn|Conroe|Snowridge|Denverton|KnightsMill|core2duo|coreduo|n270|pentium)/i;
-
-// libvirt's <vendor> names, as in its CPU map.
-const EXPLICIT_VENDORS: Readonly<Record<string, CpuVendor>> = { intel: 'intel', amd: 'amd' };
-
-// Modes in which QEMU gives the guest the host's CPU identity.
-const HOST_MODES: ReadonlySet<string> = new Set(['host-passthrough', 'host-model', 'maximum']);
-
-/**
- * The vCPU vendor the guest sees: it decides the AMD 1 TiB hole layout (docs/domain.md#amd-ht-hole).
- * On non-x86 architectures the vendor follows from the architecture.
- */
+/** The CPU mode and model as libvirt states them, and x86 phys-bits (the vendor: guest-vendor.ts). */
 export function readGuestCpu(domain: XmlNode, arch: string | undefined, log: ProblemLog): GuestCpuFacts {
   const cpu = domain.child('cpu');
   const facts: GuestCpuFacts = {};
@@ -34,40 +15,15 @@ export function readGuestCpu(domain: XmlNode, arch: string | undefined, log: Pro
   const model = cpu?.child('model')?.text();
   if (mode) facts.cpuMode = mode;
   if (model) facts.cpuModel = model;
-  const archVendor = vendorOfArch(arch);
-  if (archVendor) return { ...facts, cpuVendor: archVendor };
-
-  const physBits = readPhysBits(cpu, mode, log);
-  if (physBits !== undefined) facts.physBits = physBits;
-
-  const explicit = cpu?.child('vendor');
-  const explicitName = explicit?.text();
-  if (explicit && explicitName) {
-    const vendor = EXPLICIT_VENDORS[explicitName.toLowerCase()];
-    if (vendor) return { ...facts, cpuVendor: vendor };
-    log.warning(explicit.path, `vCPU vendor "${explicitName}" is not Intel or AMD; left out`);
+  if (arch === 'aarch64') {
+    const physBits = readArmPaBits(domain, cpu, mode, model, log);
+    if (physBits !== undefined) facts.physBits = physBits;
     return facts;
   }
-  if (cpu && mode && HOST_MODES.has(mode)) {
-    return { ...facts, followsHost: { path: cpu.path, reason: `cpu mode ${mode}` } };
-  }
-  if (model && AMD_MODELS.test(model)) return { ...facts, cpuVendor: 'amd' };
-  if (model && INTEL_MODELS.test(model)) return { ...facts, cpuVendor: 'intel' };
-
-  // Generic models (qemu64, kvm64, …) and a missing <cpu>: under KVM, QEMU reports the
-  // host's vendor (x86_cpu_load_model / host_cpu_instance_init). Under TCG it would not.
-  if (domain.attr('type') === 'kvm') {
-    const reason = model ? `generic CPU model "${model}" under KVM` : 'no CPU model under KVM';
-    return { ...facts, followsHost: { path: cpu?.path ?? 'domain', reason } };
-  }
-  log.warning(cpu?.path ?? 'domain', `cannot tell the vCPU vendor${model ? ` of model "${model}"` : ''}`);
+  if (arch !== undefined && arch !== 'x86_64' && arch !== 'i686') return facts;
+  const physBits = readPhysBits(cpu, mode, log);
+  if (physBits !== undefined) facts.physBits = physBits;
   return facts;
-}
-
-function vendorOfArch(arch: string | undefined): CpuVendor | undefined {
-  if (arch === 'aarch64' || arch === 'armv7l') return 'arm';
-  if (arch === 'ppc64' || arch === 'ppc64le' || arch === 's390x') return 'ibm';
-  return undefined;
 }
 
 /**
@@ -87,4 +43,46 @@ function readPhysBits(cpu: XmlNode | undefined, mode: string | undefined, log: P
     log.warning(node?.path ?? cpu.path, "phys-bits is the host's; physBits left out (the fleet default is 40)");
   }
   return undefined;
+}
+
+// arm_pamax() of QEMU 7.2's models (ID_AA64MMFR0.PARange): under TCG hw/arm/virt.c sizes the high IO
+// area against it. Checked with -m 1023G: cortex-a35/a53/a76 and a64fx lose the high ECAM (40 bits).
+const ARM_PA_BITS: Readonly<Record<string, number>> = {
+  'cortex-a35': 40,
+  'cortex-a53': 40,
+  'cortex-a76': 40,
+  a64fx: 40,
+  'cortex-a57': 44,
+  'cortex-a72': 44,
+  'neoverse-n1': 48,
+  max: 52,
+};
+
+/**
+ * aarch64 `virt` phys-bits is the PA range: the vCPU model's under TCG; under KVM the host's IPA
+ * limit (virt_kvm_type, kvm_arm_get_max_vm_ipa_size), which the XML does not say.
+ */
+function readArmPaBits(
+  domain: XmlNode,
+  cpu: XmlNode | undefined,
+  mode: string | undefined,
+  model: string | undefined,
+  log: ProblemLog,
+): number | undefined {
+  const path = cpu?.path ?? 'domain';
+  if (domain.attr('type') !== 'qemu') {
+    log.warning(
+      path,
+      "the virt layout is sized against the host's IPA limit under KVM; physBits left out (the fleet default is 40)",
+    );
+    return undefined;
+  }
+  const name = model ?? (mode === 'maximum' ? 'max' : undefined);
+  const bits = name ? ARM_PA_BITS[name] : undefined;
+  if (bits === undefined)
+    log.warning(
+      path,
+      `PA range of CPU model "${name ?? '(default)'}" unknown; physBits left out (the fleet default is 40)`,
+    );
+  return bits;
 }

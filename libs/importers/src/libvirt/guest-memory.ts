@@ -53,6 +53,7 @@ export function readGuestMemory(domain: XmlNode, log: ProblemLog): GuestMemoryFa
       ram = undefined;
     }
   }
+  noteHugepages(domain, log);
   const details: GuestMemoryFacts['details'] = {
     ...(current !== undefined && { currentMemory: formatSize(current) }),
     ...(devices.length > 0 && { memoryDevices: devices.map((device) => device.spec) }),
@@ -135,4 +136,16 @@ function readNumaTotal(domain: XmlNode, log: ProblemLog): bigint | undefined {
     total += parsed.bytes;
   }
   return total;
+}
+
+// Huge pages back RAM without moving it: the layout and what VFIO pins are the same.
+function noteHugepages(domain: XmlNode, log: ProblemLog): void {
+  const hugepages = domain.child('memoryBacking')?.child('hugepages');
+  if (!hugepages) return;
+  const sizes = hugepages.children('page').flatMap((page) => {
+    const parsed = parseLibvirtSize(page.attr('size'), page.attr('unit'));
+    return 'error' in parsed ? [] : [formatSize(parsed.bytes)];
+  });
+  const what = sizes.length > 0 ? `${sizes.join(', ')} pages` : "the host's default huge page size";
+  log.note(hugepages.path, `RAM backed by huge pages (${what}): not modelled; the memory layout is unchanged`);
 }

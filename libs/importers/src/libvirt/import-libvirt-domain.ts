@@ -1,8 +1,9 @@
-import { parseMachineType } from '@ferry/domain';
-import type { Confidential, CpuVendor, GuestDetails, GuestDraft, Unrecognised } from '../common/fleet-shapes.js';
+import { ARCHES, MACHINE_FAMILY_ARCH, parseMachineType } from '@ferry/domain';
+import type { Arch, Confidential, CpuVendor, GuestDetails, GuestDraft, Unrecognised } from '../common/fleet-shapes.js';
 import type { ImportResult } from '../common/problems.js';
 import { DeviceIds, normalise } from './device-ids.js';
 import { readGuestCpu } from './guest-cpu.js';
+import { readGuestVendor } from './guest-vendor.js';
 import { readHostdevs } from './guest-hostdevs.js';
 import { readGuestMemory } from './guest-memory.js';
 import { readViommu } from './guest-viommu.js';
@@ -20,6 +21,8 @@ export interface ImportLibvirtDomainOptions {
    */
   hostCpuVendor?: CpuVendor;
 }
+
+const FLEET_ARCHES: ReadonlySet<string> = new Set(ARCHES);
 
 const CONFIDENTIAL: Readonly<Record<string, Confidential>> = {
   sev: 'sev',
@@ -53,11 +56,20 @@ export function importLibvirtDomain(
       return failed();
     }
     const domains = parsed.roots.filter((root) => root.name === 'domain');
+    if (domains.length > 1 && parsed.rootNames.length === 1) {
+      log.error('(document)', severalDomains(domains));
+      return failed();
+    }
     if (domains.length !== 1 || parsed.rootNames.length !== 1) {
       log.error('(document)', `expected one <domain> root element, found <${parsed.rootNames.join('>, <')}>`);
       return failed();
     }
-    return { ...readDomain(domains[0], options, log), problems: log.problems };
+    const other = otherHypervisor(domains[0]!.attr('type'));
+    if (other) {
+      log.error('domain', other);
+      return failed();
+    }
+    return { ...readDomain(domains[0]!, options, log), problems: log.problems };
   } catch (error) {
     // The parser's own limits (nesting depth, reserved names) and any bug here end up
     // as a problem: the promise to callers is never to throw.
@@ -81,7 +93,7 @@ function readDomain(
   checkMachine(machine, osType?.path ?? 'domain/os/type', log);
 
   const cpu = readGuestCpu(domain, arch, log);
-  const cpuVendor = cpu.cpuVendor ?? resolveHostVendor(cpu.followsHost, options.hostCpuVendor, log);
+  const { cpuVendor, followsHost } = readGuestVendor(domain, options.hostCpuVendor, log);
   const memory = readGuestMemory(domain, log);
   const viommu = readViommu(devices, machine, log);
   const confidential = readConfidential(domain, log);
@@ -95,6 +107,7 @@ function readDomain(
     id,
     ...(options.host !== undefined && { host: options.host }),
     ...(machine && { machine }),
+    ...(arch && FLEET_ARCHES.has(arch) && arch !== defaultArchOf(machine) && { arch: arch as Arch }),
     ...(cpuVendor && { cpuVendor }),
     ...(memory.memory && { memory: memory.memory }),
     ...(cpu.physBits !== undefined && { physBits: cpu.physBits }),
@@ -108,13 +121,46 @@ function readDomain(
     ...(arch && { arch }),
     ...(cpu.cpuMode && { cpuMode: cpu.cpuMode }),
     ...(cpu.cpuModel && { cpuModel: cpu.cpuModel }),
-    ...(cpu.followsHost && { cpuVendorFollowsHost: true }),
+    ...(followsHost && { cpuVendorFollowsHost: true }),
     ...memory.details,
     ...(viommu.options && { viommuOptions: viommu.options }),
     ...(features && { features }),
     transports: virtio.transports,
+    ...(virtio.ats.length > 0 && { ats: virtio.ats }),
   };
   return { value, details };
+}
+
+// virt-install --print-xml writes one document per stage when installing needs its own boot
+// (kernel/initrd or CD-ROM, <on_reboot>destroy</on_reboot>), then the domain as it will run.
+function severalDomains(domains: readonly XmlNode[]): string {
+  const names = [...new Set(domains.map((d) => d.child('name')?.text()).filter(Boolean))];
+  const name = names.length === 1 ? names[0]! : '<name>';
+  return (
+    `this file holds ${domains.length} <domain> documents${names.length === 1 ? ` for "${name}"` : ''}: ` +
+    'virt-install --print-xml writes the installation stage first and the domain as it boots afterwards. ' +
+    `Import the running definition instead (virsh dumpxml ${name}), or keep only the last document in the file.`
+  );
+}
+
+// libvirt drivers other than QEMU's: their guests have no QEMU machine type or memory layout.
+const OTHER_HYPERVISORS: Readonly<Record<string, string>> = {
+  xen: 'Xen (libxl)',
+  lxc: 'a Linux container (libvirt LXC)',
+  test: "libvirt's test driver",
+  bhyve: 'bhyve (FreeBSD)',
+  vz: 'Virtuozzo',
+  openvz: 'OpenVZ',
+  vmware: 'VMware',
+  hyperv: 'Hyper-V',
+  vbox: 'VirtualBox',
+  uml: 'User-Mode Linux',
+};
+
+function otherHypervisor(type: string | undefined): string | undefined {
+  if (type === undefined || type === 'kvm' || type === 'qemu' || type === 'hvf' || type === 'kqemu') return undefined;
+  const what = OTHER_HYPERVISORS[type] ?? `an unknown hypervisor`;
+  return `<domain type='${type}'> is a domain of ${what}, not a QEMU/KVM guest: Ferry plans QEMU guests (machine types, QEMU's memory layout), so nothing was imported. Import domains of libvirt's QEMU driver (virsh -c qemu:///system dumpxml).`;
 }
 
 function guestId(name: string | undefined, uuid: string | undefined, log: ProblemLog): string {
@@ -127,34 +173,28 @@ function guestId(name: string | undefined, uuid: string | undefined, log: Proble
 
 /** Passed through as is, but said plainly when the fleet schema will not take it. */
 function checkMachine(machine: string | undefined, path: string, log: ProblemLog): void {
+  const parsed = machine ? parseMachineType(machine) : undefined;
   if (!machine) {
     log.warning(path, 'no machine type; the planner cannot derive the guest memory map');
-  } else if (!parseMachineType(machine)) {
-    // e.g. RHEL's pc-q35-rhel9.4.0: its layout follows an upstream version Ferry cannot tell from the name.
+  } else if (!parsed) {
     log.warning(
       path,
-      `machine type "${machine}" is not one the fleet schema accepts (pc-q35-X.Y, pc-i440fx-X.Y, virt-X.Y, pseries-X.Y, s390-ccw-virtio-X.Y)`,
+      `machine type "${machine}" is not one the fleet schema accepts (pc-q35-X.Y, pc-i440fx-X.Y, pc-0.X/pc-1.X, virt-X.Y, pseries-X.Y, s390-ccw-virtio-X.Y, or a RHEL <family>-rhelX.Y.Z)`,
+    );
+  } else if (parsed.downstream && parsed.version !== 'latest') {
+    log.note(
+      path,
+      `machine "${machine}" is RHEL's; its memory layout follows upstream ${parsed.family}-${parsed.version.join('.')}`,
     );
   } else if (!/\d/.test(machine)) {
     log.note(path, `machine "${machine}" is an unversioned alias; its memory layout depends on the QEMU version`);
   }
 }
 
-function resolveHostVendor(
-  followsHost: { path: string; reason: string } | undefined,
-  hostCpuVendor: CpuVendor | undefined,
-  log: ProblemLog,
-): CpuVendor | undefined {
-  if (!followsHost) return undefined;
-  if (hostCpuVendor) {
-    log.note(followsHost.path, `${followsHost.reason}: the vCPU vendor is the host's (${hostCpuVendor})`);
-    return hostCpuVendor;
-  }
-  log.warning(
-    followsHost.path,
-    `${followsHost.reason}: the vCPU vendor is the host's; cpuVendor left out (pass hostCpuVendor)`,
-  );
-  return undefined;
+/** What the fleet format means by the machine type alone (virt → aarch64); arch is written only when it differs. */
+function defaultArchOf(machine: string | undefined): string | undefined {
+  const parsed = machine ? parseMachineType(machine) : undefined;
+  return parsed ? MACHINE_FAMILY_ARCH[parsed.family] : undefined;
 }
 
 function readConfidential(domain: XmlNode, log: ProblemLog): Confidential | Unrecognised {

@@ -6,6 +6,9 @@ import type { XmlNode } from './xml-node.js';
 // (virtio_pci_realize: pcie_port = pci_bus_is_express(bus) && !pci_bus_is_root(bus)).
 const EXPRESS_PORTS: ReadonlySet<string> = new Set(['pcie-root-port', 'pcie-switch-downstream-port']);
 
+const PCIE_MACHINES = /^(pc-q35|q35|virt)/;
+const CONVENTIONAL_MACHINES = /^(pc-i440fx|pc$|pc-\d|pseries)/;
+
 /**
  * Where a plain `model='virtio'` PCI device sits decides whether QEMU makes it
  * transitional (legacy + modern) or modern-only. Root buses (pcie-root, pci-root),
@@ -29,15 +32,30 @@ export class PciPlacement {
   /** true: legacy interface on; false: modern only; undefined: cannot tell. */
   legacyEnabled(device: XmlNode, log: ProblemLog): boolean | undefined {
     const bus = parsePciNumber(device.child('address')?.attr('bus'));
-    const model = bus === undefined ? undefined : this.busModels.get(bus);
+    // Bus 0 is the machine's root bus even where the XML lists no controllers (hand-written domains).
+    const model = bus === undefined ? undefined : (this.busModels.get(bus) ?? (bus === 0 ? this.rootBus() : undefined));
+    if (model === 'pcie-root') {
+      // QEMU 7.2: disable-legacy=auto resolves to "off" on pcie.0 and "on" behind a pcie-root-port.
+      log.note(
+        device.path,
+        'on the PCIe root bus QEMU keeps the legacy interface: transitional (behind a pcie-root-port it would be modern-only)',
+      );
+    }
     if (model) return !EXPRESS_PORTS.has(model);
 
     // No recorded bus: libvirt will place it, on a root port for PCIe machines
     // (q35, virt) and on the root bus for conventional ones (i440fx, pseries).
     const machine = this.machine ?? '';
-    if (/^(pc-q35|q35|virt)/.test(machine)) return false;
-    if (/^(pc-i440fx|pc$|pc-\d|pseries)/.test(machine)) return true;
+    if (PCIE_MACHINES.test(machine)) return false;
+    if (CONVENTIONAL_MACHINES.test(machine)) return true;
     log.note(device.path, 'cannot tell whether this virtio device is transitional from its placement');
+    return undefined;
+  }
+
+  private rootBus(): string | undefined {
+    const machine = this.machine ?? '';
+    if (PCIE_MACHINES.test(machine)) return 'pcie-root';
+    if (CONVENTIONAL_MACHINES.test(machine)) return 'pci-root';
     return undefined;
   }
 }

@@ -26,6 +26,9 @@ const RECOGNISERS: ReadonlyArray<readonly [string, (node: XmlNode) => VirtioMatc
   [
     'interface',
     (node) => {
+      // An SR-IOV VF assigned with VFIO (guest-hostdevs.ts): <model type='virtio'> there names the
+      // function's own (physical) virtio interface, not an emulated virtio-net.
+      if (node.attr('type') === 'hostdev') return undefined;
       const model = node.child('model')?.attr('type');
       // vDPA interfaces are virtio-net in the guest whatever the backend.
       if (isVirtio(model) || node.attr('type') === 'vdpa') return { kind: 'virtio-net', model, idPrefix: 'net' };
@@ -110,9 +113,10 @@ export function readVirtioDevices(
   placement: PciPlacement,
   ids: DeviceIds,
   log: ProblemLog,
-): { devices: GuestDeviceInput[]; transports: Record<string, VirtioTransport> } {
+): { devices: GuestDeviceInput[]; transports: Record<string, VirtioTransport>; ats: string[] } {
   const result: GuestDeviceInput[] = [];
   const transports: Record<string, VirtioTransport> = {};
+  const ats: string[] = [];
   for (const [element, recognise] of RECOGNISERS) {
     for (const node of devices?.children(element) ?? []) {
       const match = recognise(node);
@@ -125,6 +129,11 @@ export function readVirtioDevices(
       const iommuPlatform = driver ? onOff(driver, 'iommu', log) : undefined;
       const transitional = isTransitional(node, match, transport, placement, log);
       const id = ids.next(node, match.idPrefix, match.idHint);
+      if (driver && driver.attr('ats') === 'on') {
+        // PCIe ATS lets the device cache IOMMU translations; the fleet format has no field for it.
+        ats.push(id);
+        log.note(driver.path, `ats=on (PCIe Address Translation Services): recorded in details.ats, not planned on`);
+      }
       result.push({
         id,
         kind: match.kind,
@@ -139,7 +148,40 @@ export function readVirtioDevices(
   for (const node of devices?.children('crypto') ?? []) {
     if (isVirtio(node.attr('model'))) log.note(node.path, 'virtio-crypto is not a fleet device kind; not recorded');
   }
-  return { devices: result, transports };
+  for (const node of devices?.children('sound') ?? []) {
+    if (node.attr('model') === 'virtio') log.note(node.path, 'virtio-sound is not a fleet device kind; not recorded');
+  }
+  const implied = impliedVirtioSerial(devices, machine, placement, ids, log);
+  if (implied) {
+    result.push(implied.device);
+    transports[implied.device.id] = implied.transport;
+  }
+  return { devices: result, transports, ats };
+}
+
+// libvirt adds a virtio-serial controller to a domain whose console or channel has a virtio target
+// and that has none (qemuDomainDefAddImplicitControllers / virDomainDefMaybeAddVirtioSerialController).
+function impliedVirtioSerial(
+  devices: XmlNode | undefined,
+  machine: string | undefined,
+  placement: PciPlacement,
+  ids: DeviceIds,
+  log: ProblemLog,
+): { device: GuestDeviceInput; transport: VirtioTransport } | undefined {
+  if (!devices || devices.children('controller').some((c) => c.attr('type') === 'virtio-serial')) return undefined;
+  const user = [...devices.children('console'), ...devices.children('channel')].find(
+    (node) => node.child('target')?.attr('type') === 'virtio',
+  );
+  if (!user) return undefined;
+  log.note(user.path, 'a virtio console or channel: libvirt adds a virtio-serial controller, recorded as a device');
+  const transport: VirtioTransport = machine?.startsWith('s390') ? 'ccw' : 'pci';
+  const transitional = transport === 'ccw' ? false : placement.legacyEnabled(devices, log);
+  const device: GuestDeviceInput = {
+    id: ids.next(devices, 'serial'),
+    kind: 'virtio-serial',
+    ...(transitional !== undefined && { transitional }),
+  };
+  return { device, transport };
 }
 
 function transportOf(node: XmlNode, machine: string | undefined): VirtioTransport {

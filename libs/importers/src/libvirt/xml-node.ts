@@ -35,10 +35,26 @@ export class XmlNode {
   /** Parses a whole document; a malformed one gives the parser's message and line instead. */
   static parse(xml: string): { roots: XmlNode[]; rootNames: string[] } | { error: string; line?: number } {
     const verdict = XMLValidator.validate(xml);
-    if (verdict !== true) return { error: verdict.err.msg, line: verdict.err.line };
+    if (verdict !== true) {
+      // Several well-formed documents one after another (virt-install --print-xml): read them all,
+      // so the caller can say what the file is. Same line, so line numbers stay true.
+      if (verdict.err.code === 'InvalidXml' && /multiple possible root/i.test(verdict.err.msg))
+        return XmlNode.parseConcatenated(xml) ?? { error: verdict.err.msg, line: verdict.err.line };
+      return { error: verdict.err.msg, line: verdict.err.line };
+    }
     const document = parser.parse(xml) as RawElement;
     const rootNames = Object.keys(document);
     const roots = rootNames.flatMap((name) => XmlNode.wrapAll(document[name], name, false));
+    return { roots, rootNames };
+  }
+
+  private static parseConcatenated(xml: string): { roots: XmlNode[]; rootNames: string[] } | undefined {
+    const wrapped = `<documents>${xml}</documents>`;
+    if (XMLValidator.validate(wrapped) !== true) return undefined;
+    const [wrapper] = (parser.parse(wrapped) as { documents: RawElement[] }).documents;
+    if (!wrapper || typeof wrapper !== 'object') return undefined;
+    const rootNames = Object.keys(wrapper).filter((name) => name !== TEXT && !name.startsWith(ATTR));
+    const roots = rootNames.flatMap((name) => XmlNode.wrapAll(wrapper[name], name, true));
     return { roots, rootNames };
   }
 

@@ -189,7 +189,8 @@ export async function requestEvacuation(
       }
     : null;
   const cordon = decideHost({ type: 'CordonHost', reason: options.reason ?? `evacuation ${evacuationId}` }, host);
-  const hostVersion = fleet.versions?.hosts?.get(hostId) ?? 'any';
+  // If-Match names the host's version (its ETag): the evacuation cordons exactly the host the operator saw.
+  const hostVersion = ctx.expectedVersion ?? fleet.versions?.hosts?.get(hostId) ?? 'any';
   requests.unshift(
     {
       streamId: streamOf.host(hostId),

@@ -71,14 +71,10 @@ export function deviceSpecOf(
 }
 
 /**
- * The guest as the emulator holds it on this host: its RAM blocks and the devices it already has
- * (attached in order, as QEMU would have), with root ports to spare for the next one.
+ * The guest as the emulator holds it before any device: its RAM blocks, with root ports for the
+ * devices the caller then attaches in order (as QEMU would have).
  */
-export function emulatedGuestOf(
-  guest: GuestState,
-  host: HostState,
-  machineDefaults: readonly MachineDefault[],
-): EmulatedGuest {
+export function emulatedGuestOf(guest: GuestState): EmulatedGuest {
   return createGuest({
     id: guest.id,
     ramBlocks: guest.memoryMap

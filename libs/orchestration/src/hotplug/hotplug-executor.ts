@@ -147,7 +147,7 @@ export class HotplugExecutor {
     const defaults = (await this.fleet.loadMachineDefaults()).state;
     const hostSpec = hostSpecOf(host);
     // Rebuild the guest as it is on this host: existing devices first, in the order they were added.
-    let emulated = emulatedGuestOf(guest, host, defaults);
+    let emulated = emulatedGuestOf(guest);
     for (const existing of guest.devices) {
       const port = freeRootPort(emulated);
       const spec = port && deviceSpecOf(existing, guest, host, defaults, port);

@@ -17,7 +17,11 @@ export const downtimeStepSchema = z.strictObject({
  */
 export const convergencePolicySchema = z.strictObject({
   /** Bytes per second ("1GiB" = 1 GiB/s); unset = the link's speed. A rate, not an address: a number is exact here. */
-  maxBandwidth: size.transform((bytes) => Number(bytes)).optional(),
+  // 0 is no bandwidth at all (QEMU would never finish; the emulator refuses it): more than 0.
+  maxBandwidth: size
+    .refine((bytes) => bytes > 0n, { message: 'must be more than 0 bytes per second' })
+    .transform((bytes) => Number(bytes))
+    .optional(),
   downtimeLimitMs: z.int().min(1).max(2_000_000).optional(),
   downtimeSchedule: z.array(downtimeStepSchema).max(20).optional(),
   /** Give up (or switch to post-copy) after this many seconds per GiB of guest RAM. */

@@ -8,6 +8,7 @@ import { MigrationWatch } from './migration-watch.js';
 import { isTerminal, type MigrationState } from './migration-decider.js';
 import type { MigrationProgress, PlanSnapshot } from './migration-events.js';
 import { MigrationRepository } from './migration-repository.js';
+import { reportFailureOf } from '@ferry/observability';
 
 /** Re-checks a migration against the facts as they are now (the planner, behind a port). */
 export type MigrationReplanner = (migration: MigrationState) => Promise<PlanSnapshot>;
@@ -139,7 +140,10 @@ export class MigrationExecutor {
     const watch = new MigrationWatch(this, state, handle, guest, hasVfio);
     // The lease is this worker's heartbeat: renewed while it runs, lapsing if it dies.
     const renewal = setInterval(
-      () => void this.ports.limiter.tryAcquire(slot).catch(() => undefined),
+      () =>
+        void this.ports.limiter
+          .tryAcquire(slot)
+          .catch(reportFailureOf('migration.lease-renewal', { migrationId: id, workerId: this.ports.workerId })),
       this.ports.renewEveryMs ?? 5_000,
     );
     this.active.add(watch);

@@ -5,6 +5,7 @@ import { downtimeLimitAfter } from './convergence-policy.js';
 import { isTerminal, type MigrationState } from './migration-decider.js';
 import type { MigrationProgress } from './migration-events.js';
 import type { MigrationExecutor, SettableHandle } from './migration-executor.js';
+import { reportFailureOf } from '@ferry/observability';
 
 const CANCEL_POLL_MS = 250;
 const PROGRESS_EVERY_MS = 1000;
@@ -33,8 +34,15 @@ export class MigrationWatch {
     const timeoutMs = completionTimeoutMs(this.ramBytes(), this.state.policy);
     // A bulk pass can take minutes without a dirty sync, so cancel requests are also polled, and
     // progress is recorded about once a second in between syncs (operators watch it move).
-    const poll = setInterval(() => void this.checkCancel().catch(() => undefined), CANCEL_POLL_MS);
-    const heartbeat = setInterval(() => void this.betweenSyncs().catch(() => undefined), PROGRESS_EVERY_MS);
+    const context = { migrationId: this.state.id };
+    const poll = setInterval(
+      () => void this.checkCancel().catch(reportFailureOf('migration.cancel-poll', context)),
+      CANCEL_POLL_MS,
+    );
+    const heartbeat = setInterval(
+      () => void this.betweenSyncs().catch(reportFailureOf('migration.progress', context)),
+      PROGRESS_EVERY_MS,
+    );
     try {
       for await (const event of this.handle.events()) {
         if (event.type === 'dirty-sync') await this.onIteration(event);

@@ -19,6 +19,7 @@ import { MigrationExecutor } from '../migration/migration-executor.js';
 import type { MigrationState } from '../migration/migration-decider.js';
 import { snapshotOf } from '../plan-snapshot.js';
 import { hotplugsProjection, migrationsProjection } from '../projections.js';
+import { reportFailureOf } from '@ferry/observability';
 
 export interface RuntimeConfig {
   /** Set: BullMQ on Redis and Redis-held slot limits, shared by every process. Unset: all in this process. */
@@ -129,8 +130,11 @@ export class OrchestrationRuntime {
     this.workers.push(this.migrations.work((job) => migrations.run(job.id), { concurrency }));
     this.workers.push(this.hotplugs.work((job) => hotplugs.run(job.id), { concurrency: 2 }));
     const every = this.config.reconcileEveryMs ?? 5_000;
-    this.reconciler = setInterval(() => void this.reconcile().catch(() => undefined), every);
-    void this.reconcile().catch(() => undefined);
+    this.reconciler = setInterval(
+      () => void this.reconcile().catch(reportFailureOf('orchestration.reconcile', { workerId: this.workerId })),
+      every,
+    );
+    void this.reconcile().catch(reportFailureOf('orchestration.reconcile', { workerId: this.workerId }));
   }
 
   /** Re-enqueues everything unfinished (a no-op for jobs that are already queued or running). */

@@ -42,6 +42,7 @@ export const CONFLICT_SECTIONS = {
   MACHINE_TYPE_UNSUPPORTED: 'docs/domain.md#rule-machine-type-unsupported',
   CPU_VENDOR_MISMATCH: 'docs/domain.md#rule-cpu-vendor-mismatch',
   INSUFFICIENT_MEMORY: 'docs/domain.md#rule-insufficient-memory',
+  PHYS_BITS_EXCEED_HOST: 'docs/domain.md#rule-phys-bits-exceed-host',
   HOST_NOT_SCHEDULABLE: 'docs/domain.md#rule-host-not-schedulable',
 } as const;
 

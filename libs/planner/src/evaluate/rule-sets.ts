@@ -20,6 +20,7 @@ import {
   insufficientMemory,
   machineTypeUnsupported,
 } from '../rules/migration/compatibility.js';
+import { physBitsExceedHost } from '../rules/migration/phys-bits-exceed-host.js';
 import { postcopyWithVfio } from '../rules/migration/postcopy-with-vfio.js';
 import {
   destinationDeviceNotMigratable,
@@ -88,6 +89,7 @@ export function runProfileRules(context: DestinationContext, sink: ConflictSink)
 
 export function runMeasuredRules(context: DestinationContext, sink: ConflictSink): void {
   insufficientMemory(context, sink);
+  physBitsExceedHost(context, sink);
   if (!hostIommuApplies(context)) return;
   guestGpaExceedsIommuWidth(context, sink);
   bridgeWindowOverlapsGuestRam(context, sink);

@@ -2,7 +2,7 @@
 // a hot-plug verdict for each reservation on its current host. It updates incrementally: a host
 // change recomputes that host's column, a guest change that guest's row. Cells keep interned code
 // sets; full evidence for one cell comes from planMigration/planHotplug on the same facts.
-import type { GuestState, HostState, MachineDefault } from '@ferry/domain';
+import { notFound, type GuestState, type HostState, type MachineDefault } from '@ferry/domain';
 import { evaluateHotplug } from '../evaluate/evaluate-hotplug.js';
 import { evaluateMigrationGuest } from '../evaluate/evaluate-migration.js';
 import { HostOccupancy, isLive } from '../prepare/occupancy.js';
@@ -188,7 +188,8 @@ export class ConflictMatrix {
   explainHotplug(guestId: string, reservationId: string): HotplugPlan {
     const row = this.rows.get(guestId);
     const reservation = row?.state.hotplugReservations.find((r) => r.id === reservationId);
-    if (!reservation) throw new Error(`guest ${guestId} has no reservation ${reservationId}`);
+    if (!row) throw notFound('guest', guestId, 'guest');
+    if (!reservation) throw notFound('reservation', reservationId, 'reservation');
     return planHotplug(this.snapshot(), guestId, reservation);
   }
 

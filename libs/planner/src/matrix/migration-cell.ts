@@ -60,7 +60,7 @@ export function migrationCell(
     assignTargets(context, guest.migrationRequests, [], collector);
   } else {
     const { clean, touching } = column.profiles;
-    const byMask = mask === 0 ? undefined : (touching[row.profileId] ??= new Map());
+    const byMask = mask === 0 ? undefined : (touching[row.profileId] ??= new Map<number, number>());
     let shared = byMask ? byMask.get(mask) : clean[row.profileId];
     if (shared === undefined) {
       const own = new CodeCollector(table);

@@ -92,7 +92,11 @@ export function poolMemoryLayout(
   hosts: Iterable<HostState> | ReadonlyMap<string, HostState>,
   pool: string,
 ): PoolMemoryLayout {
-  const states = hosts instanceof Map ? [...hosts.values()] : [...(hosts as Iterable<HostState>)];
+  // `instanceof Map` narrows to Map<any, any>; name the value type again.
+  const states: HostState[] =
+    hosts instanceof Map
+      ? [...(hosts as ReadonlyMap<string, HostState>).values()]
+      : [...(hosts as Iterable<HostState>)];
   const members = states
     .filter((s) => !s.decommissioned && s.host.pool === pool)
     .sort((a, b) => (a.host.id < b.host.id ? -1 : 1));

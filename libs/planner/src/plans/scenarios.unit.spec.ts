@@ -99,6 +99,7 @@ describe('(a) docs/domain.md#migrate-then-hotplug: defined on host 0, migrated t
         machine,
         cpuVendor,
         memory: { ram: '1100GiB' },
+        physBits: 46, // QEMU refuses 1100 GiB under 40 phys-bits
         hotplugReservations: [{ id: 'nic', kind: 'vfio', deviceClass: 'network' }],
       });
 
@@ -283,6 +284,7 @@ it('conflicts are JSON-safe: no bigint anywhere', () => {
     id: 'vm',
     host: 'h1',
     memory: { ram: '1100GiB' },
+    physBits: 46,
     hotplugReservations: [{ kind: 'vfio', deviceClass: 'network' }],
   });
   const plan = planMigration(fleetOf([host({ id: 'h1', memory: '2TiB' }), amd], [vm]), 'vm', 'amd-1');

@@ -79,7 +79,7 @@ function build(state: GuestState): PreparedGuest {
     id: state.id,
     state,
     machine,
-    arch: MACHINE_FAMILY_ARCH[machine.family],
+    arch: (definition.arch ?? MACHINE_FAMILY_ARCH[machine.family]) as Arch,
     maxMemory: definition.memory.max ?? definition.memory.ram,
     dmaRanges,
     maxDmaAddress: dmaRanges.reduce<bigint | undefined>(

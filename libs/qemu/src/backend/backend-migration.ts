@@ -36,6 +36,7 @@ import { startMigrationDestination } from './migration-destination.js';
 import { isEndStatus, type MigrationStatus as QemuStatus } from './migration-progress.js';
 import { startMigration, type MigrationHandle as QemuMigration, type MigrationOutcome } from './qemu-migration.js';
 import { downtimeFigures, type SwitchoverEvents } from './switchover-downtime.js';
+import { reportBackgroundError } from '@ferry/observability';
 
 export interface QemuMigrationOptions {
   maxMemoryMiB: number;
@@ -306,7 +307,8 @@ export class QemuBackedMigration implements QemuMigrationHandle {
   /** One query-migrate at a time; returns QEMU's status, or undefined once the source stops answering. */
   private sample(): Promise<QemuStatus | undefined> {
     const next = this.sampling.then(() => this.takeSample());
-    this.sampling = next.catch(() => undefined);
+    // The caller gets any failure from `next`; the next sample only waits for this one to settle.
+    this.sampling = Promise.allSettled([next]).then(() => undefined);
     return next;
   }
 
@@ -473,6 +475,6 @@ export class QemuBackedMigration implements QemuMigrationHandle {
 
   private warn(command: string, error: unknown): void {
     if (this.finished) return;
-    process.emitWarning(`QEMU backend: ${command} failed: ${error instanceof Error ? error.message : String(error)}`);
+    reportBackgroundError('qemu.migration-command', error, { command });
   }
 }

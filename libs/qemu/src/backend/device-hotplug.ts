@@ -5,6 +5,7 @@ import { diskNodeName, type VirtioDeviceSpec } from '../devices/device-spec.js';
 import { QemuDriverError } from '../errors.js';
 import type { QemuVm } from '../process/qemu-vm.js';
 import { deleteDeviceAndWait } from './device-unplug.js';
+import { reportFailureOf } from '@ferry/observability';
 
 export async function hotplugDevice(vm: QemuVm, spec: VirtioDeviceSpec): Promise<void> {
   vm.inventory.claimPort(spec);
@@ -18,7 +19,9 @@ export async function hotplugDevice(vm: QemuVm, spec: VirtioDeviceSpec): Promise
   } catch (error) {
     vm.inventory.releaseDevice(spec.id);
     if (blockNodeAdded)
-      await vm.qmp.execute('blockdev-del', { 'node-name': diskNodeName(spec.id) }).catch(() => undefined);
+      await vm.qmp
+        .execute('blockdev-del', { 'node-name': diskNodeName(spec.id) })
+        .catch(reportFailureOf('qemu.cleanup', { command: 'blockdev-del', device: spec.id }));
     throw error;
   }
 }

@@ -7,7 +7,9 @@ import { QmpTimeoutError } from '../qmp/qmp-errors.js';
 export async function deleteDeviceAndWait(vm: QemuVm, id: string, timeoutMs: number): Promise<void> {
   // Subscribe first: DEVICE_DELETED can arrive before device_del's own reply.
   const deleted = vm.qmp.waitForEvent('DEVICE_DELETED', (event) => event.data.device === id, timeoutMs);
-  deleted.catch(() => {}); // observed below; this only keeps an early rejection from being "unhandled"
+  // Awaited below; if device_del itself fails first, that is the error the caller gets, and this only
+  // keeps the waiter's later timeout from counting as an unhandled rejection.
+  void Promise.allSettled([deleted]);
   await vm.qmp.execute('device_del', { id });
   try {
     await deleted;

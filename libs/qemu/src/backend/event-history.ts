@@ -1,6 +1,7 @@
 // A migration's events as the emulator hands them out: listeners for live ones, and an async
 // iterator that replays everything from the start and ends when the migration does.
 import type { MigrationEvent } from '@ferry/emulator';
+import { reportBackgroundError } from '@ferry/observability';
 
 export class EventHistory {
   private readonly events: MigrationEvent[] = [];
@@ -14,7 +15,7 @@ export class EventHistory {
       try {
         listener(event);
       } catch (error) {
-        process.emitWarning(`migration event listener threw: ${(error as Error).stack ?? String(error)}`);
+        reportBackgroundError('qemu.listener', error, { listener: 'migration event' });
       }
     }
     this.wake();

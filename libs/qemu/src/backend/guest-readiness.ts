@@ -60,9 +60,11 @@ export async function guestStillWriting(source: QemuVm): Promise<boolean> {
   return false;
 }
 
-/** Sleeps, or less if the signal fires meanwhile. */
+/** Sleeps, or less if the signal fires meanwhile (the caller checks the signal). */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return sleep(ms, undefined, { signal }).catch(() => undefined);
+  return sleep(ms, undefined, { signal }).catch((error: unknown) => {
+    if (!signal.aborted) throw error;
+  });
 }
 
 export function firstLine(text: string): string {

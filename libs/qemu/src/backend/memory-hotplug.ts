@@ -7,6 +7,7 @@ import { QemuDriverError } from '../errors.js';
 import type { QemuVm } from '../process/qemu-vm.js';
 import { deleteDeviceAndWait } from './device-unplug.js';
 import type { UnplugOptions } from './device-hotplug.js';
+import { reportFailureOf } from '@ferry/observability';
 
 interface MemoryDeviceInfo {
   type: string;
@@ -23,7 +24,10 @@ export async function hotplugMemory(vm: QemuVm, spec: Pick<DimmSpec, 'id' | 'siz
     await vm.qmp.execute('device_add', dimmDeviceArguments(spec));
   } catch (error) {
     vm.inventory.releaseDimm(spec.id);
-    if (backendAdded) await vm.qmp.execute('object-del', { id: dimmBackendId(spec.id) }).catch(() => undefined);
+    if (backendAdded)
+      await vm.qmp
+        .execute('object-del', { id: dimmBackendId(spec.id) })
+        .catch(reportFailureOf('qemu.cleanup', { command: 'object-del', device: spec.id }));
     throw error;
   }
   const devices = await vm.qmp.execute<MemoryDeviceInfo[]>('query-memory-devices');

@@ -19,6 +19,7 @@ import {
   type QueryMigrateResult,
 } from './migration-progress.js';
 import { settledRunState } from './run-state.js';
+import { reportBackgroundError } from '@ferry/observability';
 
 export interface StartMigrationOptions {
   source: QemuVm;
@@ -209,7 +210,7 @@ class QemuMigration implements MigrationHandle {
       try {
         listener(progress);
       } catch (error) {
-        process.emitWarning(`migration progress listener threw: ${(error as Error).stack ?? String(error)}`);
+        reportBackgroundError('qemu.listener', error, { listener: 'migration progress' });
       }
     }
   }

@@ -19,7 +19,7 @@ export function deviceAddArguments(spec: VirtioDeviceSpec): Record<string, unkno
 }
 
 /** virtio-blk needs a block node; null-co reads zeroes and stores nothing, so no files. */
-export function blockdevAddArguments(spec: VirtioDeviceSpec): Record<string, unknown> {
+export function blockdevAddArguments(spec: VirtioDeviceSpec): { driver: 'null-co'; 'node-name': string; size: number } {
   return { driver: 'null-co', 'node-name': diskNodeName(spec.id), size: spec.diskSizeBytes ?? DEFAULT_DISK_SIZE };
 }
 

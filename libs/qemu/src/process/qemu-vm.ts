@@ -170,8 +170,9 @@ export class QemuVm {
 
   private async stopGracefully(graceMs: number): Promise<QemuExit> {
     if (!this.hasExited && this.qmpClient && !this.qmpClient.isClosed) {
-      // QEMU may close the socket before answering quit; either way it is on its way out.
-      await this.qmpClient.execute('quit', undefined, { timeoutMs: graceMs }).catch(() => undefined);
+      // QEMU may close the socket before answering quit, so its answer proves nothing either way:
+      // whether the process exits is what the lines below check (and SIGTERM/SIGKILL if not).
+      await Promise.allSettled([this.qmpClient.execute('quit', undefined, { timeoutMs: graceMs })]);
     }
     if (!(await this.exitsWithin(graceMs))) {
       this.child.kill('SIGTERM');

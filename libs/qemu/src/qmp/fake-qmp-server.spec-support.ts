@@ -31,11 +31,11 @@ export class FakeQmpServer {
   static async start(options: { greeting?: boolean; answerCapabilities?: boolean } = {}): Promise<FakeQmpServer> {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-fake-qmp-'));
     const socketPath = join(dir, 'qmp.sock');
-    let fake: FakeQmpServer | undefined;
+    // Connections arrive only after listen(), by when `fake` below is set.
     const server = createServer((socket) => {
-      fake!.attach(socket, options.greeting ?? true, options.answerCapabilities ?? true);
+      fake.attach(socket, options.greeting ?? true, options.answerCapabilities ?? true);
     });
-    fake = new FakeQmpServer(socketPath, dir, server);
+    const fake = new FakeQmpServer(socketPath, dir, server);
     await new Promise<void>((resolve) => server.listen(socketPath, resolve));
     return fake;
   }

@@ -3,6 +3,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { QmpCommandError, QmpConnectionClosedError, QmpProtocolError, QmpTimeoutError } from './qmp-errors.js';
 import { classifyQmpMessage, LineSplitter, type QmpEvent, type QmpGreeting, type QmpMessage } from './qmp-messages.js';
+import { reportBackgroundError } from '@ferry/observability';
 
 export interface QmpConnectOptions {
   /** Budget for connecting, the greeting and `qmp_capabilities` together (default 5000 ms). */
@@ -143,6 +144,8 @@ export class QmpClient {
         try {
           matches = predicate(event);
         } catch (error) {
+          // Pass on exactly what the caller's predicate threw.
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
           finish(() => reject(error));
           return;
         }
@@ -240,7 +243,7 @@ export class QmpClient {
           listener(event);
         } catch (error) {
           // One faulty listener must not starve the others or break the connection.
-          process.emitWarning(`QMP ${event.event} listener threw: ${(error as Error).stack ?? String(error)}`);
+          reportBackgroundError('qemu.listener', error, { listener: `QMP ${event.event}` });
         }
       }
     }

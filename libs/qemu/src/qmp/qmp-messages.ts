@@ -42,8 +42,9 @@ export function classifyQmpMessage(value: unknown): QmpMessage {
     return {
       kind: 'failure',
       id: message.id,
-      errorClass: String(error.class ?? 'GenericError'),
-      desc: String(error.desc ?? ''),
+      // QMP's error class and desc are strings (qapi/error.json).
+      errorClass: typeof error.class === 'string' ? error.class : 'GenericError',
+      desc: typeof error.desc === 'string' ? error.desc : '',
     };
   }
   if (typeof message.event === 'string') {

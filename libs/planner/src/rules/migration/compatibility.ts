@@ -1,5 +1,5 @@
 // docs/domain.md#migration-compatibility: what must match between source and destination for the migration stream to load.
-import { MACHINE_FAMILY_ARCH, formatSize } from '@ferry/domain';
+import { formatSize } from '@ferry/domain';
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { DestinationContext } from '../context.js';
 
@@ -22,11 +22,13 @@ export function archMismatch(context: DestinationContext, sink: ConflictSink): v
   }));
 }
 
-/** intel/amd → x86_64, arm → aarch64; ibm is POWER or s390x, which the machine family tells apart. */
-function vcpuArch(vendor: string, machineArch: string): string {
+/** intel/amd → x86_64, arm → aarch64, riscv, loongson; ibm is POWER or s390x, which the guest's arch tells apart. */
+function vcpuArch(vendor: string, guestArch: string): string {
   if (vendor === 'intel' || vendor === 'amd') return 'x86_64';
   if (vendor === 'arm') return 'aarch64';
-  return machineArch === 's390x' ? 's390x' : 'ppc64le';
+  if (vendor === 'riscv') return 'riscv64';
+  if (vendor === 'loongson') return 'loongarch64';
+  return guestArch === 's390x' ? 's390x' : 'ppc64le';
 }
 
 // docs/domain.md#migration-compatibility: the destination QEMU must provide the guest's machine type: its family on this architecture,
@@ -42,7 +44,7 @@ export function machineTypeUnsupported(context: DestinationContext, sink: Confli
         hostId: host.id,
         machine,
         family: guest.machine.family,
-        familyArch: MACHINE_FAMILY_ARCH[guest.machine.family],
+        familyArch: guest.arch,
         hostArch: host.arch,
       },
       fact: 'A migration stream is only accepted by a QEMU that provides the same machine type; a machine family exists for one architecture only.',
