@@ -74,7 +74,7 @@ export function printTable(rows: Row[]): void {
 /** How many cases agree per counter, and the worst case of each. */
 export function printSummary(rows: Row[]): void {
   const count = (key: keyof Verdicts) => rows.filter((row) => verdicts(row)[key]).length;
-  const worst = <T>(score: (row: Row) => number | undefined, show: (row: Row, s: number) => T) => {
+  const worst = (score: (row: Row) => number | undefined, show: (row: Row, s: number) => string) => {
     let best: { row: Row; s: number } | undefined;
     for (const row of rows) {
       const s = score(row);
