@@ -55,7 +55,8 @@ for (const c of selected) {
   process.stdout.write('emulator… ');
   const asRun = { ...c, pagesPerSecond: qemu.pagesPerSecond };
   const emulator: Outcome = runEmulated(c, fidelitySpec(asRun, timeLimitMs, qemu.sweepPhasePages));
-  if (asRun.pagesPerSecond !== c.pagesPerSecond) emulator.note = `run at the guest's ${asRun.pagesPerSecond} p/s`;
+  if (asRun.pagesPerSecond !== c.pagesPerSecond)
+    emulator.note = `run at the guest's unthrottled ${asRun.pagesPerSecond} p/s while migrating`;
   console.log(`done (load ${load()})`);
   rows.push({ case: c, qemu: qemu.outcome, emulator });
 }

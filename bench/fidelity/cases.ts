@@ -41,7 +41,7 @@ export const CASES: FidelityCase[] = [
   { name: '128MiB/s 20k', pagesPerSecond: 20_000, maxBandwidthMiB: 128 },
   { name: 'dl=100 5k', pagesPerSecond: 5_000, downtimeLimitMs: 100 },
   { name: '92% 15k', pagesPerSecond: 15_000 },
-  { name: 'vcpu 8k', pagesPerSecond: 8_000, pacing: 'vcpu' },
+  { name: 'vcpu 5k', pagesPerSecond: 5_000, pacing: 'vcpu' },
   { name: 'ac clock 20k', pagesPerSecond: 20_000, autoConverge: true, pacing: 'clock' },
   { name: 'ac vcpu 20k', pagesPerSecond: 20_000, autoConverge: true, pacing: 'vcpu' },
   { name: 'multifd2 12k', pagesPerSecond: 12_000, multifdChannels: 2 },

@@ -1,6 +1,6 @@
 // Runs one fidelity case on both sides and reduces each result to the counters compared.
 import { MigrationSimulation, type MigrationResult, type MigrationSpec } from '@ferry/emulator';
-import type { QemuExecutionBackend } from '@ferry/qemu';
+import type { QemuExecutionBackend, QemuMigrationResult } from '@ferry/qemu';
 import { emulatorSpec, fidelitySpec, type FidelityCase } from './cases.js';
 import { DowntimeScheduleDriver } from './schedule.js';
 
@@ -94,6 +94,28 @@ export async function runOnQemu(backend: QemuExecutionBackend, c: FidelityCase, 
   return {
     outcome: { ...outcome, note: notes.filter(Boolean).join('; ') },
     sweepPhasePages: q.sweepPhasePages ?? 0,
-    pagesPerSecond: q.pacing === 'vcpu' && q.rateBeforeMigrating ? q.rateBeforeMigrating : c.pagesPerSecond,
+    pagesPerSecond: q.pacing === 'vcpu' ? (unthrottledRate(result) ?? c.pagesPerSecond) : c.pagesPerSecond,
   };
+}
+
+/**
+ * The rate a vCPU-bound guest had the CPU for while migrating, with the throttle taken out: on
+ * this shared host the CPU time a vCPU gets varies far more than the throttle, so the rate it
+ * wrote at while migrating, divided by the time-weighted (1 − throttle) QEMU reported, is what
+ * the emulator's guest should write at before its own throttle applies.
+ */
+function unthrottledRate(result: QemuMigrationResult): number | undefined {
+  const measured = result.qemu.measuredDirtyRate;
+  const total = result.info.totalTimeMs;
+  if (measured === null || total <= 0) return undefined;
+  let running = 0;
+  let lastAt = 0;
+  let throttle = 0;
+  for (const it of result.iterations) {
+    running += (it.atMs - lastAt) * (1 - throttle / 100);
+    lastAt = it.atMs;
+    throttle = it.cpuThrottlePercentage;
+  }
+  running += Math.max(0, total - lastAt) * (1 - throttle / 100);
+  return running > 0 ? Math.round((measured * total) / running) : undefined;
 }
