@@ -1,76 +1,15 @@
 // Authentication and roles on every route, checked by walking the router's own route table.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appBackend, type TestBackend } from './support/backends.js';
+import Database from 'better-sqlite3';
+import { appBackend, sqliteBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
+import { routeTable } from './support/route-table.js';
+import { EXPECTED, type Role } from './support/route-roles.js';
 import { EventStore, type OpenedStore } from '@ferry/event-store';
 import { OPENED_STORE } from '../apps/api/src/persistence.module.js';
 
-type Role = 'public' | 'viewer' | 'operator' | 'admin';
-
-/** What each route needs. A route missing here fails the test: new routes must decide. */
-const EXPECTED: Record<string, Role> = {
-  'POST /v1/fleet': 'admin',
-  'POST /v1/hosts': 'admin',
-  'GET /v1/hosts': 'viewer',
-  'GET /v1/hosts/:id': 'viewer',
-  'PATCH /v1/hosts/:id': 'admin',
-  'POST /v1/hosts/:id/cordon': 'admin',
-  'POST /v1/hosts/:id/uncordon': 'admin',
-  'POST /v1/hosts/:id/evacuate': 'operator',
-  'POST /v1/guests': 'admin',
-  'GET /v1/guests': 'viewer',
-  'GET /v1/guests/:id': 'viewer',
-  'GET /v1/guests/:id/destinations': 'viewer',
-  'POST /v1/guests/:id/devices': 'admin',
-  'DELETE /v1/guests/:id/devices/:deviceId': 'admin',
-  'PUT /v1/guests/:id/devices/:deviceId/iommu-policy': 'admin',
-  'POST /v1/guests/:id/hotplug-reservations': 'admin',
-  'DELETE /v1/guests/:id/hotplug-reservations/:reservationId': 'admin',
-  'GET /v1/machine-defaults': 'viewer',
-  'PUT /v1/machine-defaults': 'admin',
-  'GET /v1/events': 'viewer',
-  'GET /v1/streams/:streamId': 'viewer',
-  'GET /v1/stream': 'viewer',
-  'POST /v1/plans/hotplug': 'operator',
-  'POST /v1/plans/migration': 'operator',
-  'POST /v1/pools/:pool/memory-layout': 'operator',
-  'GET /v1/conflicts': 'viewer',
-  'GET /v1/conflicts/cell': 'viewer',
-  'POST /v1/migrations': 'operator',
-  'GET /v1/migrations': 'viewer',
-  'GET /v1/migrations/:id': 'viewer',
-  'POST /v1/migrations/:id/cancel': 'operator',
-  'POST /v1/hotplugs': 'operator',
-  'GET /v1/hotplugs': 'viewer',
-  'GET /v1/hotplugs/:id': 'viewer',
-  'GET /v1/evacuations/:id': 'viewer',
-  'GET /v1/pools/:pool/migration-policy': 'viewer',
-  'PUT /v1/pools/:pool/migration-policy': 'operator',
-  'POST /v1/tokens': 'admin',
-  'GET /v1/tokens': 'admin',
-  'DELETE /v1/tokens/:id': 'admin',
-  'GET /metrics': 'viewer',
-  'GET /health': 'public',
-};
 const RANK: Record<Role, number> = { public: -1, viewer: 0, operator: 1, admin: 2 };
-
-/** Every method + path the HTTP server routes, read from express's own router. */
-function routeTable(api: RunningApp): string[] {
-  const express = api.app.getHttpAdapter().getInstance();
-  const stack = (express.router ?? express._router).stack as Array<{
-    route?: { path: string; methods: Record<string, boolean> };
-  }>;
-  return stack
-    .filter(
-      (layer) => layer.route && !layer.route.path.startsWith('/docs') && !layer.route.path.startsWith('/dashboard'),
-    )
-    .flatMap((layer) =>
-      Object.keys(layer.route!.methods)
-        .filter((m) => m !== '_all')
-        .map((m) => `${m.toUpperCase()} ${layer.route!.path}`),
-    );
-}
 
 describe('authentication and roles', () => {
   let backend: TestBackend;
@@ -90,14 +29,14 @@ describe('authentication and roles', () => {
   });
 
   it('knows every route the server has', () => {
-    const routes = routeTable(api);
+    const routes = routeTable(api.app);
     expect(routes.length).toBeGreaterThan(35);
     expect(routes.filter((r) => !(r in EXPECTED))).toEqual([]);
   });
 
   it('answers 401 without a token and 403 for a role that is too low, on every route', async () => {
     const checked: string[] = [];
-    for (const route of routeTable(api)) {
+    for (const route of routeTable(api.app)) {
       const [method, pattern] = route.split(' ') as [string, string];
       const path = pattern.replace(/:[a-zA-Z]+/g, 'x1');
       const needed = EXPECTED[route]!;
@@ -131,7 +70,7 @@ describe('authentication and roles', () => {
     expect(checked.length).toBeGreaterThan(35);
   });
 
-  it('records the token’s name as the actor of every event it writes', async () => {
+  it('records the token’s id as the actor of every event it writes', async () => {
     await api.request('POST', '/v1/hosts', {
       body: {
         id: 'h-actor',
@@ -296,6 +235,23 @@ describe('authentication and roles', () => {
     expect(metrics).toMatch(/ferry_sse_sessions_open 0/);
   });
 
+  it('answers in the problem shape when the token lookup itself fails, never with a stack trace', async () => {
+    const { dataSource } = api.app.get(OPENED_STORE) as OpenedStore;
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // the registry looks at the log again
+    await dataSource.query('ALTER TABLE events RENAME TO events_away');
+    try {
+      const response = await api.request('GET', '/v1/hosts', { token: tokens.viewer });
+      expect(response.status).toBeGreaterThanOrEqual(500);
+      expect(response.headers.get('content-type')).toContain('application/json');
+      expect(response.body).toMatchObject({ statusCode: response.status, problems: [] });
+      expect(JSON.stringify(response.body)).not.toMatch(/at \S+ \(/);
+    } finally {
+      await dataSource.query('ALTER TABLE events_away RENAME TO events');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await api.request('GET', '/v1/hosts', { token: tokens.viewer })).status).toBe(200);
+  });
+
   it('sets security headers', async () => {
     const response = await api.request('GET', '/v1/hosts');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
@@ -367,6 +323,26 @@ describe('first start and rate limits', () => {
       expect((await again.request('GET', '/v1/tokens', { token: newToken })).body.items).toHaveLength(2);
       await again.close();
     } finally {
+      await backend.cleanup();
+    }
+  });
+
+  it('authenticates with plain reads: another process holding SQLite’s write lock does not stall it', async () => {
+    const backend = sqliteBackend();
+    const api = await startApp(backend);
+    const other = new Database(backend.config().sqlitePath!);
+    try {
+      const viewer = await api.issueToken('viewer');
+      await api.issueToken('viewer'); // the log moves on: a projection catch-up would now have to write
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // the registry's next look at the log
+      other.exec('BEGIN IMMEDIATE');
+      const read = await api.request('GET', '/v1/tokens', { token: viewer });
+      expect(read.status).toBe(403); // authenticated (a viewer), and answered while the lock is held
+      expect((await api.request('GET', '/v1/events?limit=1', { token: viewer })).status).toBe(200);
+      other.exec('COMMIT');
+    } finally {
+      other.close();
+      await api.close();
       await backend.cleanup();
     }
   });

@@ -557,6 +557,61 @@ describe('answers that used to be 500s', () => {
   );
 });
 
+describe('bounded answers', () => {
+  it('pages /v1/guests/:id/destinations and bounds each destination’s conflicts', async () => {
+    const backend = appBackend();
+    const api = await startApp(backend);
+    try {
+      // The guest's device sits in a group with 4,096 direct-mapped regions inside guest RAM: one
+      // conflict each, with the whole list as evidence, on every answer that names this host.
+      const groups = [
+        {
+          id: 0,
+          reservedRegions: Array.from({ length: 4096 }, (_, i) => {
+            const start = 0x10000000 + i * 0x1000;
+            return { start: `0x${start.toString(16)}`, end: `0x${(start + 0xff).toString(16)}`, type: 'direct' };
+          }),
+          devices: [{ address: '0000:01:00.0', class: 'network', driver: 'vfio-pci' }],
+        },
+      ];
+      const others = Array.from({ length: 5 }, (_, i) => ({ ...host, id: `plain-${i}` }));
+      const fleet = {
+        hosts: [{ ...host, id: 'src' }, { ...host, id: 'crowded', groups }, ...others],
+        guests: [
+          {
+            ...guest,
+            id: 'vm-d',
+            host: 'src',
+            memoryMap: undefined,
+            devices: [{ id: 'nic', kind: 'vfio', hostDevice: '0000:01:00.0' }],
+          },
+        ],
+      };
+      expect((await api.request('POST', '/v1/fleet', { body: fleet })).status).toBe(200);
+      const page = await api.request('GET', '/v1/guests/vm-d/destinations?limit=3');
+      expect(page.status).toBe(200);
+      expect(page.body).toMatchObject({ total: 6, offset: 0, limit: 3 });
+      expect(page.body.destinations.map((d: { rank: number }) => d.rank)).toEqual([1, 2, 3]);
+      const rest = await api.request('GET', '/v1/guests/vm-d/destinations?offset=3&limit=3');
+      expect(rest.body.destinations.map((d: { rank: number }) => d.rank)).toEqual([4, 5, 6]);
+      const crowded = [...page.body.destinations, ...rest.body.destinations].find(
+        (d: { host: { id: string } }) => d.host.id === 'crowded',
+      );
+      expect(crowded.verdict).toBe('blocked');
+      expect(crowded.conflictCount).toBeGreaterThanOrEqual(4096);
+      expect(crowded.conflicts.length).toBeLessThanOrEqual(20);
+      expect(crowded.conflictsTruncated).toBe(true);
+      for (const conflict of crowded.conflicts)
+        for (const value of Object.values(conflict.evidence))
+          if (Array.isArray(value)) expect(value.length).toBeLessThanOrEqual(16);
+      expect(JSON.stringify(page.body).length + JSON.stringify(rest.body).length).toBeLessThan(100_000);
+    } finally {
+      await api.close();
+      await backend.cleanup();
+    }
+  }, 60_000);
+});
+
 describe('hostile requests before authentication', () => {
   let backend: TestBackend;
   let api: RunningApp;

@@ -1,5 +1,7 @@
-// A small HTTP client for the Ferry REST API: JSON in and out, errors as ApiError with the
-// API's field-level problems, and a Server-Sent Events reader for /v1/stream.
+// A small HTTP client for the Ferry REST API: JSON in and out, typed by the OpenAPI document
+// (`call`), errors as ApiError with the API's field-level problems, and a Server-Sent Events reader
+// for /v1/stream.
+import type { Answer, MethodOf, PathParamsOf, paths, QueryOf, RequestJson } from './api-types.js';
 
 export interface FieldProblem {
   field: string;
@@ -34,6 +36,15 @@ export interface SseEvent {
   data: string;
 }
 
+/** What `call` sends: the path's parameters, its query and its JSON body, each as the document types them. */
+export type CallOptions<P extends keyof paths, M extends MethodOf<P>> = {
+  signal?: AbortSignal;
+  /** The fleet file as YAML text instead of `json`. */
+  yaml?: string;
+} & ([PathParamsOf<P, M>] extends [never] ? { params?: never } : { params: PathParamsOf<P, M> }) &
+  ([QueryOf<P, M>] extends [never] ? { query?: never } : { query?: QueryOf<P, M> }) &
+  ([RequestJson<P, M>] extends [never] ? { json?: never } : { json?: RequestJson<P, M> });
+
 export interface RequestOptions {
   json?: unknown;
   yaml?: string;
@@ -51,11 +62,25 @@ export class Client {
     this.baseUrl = (/^https?:\/\//.test(url) ? url : `http://${url}`).replace(/\/+$/, '');
   }
 
-  async request<T = any>(
-    method: string,
-    path: string,
-    options: RequestOptions = {},
-  ): Promise<{ status: number; body: T }> {
+  /** One operation of the API, by its documented path (`/v1/hosts/{id}`): the answer is typed from the document. */
+  async call<P extends keyof paths, M extends MethodOf<P>>(
+    method: M,
+    path: P,
+    // Optional when nothing in it is required (no path parameters).
+    ...[options]: Partial<CallOptions<P, M>> extends CallOptions<P, M> ? [CallOptions<P, M>?] : [CallOptions<P, M>]
+  ): Promise<{ status: number; body: Answer<P, M> }> {
+    const { params, query, json, yaml, signal } = (options ?? {}) as {
+      params?: Record<string, string | number>;
+      query?: RequestOptions['query'];
+      json?: unknown;
+      yaml?: string;
+      signal?: AbortSignal;
+    };
+    const url = String(path).replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(params?.[name])));
+    return this.request<Answer<P, M>>(method.toUpperCase(), url, { query, json, yaml, signal });
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     let body: string | undefined;
     if (options.yaml !== undefined) {

@@ -31,16 +31,24 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
   recordedAt: row.recorded_at,
 });
 
+/** How long a write waits for another connection's write lock before failing (SQLITE_BUSY, a 503). */
+const BUSY_WAIT_MS = 5000;
+
 /**
  * better-sqlite3 is synchronous and TypeORM shares one connection, so every write here is one
  * synchronous transaction: nothing else can run on the connection between its BEGIN and COMMIT,
  * which rules out interleaved transactions and readers seeing uncommitted rows.
+ *
+ * SQLite's own busy wait (busy_timeout) would sleep inside that synchronous call and freeze the event
+ * loop while another process writes, so it is off: a write that finds the lock taken retries on a
+ * timer instead. Reads never need the lock (WAL).
  */
 export class SqliteDialect implements StoreDialect {
   readonly kind = 'sqlite' as const;
   private readonly statements: Record<string, Statement>;
 
   constructor(private readonly db: Database) {
+    db.pragma('busy_timeout = 0');
     const sql = {
       streamVersion: 'SELECT version FROM streams WHERE stream_id = ?',
       upsertStream:
@@ -122,7 +130,7 @@ export class SqliteDialect implements StoreDialect {
       return result;
     });
     // IMMEDIATE takes the write lock at BEGIN, so a second process fails fast instead of deadlocking.
-    return run.immediate();
+    return whenUnlocked(() => run.immediate());
   }
 
   async readStream(streamId: string, options: ReadStreamOptions): Promise<StoredEvent[]> {
@@ -185,19 +193,31 @@ export class SqliteDialect implements StoreDialect {
       s.upsertCheckpoint!.run(batch.projection, batch.toPosition);
       return true;
     });
-    return write.immediate();
+    return whenUnlocked(() => write.immediate());
   }
 
   async resetProjection(projection: string): Promise<void> {
-    this.db
-      .transaction(() => {
-        this.statements.deleteDocs!.run(projection);
-        this.statements.deleteCheckpoint!.run(projection);
-      })
-      .immediate();
+    const reset = this.db.transaction(() => {
+      this.statements.deleteDocs!.run(projection);
+      this.statements.deleteCheckpoint!.run(projection);
+    });
+    await whenUnlocked(() => reset.immediate());
   }
 
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
+  }
+}
+
+/** Runs a write transaction, retrying on a timer (1 ms, doubling to 50 ms) while another connection holds the lock. */
+async function whenUnlocked<T>(write: () => T): Promise<T> {
+  const deadline = performance.now() + BUSY_WAIT_MS;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      return write();
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || performance.now() >= deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }

@@ -11,7 +11,16 @@ import {
   type MachineDefaultsEvent,
 } from '@ferry/domain';
 import type { EventStore, StoredEvent } from '@ferry/event-store';
-import { ConflictMatrix, type FleetSnapshot, type MatrixPage, type MatrixQuery } from '@ferry/planner';
+import {
+  ConflictMatrix,
+  type DestinationPage,
+  type FleetSnapshot,
+  type MatrixPage,
+  type MatrixQuery,
+  type MatrixSummary,
+  type MigrationOptions,
+  type SummaryGrouping,
+} from '@ferry/planner';
 
 const BATCH = 5000;
 
@@ -31,8 +40,8 @@ export class FleetView {
   private matrixState: ConflictMatrix | undefined;
   /** Rebuilt only when events arrive: reads between changes share one snapshot. */
   private snapshotCache: FleetSnapshot | undefined;
-  /** Matrix answers by query, dropped whenever the fleet changes (a query scans every cell). */
-  private readonly queryCache = new Map<string, MatrixPage>();
+  /** Matrix answers by query, dropped whenever the fleet changes (a query counts every row). */
+  private readonly queryCache = new Map<string, MatrixPage | MatrixSummary>();
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: EventStore) {}
@@ -53,13 +62,30 @@ export class FleetView {
   /** A matrix query, answered from cache until the fleet changes (dashboards repeat the same ones). */
   async query(query: MatrixQuery): Promise<MatrixPage> {
     const matrix = await this.matrix();
-    const key = JSON.stringify(query);
+    return this.cached(JSON.stringify(query), () => matrix.query(query));
+  }
+
+  /** Counts per pool or per host class, cached like queries. */
+  async summary(grouping: SummaryGrouping, query: MatrixQuery): Promise<MatrixSummary> {
+    const matrix = await this.matrix();
+    return this.cached(`summary:${grouping}:${JSON.stringify(query)}`, () => matrix.summary(grouping, query));
+  }
+
+  /** One guest's destinations, ranked over every host, one page with full evidence. */
+  async destinations(
+    guestId: string,
+    options: MigrationOptions & { offset?: number; limit?: number },
+  ): Promise<DestinationPage> {
+    return (await this.matrix()).rankDestinations(guestId, options);
+  }
+
+  private cached<T extends MatrixPage | MatrixSummary>(key: string, compute: () => T): T {
     const cached = this.queryCache.get(key);
-    if (cached) return cached;
-    const page = matrix.query(query);
+    if (cached) return cached as T;
+    const answer = compute();
     if (this.queryCache.size >= 100) this.queryCache.delete(this.queryCache.keys().next().value!);
-    this.queryCache.set(key, page);
-    return page;
+    this.queryCache.set(key, answer);
+    return answer;
   }
 
   async matrix(): Promise<ConflictMatrix> {

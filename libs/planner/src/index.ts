@@ -36,8 +36,18 @@ export {
 export {
   ConflictMatrix,
   type ConflictMatrixOptions,
+  type DestinationPage,
   type Evaluation,
+  type MatrixClasses,
   type MatrixStats,
 } from './matrix/conflict-matrix.js';
 export type { Finding } from './matrix/code-set.js';
-export type { MatrixCell, MatrixCounts, MatrixPage, MatrixQuery } from './matrix/matrix-query.js';
+export type {
+  MatrixCell,
+  MatrixCounts,
+  MatrixPage,
+  MatrixQuery,
+  MatrixSummary,
+  SummaryGroup,
+  SummaryGrouping,
+} from './matrix/matrix-query.js';

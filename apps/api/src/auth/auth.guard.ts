@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthError } from './auth-error.js';
 import { secretOf, type Authentication, type AuthenticatedRequest } from './authenticate-first.js';
 import { RateLimiter } from './rate-limiter.js';
-import { PUBLIC_KEY, ROLE_KEY, satisfies, type Role } from './roles.js';
+import { neededRole, PUBLIC_KEY, ROLE_KEY, satisfies, type Role } from './roles.js';
 import { TokenRegistry } from './tokens.js';
 
 /**
@@ -29,8 +29,7 @@ export class AuthGuard implements CanActivate {
     const wait = this.limiter.take(token.id);
     if (wait > 0)
       throw new AuthError(429, 'rate_limited', `too many requests for token "${token.name}"; retry in ${wait} s`, wait);
-    const safe = request.method === 'GET' || request.method === 'HEAD';
-    const needed = this.reflector.getAllAndOverride<Role>(ROLE_KEY, targets) ?? (safe ? 'viewer' : 'admin');
+    const needed = neededRole(request.method, this.reflector.getAllAndOverride<Role>(ROLE_KEY, targets));
     if (!satisfies(token.role, needed))
       throw new AuthError(403, 'forbidden', `this needs the ${needed} role; token "${token.name}" is ${token.role}`);
     // The id, not the name: a name can be reused once its token is revoked; history must stay unambiguous.

@@ -3,8 +3,12 @@ import { AuthError } from './auth-error.js';
 import { RateLimiter } from './rate-limiter.js';
 import { TokenRegistry, type TokenDocument } from './tokens.js';
 
-/** What the request's credentials came to, decided before its body is read. */
-export type Authentication = { token: TokenDocument } | { error: AuthError };
+/**
+ * What the request's credentials came to, decided before its body is read. `error` is an AuthError,
+ * or whatever stopped the lookup (the database away): the guard throws it, and the problem filter
+ * answers (503 for a database that is away), never express's default error page.
+ */
+export type Authentication = { token: TokenDocument } | { error: unknown };
 
 export type AuthenticatedRequest = Request & { authentication?: Authentication };
 
@@ -15,10 +19,12 @@ export type AuthenticatedRequest = Request & { authentication?: Authentication }
  */
 export function authenticateFirst(tokens: TokenRegistry, failures: RateLimiter): RequestHandler {
   return async (request: Request, response: Response, next: NextFunction) => {
-    const authentication = await authenticate(request, tokens, failures);
+    const authentication = await authenticate(request, tokens, failures).catch((error: unknown) => ({ error }));
     (request as AuthenticatedRequest).authentication = authentication;
     // Answering without reading the body: closing the connection is what stops the client sending it.
-    if ('error' in authentication && hasBody(request)) response.setHeader('Connection', 'close');
+    // A small body is left to Node, which discards it and keeps the connection: closing a socket with
+    // unread data resets it, and the client would see ECONNRESET instead of its 401.
+    if ('error' in authentication && largeBody(request)) response.setHeader('Connection', 'close');
     next();
   };
 }
@@ -66,6 +72,10 @@ export function secretOf(request: Request): string | undefined {
   return undefined;
 }
 
-function hasBody(request: Request): boolean {
-  return request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+/** Discarding this much unread is cheaper than a new connection; anything larger (or unannounced) is cut off. */
+const DISCARDABLE_BYTES = 64 * 1024;
+
+function largeBody(request: Request): boolean {
+  const length = request.headers['content-length'];
+  return length === undefined ? request.headers['transfer-encoding'] !== undefined : Number(length) > DISCARDABLE_BYTES;
 }

@@ -13,5 +13,9 @@ export const PUBLIC_KEY = 'ferry:public';
 /** The least role a route needs. Routes without it need viewer for GET and admin for anything else. */
 export const Requires = (role: Role) => SetMetadata(ROLE_KEY, role);
 
+/** The role a route needs: its @Requires, else viewer for reads and admin for writes (a forgotten annotation fails closed). */
+export const neededRole = (method: string, declared: Role | undefined): Role =>
+  declared ?? (method === 'GET' || method === 'HEAD' ? 'viewer' : 'admin');
+
 /** No token needed: only for what load balancers and humans reach before they have one. */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);

@@ -3,6 +3,8 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { EventStore } from '@ferry/event-store';
 import { etagOf, parseBody } from '../http/request.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import { eventPageResponse, streamResponse } from '../openapi/responses.js';
 import { servable } from './servable-event.js';
 
 const eventsQuery = z.strictObject({
@@ -15,6 +17,14 @@ export class EventsController {
   constructor(@Inject(EventStore) private readonly store: EventStore) {}
 
   /** The whole log in commit order; `next` is the cursor for the following page, `lastPosition` the end of the log. */
+  @ApiRoute({
+    id: 'listEvents',
+    tag: 'events',
+    summary: 'The event log in commit order',
+    description: '`next` is the cursor for the following page, `lastPosition` the end of the log.',
+    query: eventsQuery,
+    response: eventPageResponse,
+  })
   @Get('events')
   async events(@Query() query: unknown) {
     const { after, limit } = parseBody(eventsQuery, query, 'query');
@@ -22,6 +32,14 @@ export class EventsController {
     return { events: events.map(servable), next: events.at(-1)?.position ?? after, lastPosition };
   }
 
+  @ApiRoute({
+    id: 'getStream',
+    tag: 'events',
+    summary: 'One stream: host-<id>, guest-<id>, migration-<id>, …',
+    params: { streamId: 'e.g. host-host-b, guest-vm-1, migration-<uuid>' },
+    response: streamResponse,
+    etag: true,
+  })
   @Get('streams/:streamId')
   async stream(@Param('streamId') streamId: string, @Res({ passthrough: true }) response: Response) {
     const events = await this.store.readStream(streamId);

@@ -9,6 +9,7 @@ import { parseBody } from '../http/request.js';
 import { log } from '../observability/json-logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { EventFeed } from './event-feed.js';
+import { ApiRoute } from '../openapi/route-spec.js';
 import { servable } from './servable-event.js';
 
 const streamQuery = z.strictObject({
@@ -39,6 +40,15 @@ export class StreamController {
    * Resumes after `?after=` or the browser's Last-Event-ID; without either, starts at the present.
    * The stream ends when its token is revoked.
    */
+  @ApiRoute({
+    id: 'streamEvents',
+    tag: 'events',
+    summary: 'Live events as Server-Sent Events',
+    description:
+      'Every new event, in order. Resumes after `?after=` or `Last-Event-ID`; without either, starts at the present. `?streams=` keeps events whose stream id starts with one of the comma-separated prefixes.',
+    query: streamQuery,
+    response: 'events',
+  })
   @Get('stream')
   async stream(@Query() query: unknown, @Req() request: Request, @Res() response: Response): Promise<void> {
     const { after, streams } = parseBody(streamQuery, query, 'query');

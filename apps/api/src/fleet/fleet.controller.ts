@@ -5,12 +5,28 @@ import { applyFleetFile, FleetCommands } from '@ferry/fleet';
 import { parseFleetYaml } from './fleet-yaml.js';
 import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import { fleetApplyResponse } from '../openapi/responses.js';
+import { fleetExample } from '../openapi/examples.js';
 
 @Controller('v1/fleet')
 export class FleetController {
   constructor(@Inject(FleetCommands) private readonly commands: FleetCommands) {}
 
   /** Applies a fleet file (JSON or YAML) as desired state; only differences become events. */
+  @ApiRoute({
+    id: 'applyFleet',
+    tag: 'fleet',
+    summary: 'Apply a fleet file (JSON, or YAML with content-type application/yaml) in one transaction',
+    description:
+      'Idempotent: only differences become events; a rejected file writes nothing and names every field at fault.',
+    body: fleetFileSchema,
+    example: fleetExample,
+    yaml: true,
+    response: fleetApplyResponse,
+    errors: [404, 409],
+    idempotent: true,
+  })
   @Requires('admin')
   @Post()
   async apply(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {

@@ -7,6 +7,9 @@ import { FleetView } from '@ferry/orchestration';
 import { etagOf, parseBody, send, writeContext } from '../http/request.js';
 import { paging } from './paging.js';
 import { Requires } from '../auth/roles.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import { guestPageResponse, guestResponse } from '../openapi/responses.js';
+import { guestExample } from '../openapi/examples.js';
 
 const listQuery = z.strictObject({ host: boundedText(63).optional(), machine: boundedText(64).optional(), ...paging });
 const getQuery = z.strictObject({ asOf: z.coerce.number().int().min(0).optional() });
@@ -19,6 +22,18 @@ export class GuestsController {
     @Inject(FleetView) private readonly fleet: FleetView,
   ) {}
 
+  @ApiRoute({
+    id: 'defineGuest',
+    tag: 'guests',
+    summary: 'Define a guest (its memory map is derived and recorded now)',
+    body: guestSchema,
+    example: guestExample,
+    status: 201,
+    response: guestResponse,
+    errors: [404, 409],
+    etag: true,
+    idempotent: true,
+  })
   @Requires('admin')
   @Post()
   async define(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
@@ -27,6 +42,13 @@ export class GuestsController {
   }
 
   /** From the in-memory fleet view: filter and page first, then build views for the page only. */
+  @ApiRoute({
+    id: 'listGuests',
+    tag: 'guests',
+    summary: 'List guests, filtered and paged',
+    query: listQuery,
+    response: guestPageResponse,
+  })
   @Get()
   async list(@Query() query: unknown) {
     const { host, machine, offset, limit } = parseBody(listQuery, query, 'query');
@@ -43,6 +65,16 @@ export class GuestsController {
   }
 
   /** The guest now, or with ?asOf=<global position> the guest as it was then. */
+  @ApiRoute({
+    id: 'getGuest',
+    tag: 'guests',
+    summary: 'A guest with its memory map; ?asOf=<position> for the guest as it was then',
+    description: 'The ETag is set only for the guest as it is now (without asOf).',
+    query: getQuery,
+    response: guestResponse,
+    errors: [404],
+    etag: true,
+  })
   @Get(':id')
   async get(@Param('id') id: string, @Query() query: unknown, @Res({ passthrough: true }) response: Response) {
     const { asOf } = parseBody(getQuery, query, 'query');
@@ -53,6 +85,19 @@ export class GuestsController {
     return guestView(state, version, defaults);
   }
 
+  @ApiRoute({
+    id: 'attachDevice',
+    tag: 'guests',
+    summary: 'Attach a device',
+    body: guestDeviceSchema,
+    example: { id: 'net1', kind: 'vfio', hostDevice: '0000:81:00.0' },
+    status: 201,
+    response: guestResponse,
+    errors: [404, 409],
+    etag: true,
+    ifMatch: true,
+    idempotent: true,
+  })
   @Requires('admin')
   @Post(':id/devices')
   async attach(
@@ -68,6 +113,16 @@ export class GuestsController {
     );
   }
 
+  @ApiRoute({
+    id: 'detachDevice',
+    tag: 'guests',
+    summary: 'Detach a device',
+    response: guestResponse,
+    errors: [404],
+    etag: true,
+    ifMatch: true,
+    idempotent: true,
+  })
   @Requires('admin')
   @Delete(':id/devices/:deviceId')
   async detach(
@@ -83,6 +138,18 @@ export class GuestsController {
   }
 
   /** Sets a device's iommu_platform; null returns it to the machine family's default. */
+  @ApiRoute({
+    id: 'setDeviceIommuPolicy',
+    tag: 'guests',
+    summary: "Set a virtio device's iommu_platform (null: the machine family's default)",
+    body: policySchema,
+    example: { iommuPlatform: true },
+    response: guestResponse,
+    errors: [404],
+    etag: true,
+    ifMatch: true,
+    idempotent: true,
+  })
   @Requires('admin')
   @Put(':id/devices/:deviceId/iommu-policy')
   async setPolicy(
@@ -103,6 +170,19 @@ export class GuestsController {
     );
   }
 
+  @ApiRoute({
+    id: 'reserveHotplug',
+    tag: 'guests',
+    summary: 'Reserve a future hot-plug',
+    body: hotplugReservationSchema,
+    example: { id: 'gpu-1', kind: 'vfio', deviceClass: 'gpu', size: '16GiB' },
+    status: 201,
+    response: guestResponse,
+    errors: [404, 409],
+    etag: true,
+    ifMatch: true,
+    idempotent: true,
+  })
   @Requires('admin')
   @Post(':id/hotplug-reservations')
   async reserve(
@@ -118,6 +198,16 @@ export class GuestsController {
     );
   }
 
+  @ApiRoute({
+    id: 'removeHotplugReservation',
+    tag: 'guests',
+    summary: 'Remove a hot-plug reservation',
+    response: guestResponse,
+    errors: [404],
+    etag: true,
+    ifMatch: true,
+    idempotent: true,
+  })
   @Requires('admin')
   @Delete(':id/hotplug-reservations/:reservationId')
   async unreserve(

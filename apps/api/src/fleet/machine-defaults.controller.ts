@@ -5,6 +5,9 @@ import { machineDefaultSchema } from '@ferry/domain';
 import { FleetCommands } from '@ferry/fleet';
 import { etagOf, parseBody, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import { machineDefaultsResponse } from '../openapi/responses.js';
+import { machineDefaultsExample } from '../openapi/examples.js';
 
 const bodySchema = z.strictObject({ machineDefaults: z.array(machineDefaultSchema).max(1000) });
 
@@ -13,6 +16,13 @@ const bodySchema = z.strictObject({ machineDefaults: z.array(machineDefaultSchem
 export class MachineDefaultsController {
   constructor(@Inject(FleetCommands) private readonly commands: FleetCommands) {}
 
+  @ApiRoute({
+    id: 'getMachineDefaults',
+    tag: 'machine-defaults',
+    summary: 'Per machine-family virtio iommu_platform defaults',
+    response: machineDefaultsResponse,
+    etag: true,
+  })
   @Get()
   async get(@Res({ passthrough: true }) response: Response) {
     const { state, version } = await this.commands.repository.loadMachineDefaults();
@@ -20,6 +30,17 @@ export class MachineDefaultsController {
     return { machineDefaults: state, version };
   }
 
+  @ApiRoute({
+    id: 'setMachineDefaults',
+    tag: 'machine-defaults',
+    summary: 'Replace the machine defaults',
+    body: bodySchema,
+    example: { machineDefaults: machineDefaultsExample },
+    response: machineDefaultsResponse,
+    etag: true,
+    ifMatch: true,
+    idempotent: true,
+  })
   @Requires('admin')
   @Put()
   async set(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {

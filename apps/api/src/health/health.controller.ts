@@ -5,6 +5,8 @@ import { EventStore } from '@ferry/event-store';
 import type { AppConfig } from '../config.js';
 import { APP_CONFIG } from '../persistence.module.js';
 import { Public } from '../auth/roles.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import { healthResponse } from '../openapi/responses.js';
 import { reportFailureOf } from '@ferry/observability';
 
 type Check = { status: 'up' | 'down'; latencyMs?: number; error?: string; kind?: string };
@@ -20,6 +22,13 @@ export class HealthController implements OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  @ApiRoute({
+    id: 'health',
+    tag: 'operations',
+    summary: 'Database (and Redis) reachability: 200 when all answer, 503 naming the one that failed',
+    response: healthResponse,
+    alsoStatus: { status: 503, when: 'The database or Redis does not answer: the body names which' },
+  })
   @Get()
   async health(@Res({ passthrough: true }) response: Response) {
     const database = { ...(await timed(() => this.store.dialect.ping())), kind: this.store.kind };

@@ -2,6 +2,7 @@ import { Controller, Get, Header, Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import { FleetView, migrationsProjection, OrchestrationRuntime } from '@ferry/orchestration';
+import { ApiRoute } from '../openapi/route-spec.js';
 import { reportFailureOf } from '@ferry/observability';
 import { BackgroundErrors } from './background-errors.js';
 
@@ -121,6 +122,12 @@ export class Metrics {
 export class MetricsController {
   constructor(@Inject(Metrics) private readonly metrics: Metrics) {}
 
+  @ApiRoute({
+    id: 'metrics',
+    tag: 'operations',
+    summary: 'Prometheus metrics (text exposition format)',
+    response: 'text',
+  })
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   render(): Promise<string> {

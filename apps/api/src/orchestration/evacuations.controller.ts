@@ -15,6 +15,9 @@ import { parseBody, send, writeContext } from '../http/request.js';
 import type { AppConfig } from '../config.js';
 import { APP_CONFIG } from '../persistence.module.js';
 import { Requires } from '../auth/roles.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import { evacuationResponse, evacuationStartedResponse } from '../openapi/responses.js';
+import { policyExample } from '../openapi/examples.js';
 
 const evacuateSchema = z.strictObject({
   reason: boundedText(500).optional(),
@@ -32,6 +35,22 @@ export class EvacuationsController {
   ) {}
 
   /** Cordons the host and queues a migration for every guest that has a safe destination. */
+  @ApiRoute({
+    id: 'evacuateHost',
+    tag: 'evacuations',
+    summary: 'Cordon the host and queue a migration for every guest that has a safe destination',
+    body: evacuateSchema,
+    bodyOptional: true,
+    example: { reason: 'DIMM replacement', policy: policyExample },
+    status: 202,
+    response: evacuationStartedResponse,
+    errors: [404, 409],
+    description:
+      "Guests without one are listed in `unplaceable` with their conflicts. `If-Match` is the host's version.",
+    ifMatch: true,
+    idempotent: true,
+    location: true,
+  })
   @Requires('operator')
   @Post('hosts/:id/evacuate')
   async evacuate(
@@ -59,6 +78,13 @@ export class EvacuationsController {
   }
 
   /** The evacuation and the state of each of its migrations. */
+  @ApiRoute({
+    id: 'getEvacuation',
+    tag: 'evacuations',
+    summary: 'An evacuation and the state of each of its migrations',
+    response: evacuationResponse,
+    errors: [404],
+  })
   @Get('evacuations/:id')
   async get(@Param('id') id: string) {
     const evacuation = await this.projections.document(evacuationsProjection, id);

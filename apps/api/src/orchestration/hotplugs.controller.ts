@@ -7,6 +7,8 @@ import { FleetView, hotplugsProjection, loadHotplug, OrchestrationRuntime, reque
 import { pageOf, paging } from '../fleet/paging.js';
 import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import { hotplugPageResponse, hotplugResponse } from '../openapi/responses.js';
 
 const requestSchema = z.strictObject({
   guestId: entityId,
@@ -30,6 +32,19 @@ export class HotplugsController {
     @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
   ) {}
 
+  @ApiRoute({
+    id: 'requestHotplug',
+    tag: 'hotplugs',
+    summary: 'Plan, record and queue a hot-plug',
+    description: "`force: true` runs a blocked one as a rehearsal that records the hypervisor's own error.",
+    body: requestSchema,
+    example: { guestId: 'vm-1', device: { id: 'nic1', kind: 'vfio', hostDevice: '0000:7d:00.0' }, backend: 'emulator' },
+    status: 202,
+    response: hotplugResponse,
+    errors: [404, 409],
+    idempotent: true,
+    location: true,
+  })
   @Requires('operator')
   @Post()
   async request(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
@@ -41,6 +56,13 @@ export class HotplugsController {
     return send(response, outcome);
   }
 
+  @ApiRoute({
+    id: 'listHotplugs',
+    tag: 'hotplugs',
+    summary: 'Hot-plugs, newest first',
+    query: listQuery,
+    response: hotplugPageResponse,
+  })
   @Get()
   async list(@Query() query: unknown) {
     const { state, guest, offset, limit } = parseBody(listQuery, query, 'query');
@@ -51,6 +73,13 @@ export class HotplugsController {
     return pageOf(items, offset, limit);
   }
 
+  @ApiRoute({
+    id: 'getHotplug',
+    tag: 'hotplugs',
+    summary: 'A hot-plug and its outcome',
+    response: hotplugResponse,
+    errors: [404],
+  })
   @Get(':id')
   async get(@Param('id') id: string) {
     const { state, version } = await loadHotplug(this.store, id);

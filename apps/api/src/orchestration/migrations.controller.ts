@@ -18,6 +18,9 @@ import { FleetCommands } from '@ferry/fleet';
 import { pageOf, paging } from '../fleet/paging.js';
 import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
+import { ApiRoute } from '../openapi/route-spec.js';
+import { migrationPageResponse, migrationResponse } from '../openapi/responses.js';
+import { policyExample } from '../openapi/examples.js';
 
 const MIGRATION_STATES = ['requested', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'rejected'] as const;
 
@@ -56,6 +59,19 @@ export class MigrationsController {
   }
 
   /** Plans, records and queues a migration: 202 with its id; 409 with every conflict if the plan is blocked. */
+  @ApiRoute({
+    id: 'requestMigration',
+    tag: 'migrations',
+    summary: 'Plan, record and queue a migration',
+    description: '202 with the migration; 409 `migration_blocked` with every conflict when the plan is blocked.',
+    body: requestSchema,
+    example: { guestId: 'vm-1', destinationHostId: 'host-c', policy: policyExample, backend: 'emulator' },
+    status: 202,
+    response: migrationResponse,
+    errors: [404, 409],
+    idempotent: true,
+    location: true,
+  })
   @Requires('operator')
   @Post()
   async request(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
@@ -67,6 +83,13 @@ export class MigrationsController {
     return send(response, outcome);
   }
 
+  @ApiRoute({
+    id: 'listMigrations',
+    tag: 'migrations',
+    summary: 'Migrations, newest first; `state` takes a comma-separated list',
+    query: listQuery,
+    response: migrationPageResponse,
+  })
   @Get()
   async list(@Query() query: unknown) {
     const { state, guest, host, evacuation, offset, limit } = parseBody(listQuery, query, 'query');
@@ -80,6 +103,13 @@ export class MigrationsController {
     return pageOf(items, offset, limit);
   }
 
+  @ApiRoute({
+    id: 'getMigration',
+    tag: 'migrations',
+    summary: 'A migration with its last progress',
+    response: migrationResponse,
+    errors: [404],
+  })
   @Get(':id')
   async get(@Param('id') id: string) {
     const { state, version } = await this.repository.load(id);
@@ -88,6 +118,18 @@ export class MigrationsController {
   }
 
   /** Pending: cancelled at once. Running: the worker stops it and records MigrationCancelled. */
+  @ApiRoute({
+    id: 'cancelMigration',
+    tag: 'migrations',
+    summary: 'Cancel a migration',
+    description: 'A pending one is cancelled at once (200); a running one is stopped by its worker (202).',
+    status: 202,
+    alsoStatus: { status: 200, when: 'The migration had not started: it is cancelled now' },
+    response: migrationResponse,
+    errors: [404, 409],
+    ifMatch: true,
+    idempotent: true,
+  })
   @Requires('operator')
   @Post(':id/cancel')
   async cancel(@Param('id') id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { EXIT, need, type Command, type Ctx } from '../cli.js';
 import { table } from '../format.js';
+import type { Schemas } from '../api-types.js';
 
 /** A file's text, or stdin for "-". */
 export async function readInput(ctx: Ctx, file: string): Promise<string> {
@@ -9,13 +10,6 @@ export async function readInput(ctx: Ctx, file: string): Promise<string> {
   let text = '';
   for await (const chunk of ctx.io.stdin) text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
   return text;
-}
-
-interface ApplyAnswer {
-  changed: Array<{ kind: string; id: string; events: string[] }>;
-  unchanged: number;
-  eventsWritten: number;
-  lastPosition?: number;
 }
 
 const apply: Command = {
@@ -28,10 +22,11 @@ const apply: Command = {
     const file = need(values, 'file', 'FILE', '-f');
     const text = await readInput(ctx, file);
     // YAML is a superset of JSON, and the API keeps YAML's unquoted hex exact: only *.json goes as JSON.
-    const { body } = await ctx.client.request<ApplyAnswer>(
-      'POST',
+    // The server validates the file and names every field at fault; here it is only text or JSON.
+    const { body } = await ctx.client.call(
+      'post',
       '/v1/fleet',
-      file.endsWith('.json') ? { json: parseJson(file, text) } : { yaml: text },
+      file.endsWith('.json') ? { json: parseJson(file, text) as Schemas['FleetFile'] } : { yaml: text },
     );
     if (ctx.json) {
       ctx.out(JSON.stringify(body, null, 2));

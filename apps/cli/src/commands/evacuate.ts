@@ -1,20 +1,11 @@
 // ferry evacuate HOST [--watch]: migrate every guest off a host; watched by polling the evacuation.
 import { EXIT, pause, printJson, str, type Command, type Ctx } from '../cli.js';
-import { conflictLines, table, type Cell, type Conflict } from '../format.js';
-import { INTERRUPTED, TERMINAL } from './migrate.js';
+import { conflictLines, table, type Cell } from '../format.js';
+import type { Schemas } from '../api-types.js';
+import { INTERRUPTED } from './migrate.js';
 
-interface Evacuation {
-  id: string;
-  hostId: string;
-  moves: Array<{ guestId: string; destinationHostId: string; migrationId: string; state?: string }>;
-  unplaceable: Array<{ guestId: string; conflicts: Conflict[] }>;
-  total?: number;
-  completed?: number;
-  failed?: number;
-  running?: number;
-  waiting?: number;
-  done?: boolean;
-}
+type Evacuation = Schemas['Evacuation'];
+type EvacuationStarted = Schemas['EvacuationStarted'];
 
 const evacuate: Command = {
   name: 'evacuate',
@@ -24,11 +15,10 @@ const evacuate: Command = {
   help: 'With --watch: exit 1 if any move failed, else 2 if some guest was unplaceable, else 0.',
   options: { watch: { type: 'boolean', short: 'w' }, reason: { type: 'string' } },
   async run(ctx, values, [hostId]) {
-    const { body: evacuation } = await ctx.client.request<Evacuation>(
-      'POST',
-      `/v1/hosts/${encodeURIComponent(hostId!)}/evacuate`,
-      { json: { reason: str(values, 'reason') } },
-    );
+    const { body: evacuation } = await ctx.client.call('post', '/v1/hosts/{id}/evacuate', {
+      params: { id: hostId! },
+      json: { reason: str(values, 'reason') },
+    });
     const blocked = evacuation.unplaceable.length > 0 ? EXIT.blocked : EXIT.ok;
     if (!ctx.json) printEvacuation(ctx, evacuation);
     if (values.watch !== true) return ctx.json ? printJson(ctx, evacuation, blocked) : blocked;
@@ -40,7 +30,7 @@ const evacuate: Command = {
   },
 };
 
-function printEvacuation(ctx: Ctx, e: Evacuation): void {
+function printEvacuation(ctx: Ctx, e: EvacuationStarted): void {
   ctx.out(
     `evacuation ${e.id} of ${e.hostId}: ${e.moves.length} move${e.moves.length === 1 ? '' : 's'}, ${e.unplaceable.length} unplaceable`,
   );
@@ -61,22 +51,19 @@ function printEvacuation(ctx: Ctx, e: Evacuation): void {
 }
 
 /** Polls the evacuation and prints each move's state changes until every move has ended. */
-async function watchEvacuation(ctx: Ctx, evacuation: Evacuation): Promise<Evacuation | undefined> {
+async function watchEvacuation(ctx: Ctx, evacuation: EvacuationStarted): Promise<Evacuation | undefined> {
   const say = ctx.json ? ctx.err : ctx.out;
   const seen = new Map<string, string>();
   const signal = ctx.io.interrupt;
   for (;;) {
-    const { body } = await ctx.client.request<Evacuation>(
-      'GET',
-      `/v1/evacuations/${encodeURIComponent(evacuation.id)}`,
-    );
+    const { body } = await ctx.client.call('get', '/v1/evacuations/{id}', { params: { id: evacuation.id } });
     for (const m of body.moves) {
       if (m.state && seen.get(m.guestId) !== m.state) {
         seen.set(m.guestId, m.state);
         say(`${m.guestId} → ${m.destinationHostId}: ${m.state}`);
       }
     }
-    if (body.done ?? body.moves.every((m) => m.state !== undefined && TERMINAL[m.state] !== undefined)) {
+    if (body.done) {
       say(
         `evacuation ${evacuation.id}: ${body.moves.filter((m) => m.state === 'completed').length}/${body.moves.length} completed, ${body.moves.filter((m) => m.state !== 'completed').length} not`,
       );

@@ -1,16 +1,9 @@
 // ferry events [--after N] [--limit N] [--follow]: the event log, in commit order.
 import { EXIT, intOption, printJson, str, type Command, type Ctx } from '../cli.js';
 import { table, type Cell } from '../format.js';
+import type { Schemas } from '../api-types.js';
 
-interface StoredEvent {
-  position: number;
-  streamId: string;
-  streamVersion: number;
-  type: string;
-  data: unknown;
-  metadata: { actor?: string; correlationId?: string };
-  recordedAt: string;
-}
+type StoredEvent = Schemas['StoredEvent'];
 
 const matches = (prefixes: string[] | undefined, e: StoredEvent) =>
   !prefixes || prefixes.some((p) => e.streamId.startsWith(p));
@@ -49,9 +42,7 @@ With --follow: from --after if given, else only new events; --json prints one JS
     const found: StoredEvent[] = [];
     let cursor = after ?? 0;
     while (limit === undefined || found.length < limit) {
-      const { body } = await ctx.client.request<{ events: StoredEvent[]; next: number }>('GET', '/v1/events', {
-        query: { after: cursor, limit: 1000 },
-      });
+      const { body } = await ctx.client.call('get', '/v1/events', { query: { after: cursor, limit: 1000 } });
       found.push(...body.events.filter((e) => matches(prefixes, e)));
       if (body.events.length === 0 || body.next === cursor) break;
       cursor = body.next;

@@ -1,20 +1,17 @@
 // ferry hosts [ls|show ID], ferry guests [ls|show ID]: what the fleet looks like now.
 import { EXIT, printJson, str, type Command, type Ctx, type Values } from '../cli.js';
 import { bytes, fields, size, table, type Cell } from '../format.js';
+import type { Schemas } from '../api-types.js';
 
-type Json = Record<string, any>;
+type Host = Schemas['HostView'];
 
 /** Every page of a list endpoint, as one `{items, total}` document. */
-async function listAll(
-  ctx: Ctx,
-  path: string,
-  query: Record<string, string | undefined>,
-): Promise<{ items: Json[]; total: number }> {
-  const items: Json[] = [];
+async function listAll<T>(
+  page: (offset: number) => Promise<{ body: { items: T[]; total: number } }>,
+): Promise<{ items: T[]; total: number }> {
+  const items: T[] = [];
   for (let offset = 0; ; offset += 1000) {
-    const { body } = await ctx.client.request<{ items: Json[]; total: number }>('GET', path, {
-      query: { ...query, offset, limit: 1000 },
-    });
+    const { body } = await page(offset);
     items.push(...body.items);
     if (body.items.length < 1000 || items.length >= body.total) return { items, total: body.total };
   }
@@ -23,7 +20,7 @@ async function listAll(
 const print = (ctx: Ctx, lines: string[]) => lines.forEach((line) => ctx.out(line));
 const range = (r: { start: string; end: string }) => `${r.start}–${r.end}`;
 
-function hostState(h: Json): string {
+function hostState(h: Host): string {
   if (h.decommissioned) return 'decommissioned';
   return h.cordoned ? `cordoned${h.cordonReason ? ` (${h.cordonReason})` : ''}` : 'ready';
 }
@@ -34,7 +31,8 @@ const hostsLs: Command = {
   summary: 'list hosts',
   options: { pool: { type: 'string' }, arch: { type: 'string' } },
   async run(ctx, values) {
-    const list = await listAll(ctx, '/v1/hosts', { pool: str(values, 'pool'), arch: str(values, 'arch') });
+    const query = { pool: str(values, 'pool'), arch: str(values, 'arch'), limit: 1000 };
+    const list = await listAll((offset) => ctx.client.call('get', '/v1/hosts', { query: { ...query, offset } }));
     if (ctx.json) return printJson(ctx, list);
     const rows = list.items.map((h): Cell[] => [
       h.id,
@@ -45,7 +43,7 @@ const hostsLs: Command = {
       h.kernel,
       h.iommu?.model,
       h.groups?.length ?? 0,
-      (h.groups ?? []).reduce((n: number, g: Json) => n + (g.devices?.length ?? 0), 0),
+      (h.groups ?? []).reduce((n, g) => n + (g.devices?.length ?? 0), 0),
       hostState(h),
     ]);
     print(ctx, table(['ID', 'POOL', 'ARCH', 'CPU', 'MEMORY', 'KERNEL', 'IOMMU', 'GROUPS', 'DEVICES', 'STATE'], rows));
@@ -58,7 +56,7 @@ const hostsShow: Command = {
   args: ['HOST'],
   summary: "a host's facts: IOMMU, groups, devices and reserved regions",
   async run(ctx, _values, [id]) {
-    const { body: h } = await ctx.client.request<Json>('GET', `/v1/hosts/${encodeURIComponent(id!)}`);
+    const { body: h } = await ctx.client.call('get', '/v1/hosts/{id}', { params: { id: id! } });
     if (ctx.json) return printJson(ctx, h);
     const iommu = h.iommu ?? {};
     print(
@@ -92,10 +90,8 @@ const hostsShow: Command = {
     );
     const rows: Cell[][] = [];
     for (const g of h.groups ?? []) {
-      const regions = (g.reservedRegions ?? [])
-        .map((r: Json) => `${r.type} ${range(r as { start: string; end: string })}`)
-        .join(', ');
-      const devices: Json[] = g.devices?.length ? g.devices : [{}];
+      const regions = (g.reservedRegions ?? []).map((r) => `${r.type} ${range(r)}`).join(', ');
+      const devices: Array<Partial<NonNullable<typeof g.devices>[number]>> = g.devices?.length ? g.devices : [{}];
       devices.forEach((d, i) =>
         rows.push([
           i === 0 ? g.id : '',
@@ -120,7 +116,8 @@ const guestsLs: Command = {
   summary: 'list guests',
   options: { host: { type: 'string' }, machine: { type: 'string' } },
   async run(ctx, values) {
-    const list = await listAll(ctx, '/v1/guests', { host: str(values, 'host'), machine: str(values, 'machine') });
+    const query = { host: str(values, 'host'), machine: str(values, 'machine'), limit: 1000 };
+    const list = await listAll((offset) => ctx.client.call('get', '/v1/guests', { query: { ...query, offset } }));
     if (ctx.json) return printJson(ctx, list);
     const rows = list.items.map((g): Cell[] => [
       g.id,
@@ -144,8 +141,10 @@ const guestsShow: Command = {
   options: { 'as-of': { type: 'string' } },
   usage: '[--as-of POSITION]',
   async run(ctx, values: Values, [id]) {
-    const { body: g } = await ctx.client.request<Json>('GET', `/v1/guests/${encodeURIComponent(id!)}`, {
-      query: { asOf: str(values, 'as-of') },
+    const asOf = str(values, 'as-of');
+    const { body: g } = await ctx.client.call('get', '/v1/guests/{id}', {
+      params: { id: id! },
+      query: { asOf: asOf === undefined ? undefined : Number(asOf) },
     });
     if (ctx.json) return printJson(ctx, g);
     const os = g.guestOs ?? {};
@@ -178,7 +177,7 @@ const guestsShow: Command = {
     );
     if (g.devices?.length) {
       ctx.out();
-      const policy = (d: Json) =>
+      const policy = (d: (typeof g.devices)[number]) =>
         d.effectiveIommuPlatform
           ? `${d.effectiveIommuPlatform.value ? 'on' : 'off'} (${d.effectiveIommuPlatform.source}${d.effectiveIommuPlatform.rule ? ` ${d.effectiveIommuPlatform.rule}` : ''})`
           : '';
@@ -186,7 +185,7 @@ const guestsShow: Command = {
         ctx,
         table(
           ['DEVICE', 'KIND', 'HOST DEVICE', 'IOMMU PLATFORM'],
-          g.devices.map((d: Json): Cell[] => [d.id, d.kind, d.hostDevice, policy(d)]),
+          g.devices.map((d): Cell[] => [d.id, d.kind, d.hostDevice, policy(d)]),
         ),
       );
     }
@@ -196,13 +195,7 @@ const guestsShow: Command = {
         ctx,
         table(
           ['RESERVATION', 'KIND', 'CLASS', 'HOST DEVICE', 'SIZE'],
-          g.hotplugReservations.map((r: Json): Cell[] => [
-            r.id,
-            r.kind,
-            r.deviceClass,
-            r.hostDevice,
-            r.size && size(r.size),
-          ]),
+          g.hotplugReservations.map((r): Cell[] => [r.id, r.kind, r.deviceClass, r.hostDevice, r.size && size(r.size)]),
         ),
       );
     }
@@ -213,7 +206,7 @@ const guestsShow: Command = {
         ctx,
         table(
           ['START', 'END', 'SIZE', 'KIND', 'LABEL'],
-          g.memoryMap.map((r: Json): Cell[] => [
+          g.memoryMap.map((r): Cell[] => [
             r.start,
             r.end,
             bytes(BigInt(r.end) - BigInt(r.start) + 1n),

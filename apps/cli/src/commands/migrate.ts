@@ -5,25 +5,10 @@ import { EXIT, intOption, need, pause, printJson, str, type Command, type Ctx, t
 import { bytes, conflictLines, duration, fields, type Conflict } from '../format.js';
 import { ProgressPrinter, progressText, type Progress } from '../progress.js';
 import { printPlan } from './plan.js';
+import type { Schemas } from '../api-types.js';
 
-interface Migration {
-  id: string;
-  guestId: string;
-  sourceHostId: string;
-  destinationHostId: string;
-  state: string;
-  waitingReason?: string | null;
-  lastProgress: Progress | null;
-  outcome?: unknown;
-  version?: number;
-}
-
-interface StoredEvent {
-  position: number;
-  streamId: string;
-  type: string;
-  data: Record<string, any>;
-}
+type Migration = Schemas['Migration'];
+type StoredEvent = Schemas['StoredEvent'];
 
 /** A migration's final states and the exit code each one means. */
 export const TERMINAL: Record<string, number> = {
@@ -40,11 +25,10 @@ const ENDING_EVENTS: Record<string, string> = {
 };
 export const INTERRUPTED = 130;
 
-const migrationPath = (id: string) => `/v1/migrations/${encodeURIComponent(id)}`;
-
 /** Prints one migration event; returns the final state when the event ends the migration. */
 function describeEvent(printer: ProgressPrinter, ctx: Ctx, event: StoredEvent): string | undefined {
-  const d = event.data ?? {};
+  // The document types event data as any JSON: each event type has its own shape (docs/architecture.md).
+  const d = (event.data ?? {}) as Record<string, any>;
   switch (event.type) {
     case 'MigrationRequested':
       printer.line(
@@ -107,10 +91,7 @@ export async function watchMigration(ctx: Ctx, id: string): Promise<number> {
   let final: string | undefined;
   try {
     // What already happened (a fast migration may be over before we listen), then the live stream from there.
-    const { body } = await ctx.client.request<{ events: StoredEvent[] }>(
-      'GET',
-      `/v1/streams/${encodeURIComponent(streamId)}`,
-    );
+    const { body } = await ctx.client.call('get', '/v1/streams/{streamId}', { params: { streamId } });
     for (const event of body.events) {
       cursor = Math.max(cursor, event.position);
       final ??= describeEvent(printer, ctx, event);
@@ -130,7 +111,7 @@ export async function watchMigration(ctx: Ctx, id: string): Promise<number> {
       }
       if (final === undefined && !signal.aborted) {
         // The server closed the stream (restart, proxy timeout): check, then listen again.
-        const { body: migration } = await ctx.client.request<Migration>('GET', migrationPath(id));
+        const { body: migration } = await ctx.client.call('get', '/v1/migrations/{id}', { params: { id } });
         if (TERMINAL[migration.state] !== undefined) {
           final = migration.state;
           printer.line(`${final}${typeof migration.outcome === 'string' ? `: ${migration.outcome}` : ''}`);
@@ -147,12 +128,12 @@ export async function watchMigration(ctx: Ctx, id: string): Promise<number> {
     );
     return INTERRUPTED;
   }
-  if (ctx.json) printJson(ctx, (await ctx.client.request<Migration>('GET', migrationPath(id))).body);
+  if (ctx.json) printJson(ctx, (await ctx.client.call('get', '/v1/migrations/{id}', { params: { id } })).body);
   return TERMINAL[final] ?? EXIT.failed;
 }
 
-function policyOf(values: Values): Record<string, unknown> | undefined {
-  const policy: Record<string, unknown> = {};
+function policyOf(values: Values): Schemas['ConvergencePolicy'] | undefined {
+  const policy: Schemas['ConvergencePolicy'] = {};
   const limit = intOption(values, 'downtime-limit');
   if (limit !== undefined) policy.downtimeLimitMs = limit;
   const bandwidth = str(values, 'max-bandwidth');
@@ -179,15 +160,15 @@ Ctrl-C stops watching; the migration goes on.`,
   },
   async run(ctx, values, [guestId]) {
     const destinationHostId = need(values, 'to', 'HOST');
-    const request = {
-      guestId,
+    const request: Schemas['RequestMigrationRequest'] = {
+      guestId: guestId!,
       destinationHostId,
       policy: policyOf(values),
       options: values.postcopy === true ? { postcopy: true } : undefined,
     };
     let migration: Migration;
     try {
-      migration = (await ctx.client.request<Migration>('POST', '/v1/migrations', { json: request })).body;
+      migration = (await ctx.client.call('post', '/v1/migrations', { json: request })).body;
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 409 || error.body.error !== 'migration_blocked') throw error;
       if (ctx.json) return printJson(ctx, error.body, EXIT.blocked);
@@ -216,7 +197,7 @@ const migrationShow: Command = {
   options: { watch: { type: 'boolean', short: 'w' } },
   async run(ctx, values, [id]) {
     if (values.watch === true) return watchMigration(ctx, id!);
-    const { body: m } = await ctx.client.request<Migration>('GET', migrationPath(id!));
+    const { body: m } = await ctx.client.call('get', '/v1/migrations/{id}', { params: { id: id! } });
     if (ctx.json) return printJson(ctx, m);
     for (const line of fields([
       ['id', m.id],
@@ -240,7 +221,7 @@ const migrationCancel: Command = {
   args: ['MIGRATION'],
   summary: 'cancel a migration that has not finished',
   async run(ctx, _values, [id]) {
-    const { body } = await ctx.client.request<Migration>('POST', `${migrationPath(id!)}/cancel`, { json: {} });
+    const { body } = await ctx.client.call('post', '/v1/migrations/{id}/cancel', { params: { id: id! } });
     if (ctx.json) return printJson(ctx, body);
     ctx.out(`migration ${id}: cancel requested${body?.state ? ` (${body.state})` : ''}`);
     return EXIT.ok;

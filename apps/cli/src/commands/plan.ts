@@ -1,9 +1,11 @@
 // ferry plan migrate | hotplug, ferry destinations: dry runs. Exit 2 when the plan is blocked.
 import { EXIT, need, printJson, str, UsageError, type Command, type Ctx, type Values } from '../cli.js';
 import { conflictLines, severityCounts, size, table, verdict, type Cell, type Conflict } from '../format.js';
+import type { Schemas } from '../api-types.js';
 
+/** What printPlan needs of a plan (a blocked migration's 409 carries the same two). */
 interface Plan {
-  verdict: 'ok' | 'warnings' | 'blocked';
+  verdict: Schemas['Plan']['verdict'];
   conflicts: Conflict[];
 }
 
@@ -25,8 +27,8 @@ const planMigrate: Command = {
   options: { to: { type: 'string' }, postcopy: { type: 'boolean' } },
   async run(ctx, values, [guestId]) {
     const destinationHostId = need(values, 'to', 'HOST');
-    const { body } = await ctx.client.request<Plan>('POST', '/v1/plans/migration', {
-      json: { guestId, destinationHostId, options: { postcopy: values.postcopy === true } },
+    const { body } = await ctx.client.call('post', '/v1/plans/migration', {
+      json: { guestId: guestId!, destinationHostId, options: { postcopy: values.postcopy === true } },
     });
     if (ctx.json) return printJson(ctx, body, body.verdict === 'blocked' ? EXIT.blocked : EXIT.ok);
     return printPlan(ctx, `migrate ${guestId} → ${destinationHostId}`, body);
@@ -100,24 +102,14 @@ const planHotplug: Command = {
   },
   async run(ctx, values, [guestId]) {
     const device = parseDevice(values);
-    const { body } = await ctx.client.request<Plan>('POST', '/v1/plans/hotplug', { json: { guestId, device } });
+    // Built from free text: the server validates each field and names the one at fault.
+    const json = { guestId: guestId!, device: device as Schemas['PlanHotplugRequest']['device'] };
+    const { body } = await ctx.client.call('post', '/v1/plans/hotplug', { json });
     if (ctx.json) return printJson(ctx, body, body.verdict === 'blocked' ? EXIT.blocked : EXIT.ok);
     const what = [device.kind, device.hostDevice ?? device.deviceClass].filter(Boolean).join(' ');
     return printPlan(ctx, `hot-plug ${what} into ${guestId}`, body);
   },
 };
-
-interface Destinations {
-  destinations: Array<{
-    rank: number;
-    host: { id: string };
-    pool: string | null;
-    verdict: Plan['verdict'];
-    freeMemory: string;
-    conflicts: Conflict[];
-  }>;
-  excluded: Array<{ host: { id: string }; reason: string }>;
-}
 
 const destinations: Command = {
   name: 'destinations',
@@ -126,11 +118,10 @@ const destinations: Command = {
   summary: 'rank the hosts a guest could migrate to (exit 2 when none is usable)',
   options: { postcopy: { type: 'boolean' } },
   async run(ctx, values, [guestId]) {
-    const { body } = await ctx.client.request<Destinations>(
-      'GET',
-      `/v1/guests/${encodeURIComponent(guestId!)}/destinations`,
-      { query: { postcopy: values.postcopy === true ? 'true' : undefined } },
-    );
+    const { body } = await ctx.client.call('get', '/v1/guests/{id}/destinations', {
+      params: { id: guestId! },
+      query: { postcopy: values.postcopy === true ? 'true' : undefined },
+    });
     const usable = body.destinations.some((d) => d.verdict !== 'blocked');
     if (ctx.json) return printJson(ctx, body, usable ? EXIT.ok : EXIT.blocked);
     const rows = body.destinations.map((d): Cell[] => [

@@ -47,7 +47,7 @@ describe('virt guests of each architecture', () => {
 describe('architecture consistency is checked at definition', () => {
   it('refuses an arch the machine family does not exist for, naming arch', () => {
     expect(issuesOf({ machine: 'pc-q35-7.2', arch: 'riscv64', cpuVendor: 'riscv' })).toEqual([
-      { path: ['arch'], message: expect.stringContaining('pc-q35-7.2 is an x86_64 machine type') },
+      { path: ['arch'], message: expect.stringContaining('pc-q35-7.2 is a machine type for x86_64 only, not riscv64') },
     ]);
   });
 

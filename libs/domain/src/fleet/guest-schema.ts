@@ -154,7 +154,7 @@ export const guestSchema = z.strictObject(guestFields).superRefine((guest, ctx) 
     ctx.addIssue({
       code: 'custom',
       path: ['arch'],
-      message: `${guest.machine} is an ${arches} machine type, not ${arch}`,
+      message: `${guest.machine} is a machine type for ${arches} only, not ${arch}`,
     });
     return;
   }
@@ -168,10 +168,8 @@ export const guestSchema = z.strictObject(guestFields).superRefine((guest, ctx) 
     return;
   }
   // A definition QEMU would refuse to start is not a guest: say so with QEMU's own reason.
-  {
-    const refusal = layoutRefusal(guest);
-    if (refusal) ctx.addIssue({ code: 'custom', path: [refusal.field], message: refusal.message });
-  }
+  const refusal = layoutRefusal(guest);
+  if (refusal) ctx.addIssue({ code: 'custom', path: [refusal.field], message: refusal.message });
 });
 
 export type Guest = z.output<typeof guestSchema>;

@@ -34,8 +34,10 @@ const isPc = (machine: MachineType): machine is MachineType & { family: 'pc-q35'
 
 export function deriveMemoryMap(input: MemoryMapInput): MemoryMapEntry[] {
   const machine = machineOf(input);
-  if (isPc(machine)) return pcLayout(input, machine);
   switch (machine.family) {
+    case 'pc-q35':
+    case 'pc-i440fx':
+      return pcLayout(input, { ...machine, family: machine.family });
     case 'virt':
       if (input.arch === 'riscv64') return riscvVirtLayout(input.memory);
       if (input.arch === 'loongarch64') return loongarchVirtLayout(input.memory);
@@ -45,7 +47,6 @@ export function deriveMemoryMap(input: MemoryMapInput): MemoryMapEntry[] {
     case 's390-ccw-virtio':
       return flatLayout(input);
   }
-  throw new Error(`no layout for ${machine.family}`);
 }
 
 /** Why QEMU would refuse to start a guest so defined (its own error message), or undefined when it starts. */

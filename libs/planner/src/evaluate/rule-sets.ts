@@ -62,8 +62,8 @@ export function runGuestRules(context: GuestContext, sink: ConflictSink): void {
 
 // A destination's rules come in two groups. "Profile" rules read only discrete guest facts (machine,
 // vCPU vendor, vIOMMU, whether RAM is identity-mapped, whether it reaches the AMD HT hole, what devices
-// it asks for: PreparedGuest.profileKey). "Measured" rules read sizes and addresses. The fleet matrix
-// caches profile results per host and profile key; everything else runs per cell.
+// it asks for). "Measured" rules read sizes and addresses. The fleet matrix evaluates both once per
+// guest class and host class (matrix/class-table.ts); only free memory and cordon are checked per cell.
 
 /** Device rules apply only when something is assigned, and only on the guest's own architecture. */
 export const hostIommuApplies = (context: DestinationContext) =>

@@ -10,6 +10,7 @@ import {
   type MatrixCell,
 } from '../index.js';
 import { fleetOf, group, guest, host, nic } from '../test-support/fleet-fixtures.js';
+import { prepareGuest } from '../prepare/prepared-guest.js';
 import { randomFleet } from '../test-support/random-fleet.js';
 
 const findingsOf = (conflicts: readonly { code: string; severity: string }[]) =>
@@ -131,7 +132,9 @@ describe('incremental updates', () => {
     return { matrix, events };
   }
 
-  it("a host fact change recomputes that host's column only, and ends where a full rebuild ends", () => {
+  const guestClasses = new Set(guests.map((g) => prepareGuest(g).classKey)).size;
+
+  it("a host fact change evaluates at most one pair per guest class, all on that host's new class, and ends where a full rebuild ends", () => {
     const { matrix, events } = recorded();
     const target = hosts[3]!;
     const changed: HostState = {
@@ -154,11 +157,12 @@ describe('incremental updates', () => {
     matrix.upsertHost(changed);
 
     const onTarget = guests.filter((g) => g.hostId === target.host.id).map((g) => g.id);
-    const migration = events.filter((e) => e.kind === 'migration');
-    expect(migration.length).toBe(guests.length - onTarget.length);
-    expect(new Set(migration.map((e) => (e as { hostId: string }).hostId))).toEqual(new Set([target.host.id]));
+    const pairs = events.filter((e) => e.kind === 'class-pair');
+    expect(pairs.length).toBeGreaterThan(0);
+    expect(pairs.length).toBeLessThanOrEqual(guestClasses);
+    expect(new Set(pairs.map((e) => e.hostId))).toEqual(new Set([target.host.id]));
     // Guests running on the host re-check their hot-plug reservations and source-side facts there; nobody else does.
-    const others = events.filter((e) => e.kind !== 'migration').map((e) => e.guestId);
+    const others = events.filter((e) => e.kind !== 'class-pair').map((e) => e.guestId);
     expect(new Set(others).size).toBeLessThanOrEqual(onTarget.length);
     for (const id of others) expect(onTarget).toContain(id);
 
@@ -172,7 +176,7 @@ describe('incremental updates', () => {
     expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
   });
 
-  it("a guest change that keeps its footprint recomputes that guest's row only", () => {
+  it("a guest change that keeps its footprint evaluates that guest's row only", () => {
     const { matrix, events } = recorded();
     const target = guests[7]!;
     const changed: GuestState = {
@@ -180,9 +184,13 @@ describe('incremental updates', () => {
       hotplugReservations: [...target.hotplugReservations, { id: 'extra', kind: 'vfio', deviceClass: 'gpu' }],
     };
     matrix.upsertGuest(changed);
+    // Nothing is evaluated until a read needs the new class's pairs; then one per column class.
+    matrix.query({ guest: target.id, limit: 0 });
 
     expect(new Set(events.map((e) => e.guestId))).toEqual(new Set([target.id]));
-    expect(events.filter((e) => e.kind === 'migration').length).toBe(hosts.length - 1);
+    const pairs = events.filter((e) => e.kind === 'class-pair');
+    expect(pairs.length).toBeGreaterThan(0);
+    expect(pairs.length).toBeLessThanOrEqual(matrix.classCounts().columnClasses);
     const rebuilt = ConflictMatrix.build(
       snapshotOf(
         hosts,
@@ -193,7 +201,7 @@ describe('incremental updates', () => {
     expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
   });
 
-  it('a guest that moves re-checks the columns of the hosts it left and joined (free memory, group owners)', () => {
+  it('a guest that moves changes the free memory of the hosts it left and joined, a per-cell fact: nothing is re-evaluated', () => {
     const small = host({ id: 'small', memory: '64GiB', groups: [group(1, [nic('0000:81:00.0')])] });
     const big = host({ id: 'big', memory: '1TiB', groups: [group(1, [nic('0000:81:00.0')])] });
     const other = host({ id: 'other', memory: '1TiB' });
@@ -211,8 +219,73 @@ describe('incremental updates', () => {
     matrix.upsertGuest({ ...mover, hostId: 'small' });
     // 64 GiB − 40 GiB = 24 GiB free on "small": the watcher (32 GiB) no longer fits.
     expect(watcherToSmall()).toEqual(['INSUFFICIENT_MEMORY']);
-    expect(events.some((e) => e.kind === 'migration' && e.guestId === 'watcher' && e.hostId === 'small')).toBe(true);
-    expect(events.some((e) => e.kind === 'migration' && e.guestId === 'watcher' && e.hostId === 'other')).toBe(false);
+    expect(events.filter((e) => e.kind === 'class-pair')).toEqual([]);
+  });
+
+  it("a guest that takes a PCI function changes that host's class for guests asking for the group", () => {
+    const nicHost = (id: string) =>
+      host({ id, groups: [group(1, [nic('0000:81:00.0')]), group(2, [nic('0000:82:00.0')])] });
+    const holder = guest({
+      id: 'holder',
+      host: 'a',
+      devices: [{ id: 'pt', kind: 'vfio', hostDevice: '0000:81:00.0' }],
+    });
+    const asker = guest({
+      id: 'asker',
+      host: 'c',
+      devices: [{ id: 'pt', kind: 'vfio', hostDevice: '0000:81:00.0' }],
+    });
+    const plain = guest({ id: 'plain', host: 'c' });
+    const fleet = snapshotOf([nicHost('a'), nicHost('b'), nicHost('c')], [holder, asker, plain]);
+    const matrix = ConflictMatrix.build(fleet);
+    const codes = (g: string, h: string) => matrix.query({ guest: g, host: h }).cells[0]!.findings.map((f) => f.code);
+    expect(codes('asker', 'a')).toContain('GROUP_SPLIT_ACROSS_GUESTS');
+    expect(codes('asker', 'b')).not.toContain('GROUP_SPLIT_ACROSS_GUESTS');
+    expect(codes('plain', 'a')).toEqual(codes('plain', 'b'));
+
+    matrix.upsertGuest({ ...holder, hostId: 'b' });
+    expect(codes('asker', 'a')).not.toContain('GROUP_SPLIT_ACROSS_GUESTS');
+    expect(codes('asker', 'b')).toContain('GROUP_SPLIT_ACROSS_GUESTS');
+  });
+
+  it('counts stay those of a fresh build after every kind of change (query tallies are never stale)', () => {
+    const { matrix } = recorded();
+    const counted = (m: ConflictMatrix) =>
+      [{ limit: 0 }, { pool: 'p1', limit: 0 }, { code: 'INSUFFICIENT_MEMORY' as const, limit: 0 }].map((q) => {
+        const page = m.query(q);
+        return [page.total, page.counts];
+      });
+    counted(matrix);
+    const mover = guests[9]!;
+    const movedTo = hosts.find((h) => h.host.id !== mover.hostId)!.host.id;
+    const roomy: HostState = { ...hosts[1]!, host: { ...hosts[1]!.host, memory: hosts[1]!.host.memory * 4n } };
+    matrix.upsertGuest({ ...mover, hostId: movedTo });
+    matrix.upsertHost(roomy);
+    matrix.removeGuest(guests[10]!.id);
+    const rebuilt = ConflictMatrix.build(
+      snapshotOf(
+        hosts.map((h) => (h === hosts[1] ? roomy : h)),
+        guests.filter((g) => g !== guests[10]).map((g) => (g === mover ? { ...mover, hostId: movedTo } : g)),
+        machineDefaults,
+      ),
+    );
+    expect(counted(matrix)).toEqual(counted(rebuilt));
+  });
+
+  it('forgets guest classes nobody has any more, and stays right after re-creating them', () => {
+    const { matrix } = recorded();
+    const before = matrix.classCounts().guestClasses;
+    let target = guests[12]!;
+    for (let n = 0; n < 30; n++) {
+      // Each change makes a class of its own and leaves the previous one empty.
+      target = { ...target, hotplugReservations: [{ id: `r${n}`, kind: 'vfio', deviceClass: 'gpu' }] };
+      matrix.upsertGuest(target);
+    }
+    expect(matrix.classCounts().guestClasses).toBeLessThanOrEqual(before + 1);
+    expect(matrix.classCounts().guestClassesKept).toBe(matrix.classCounts().guestClasses);
+    matrix.upsertGuest(guests[12]!);
+    const rebuilt = ConflictMatrix.build(snapshotOf(hosts, guests, machineDefaults));
+    expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
   });
 
   it('removing a host or a guest ends where a rebuild without it ends', () => {
@@ -241,7 +314,7 @@ describe('incremental updates', () => {
   it('new machine defaults change virtio findings without touching migration cells', () => {
     const { matrix, events } = recorded();
     matrix.setMachineDefaults([]);
-    expect(events.some((e) => e.kind === 'migration')).toBe(false);
+    expect(events.some((e) => e.kind === 'class-pair')).toBe(false);
     const rebuilt = ConflictMatrix.build(snapshotOf(hosts, guests, []));
     expect(everyCell(matrix).map(cellKey)).toEqual(everyCell(rebuilt).map(cellKey));
   });

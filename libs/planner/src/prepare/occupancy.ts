@@ -3,6 +3,9 @@
 import type { GuestState } from '@ferry/domain';
 import { prepareGuest } from './prepared-guest.js';
 
+/** Not a valid entity id (ids cannot start with a space), so no guest is ever taken for it. */
+const ANONYMOUS_HOLDER = ' another guest';
+
 export class HostOccupancy {
   usedMemory = 0n;
   private readonly owners = new Map<string, string[]>();
@@ -23,6 +26,21 @@ export class HostOccupancy {
   /** Guest ids holding this PCI address through a vfio or vdpa device. */
   ownersOf(address: string): readonly string[] | undefined {
     return this.owners.get(address);
+  }
+
+  /** The PCI addresses guests here hold, sorted: beside the host's facts, all its static answers depend on. */
+  heldAddresses(): string[] {
+    return [...this.owners.keys()].sort();
+  }
+
+  /**
+   * The same addresses held by a guest that exists nowhere else (the matrix evaluates a host class for
+   * every guest class at once; none of those guests may be mistaken for the holder).
+   */
+  static heldByOthers(addresses: readonly string[]): HostOccupancy {
+    const occupancy = new HostOccupancy();
+    for (const address of addresses) occupancy.owners.set(address, [ANONYMOUS_HOLDER]);
+    return occupancy;
   }
 
   add(state: GuestState): void {

@@ -13,6 +13,7 @@ import {
   type MemoryMapEntry,
 } from '@ferry/domain';
 import type { TargetRequest } from '../rules/context.js';
+import { classKeyText, PER_GUEST_FACTS } from './class-key.js';
 
 export interface GuestRange extends AddressRange {
   kind: MemoryMapEntry['kind'];
@@ -44,10 +45,10 @@ export interface PreparedGuest {
   migrationRequests: readonly TargetRequest[];
   migrationAssignsVfio: boolean;
   /**
-   * Every discrete fact the destination "profile" rules read (rule-sets.ts): guests with equal keys get
-   * the same profile findings on a host, which is what lets the fleet matrix share them.
+   * Everything about the guest except identity and placement (class-key.ts): guests with equal keys
+   * give equal answers from every rule that looks at a destination.
    */
-  profileKey: string;
+  classKey: string;
 }
 
 export const isAssignedKind = (kind: string) => kind === 'vfio' || kind === 'vdpa';
@@ -97,32 +98,9 @@ function build(state: GuestState): PreparedGuest {
     virtioDevices: state.devices.filter((d) => isVirtioKind(d.kind)),
     assignedReservations,
     ...requestsOf(assignedDevices, assignedReservations),
-    profileKey: '',
+    classKey: classKeyText(state, PER_GUEST_FACTS),
   };
-  prepared.profileKey = profileKeyOf(prepared);
   return prepared;
-}
-
-function profileKeyOf(guest: PreparedGuest): string {
-  const { definition } = guest.state;
-  const htHole =
-    guest.mapEntriesInHtHole.length === 0
-      ? 'clear'
-      : guest.mapEntriesInHtHole.some((e) => e.kind === 'ram' || e.kind === 'device-memory')
-        ? 'dma'
-        : 'holes';
-  const requests = guest.migrationRequests
-    .map((r) => `${r.origin}:${r.kind}:${r.hostDevice ?? ''}:${r.deviceClass ?? ''}`)
-    .join('|');
-  return [
-    definition.machine,
-    definition.cpuVendor,
-    guest.identityMapped,
-    definition.viommu,
-    definition.viommuAddressWidthBits ?? '',
-    htHole,
-    requests,
-  ].join(';');
 }
 
 function requestsOf(devices: readonly GuestDevice[], reservations: readonly GuestReservation[]) {

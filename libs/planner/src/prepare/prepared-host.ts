@@ -11,6 +11,7 @@ import {
   type HostState,
   type ReservedRegion,
 } from '@ferry/domain';
+import { classKeyText, PER_HOST_FACTS } from './class-key.js';
 import { DIRECT_REFUSAL_SINCE, IOVA_ENFORCEMENT_SINCE, kernelAtLeast } from './kernel-version.js';
 import { toRangeSet, type RangeSet } from './range-set.js';
 import { prepareSpapr, type PreparedSpapr } from './prepared-spapr.js';
@@ -66,6 +67,11 @@ export interface PreparedHost {
   devicesByClass: ReadonlyMap<string, readonly PreparedDevice[]>;
   allDevices: readonly PreparedDevice[];
   spapr: PreparedSpapr | undefined;
+  /**
+   * Everything about the host except the facts each matrix cell checks itself (class-key.ts): hosts
+   * with equal keys give equal answers from every static rule.
+   */
+  classKey: string;
 }
 
 /** vfio-pci, its vendor variants (mlx5_vfio_pci, hisi_acc_vfio_pci…), pci-stub or no driver keep a group viable (docs/domain.md#iommu-groups). */
@@ -158,6 +164,7 @@ function build(state: HostState): PreparedHost {
     devicesByClass,
     allDevices,
     spapr: host.arch === 'ppc64le' ? prepareSpapr(host) : undefined,
+    classKey: classKeyText(host, PER_HOST_FACTS),
   };
 }
 

@@ -32,9 +32,9 @@ export function randomFleet(seed: number, hostCount: number, guestCount: number)
   return { hosts, guests, machineDefaults };
 }
 
-type Random = ReturnType<typeof randomGenerator>;
+export type Random = ReturnType<typeof randomGenerator>;
 
-function randomHost(r: Random, id: string): HostState {
+export function randomHost(r: Random, id: string): HostState {
   const flavour = r.pick<Flavour>(['intel', 'intel', 'amd', 'arm', 'power']);
   const groups: NonNullable<HostInput['groups']> = [];
   let bus = 0x10;
@@ -110,7 +110,7 @@ function randomHost(r: Random, id: string): HostState {
   return host(input, { cordoned: r.chance(0.1) ? 'maintenance' : undefined });
 }
 
-function randomGuest(r: Random, id: string, on: HostState, placed: readonly GuestState[]): GuestState {
+export function randomGuest(r: Random, id: string, on: HostState, placed: readonly GuestState[]): GuestState {
   const h = on.host;
   const machine =
     h.arch === 'aarch64'

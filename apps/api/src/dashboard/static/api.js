@@ -45,6 +45,7 @@ const enc = encodeURIComponent;
 
 export const api = {
   conflicts: (params, signal) => get('/v1/conflicts', params, signal),
+  summary: (params, signal) => get('/v1/conflicts/summary', params, signal),
   cell: (params) => get('/v1/conflicts/cell', params),
   hosts: (params) => get('/v1/hosts', params),
   host: (id) => get(`/v1/hosts/${enc(id)}`),

@@ -8,6 +8,8 @@ import { count } from './format.js';
 export function createOverview(section, store, { onCode, onCodes, onFirstReady, afterLoad = Promise.resolve() }) {
   const cards = section.querySelector('#overview-cards');
   const codesBody = section.querySelector('#codes-table tbody');
+  const classesBody = section.querySelector('#host-classes-table tbody');
+  const poolsBody = section.querySelector('#pools-table tbody');
   let seq = 0;
   let firstReady = false;
 
@@ -98,7 +100,41 @@ export function createOverview(section, store, { onCode, onCodes, onFirstReady, 
       onFirstReady?.();
     }
     // Second pass, once the matrix has had its turn at the API.
-    afterLoad.then(() => breakdown(mine));
+    afterLoad.then(() => breakdown(mine)).then(() => groups(mine));
+  }
+
+  /** Per host class and per pool: aggregates, never the matrix itself (10^9 cells on a large fleet). */
+  async function groups(mine) {
+    try {
+      const [classes, pools] = await Promise.all([
+        api.summary({ groupBy: 'hostClass', kind: 'migration' }),
+        api.summary({ groupBy: 'pool', kind: 'migration' }),
+      ]);
+      if (mine !== seq) return;
+      const row = (label, title, group) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row', title, text: label }),
+          h('td', { class: 'num', text: count(group.hosts) }),
+          h('td', { class: 'num', text: count(group.counts.byVerdict.blocked) }),
+          h('td', { class: 'num', text: count(group.counts.byVerdict.warnings) }),
+          h('td', { class: 'num', text: count(group.counts.byVerdict.ok) }),
+        );
+      classesBody.replaceChildren(
+        ...classes.groups.slice(0, 50).map((g) => {
+          const d = g.description;
+          return row(
+            `${g.key} · ${d.arch} ${d.cpuVendor} ${d.iommu}, kernel ${d.kernel}`,
+            `e.g. ${d.exampleHost}; ${d.groups} IOMMU groups, ${d.devices} devices, QEMU ${d.qemuVersion ?? '?'}`,
+            g,
+          );
+        }),
+      );
+      poolsBody.replaceChildren(...pools.groups.slice(0, 50).map((g) => row(g.key ?? '(no pool)', '', g)));
+    } catch {
+      // Aggregates are a nicety next to the totals.
+    }
   }
 
   async function breakdown(mine) {

@@ -10,10 +10,15 @@ export function groupHasDirectRegion(context: AssignmentContext, sink: ConflictS
   if (direct.length === 0) return;
   // ~6.6 ("iommu: Prevent RESV_DIRECT devices from blocking domains") refuses on every vendor; VT-d refused earlier.
   const refuses = host.refusesDirectRegions;
+  // A message names a few regions; the evidence lists them all (a firmware table can hold thousands).
+  const listed =
+    direct.length > 8
+      ? `${direct.slice(0, 8).map(formatRange).join(', ')} and ${direct.length - 8} more`
+      : direct.map(formatRange).join(', ');
   sink.report('GROUP_HAS_DIRECT_REGION', refuses ? 'error' : 'warning', () => ({
     message: refuses
-      ? `IOMMU group ${device.group.id} on ${host.id} (${describeTarget(request, device.address)}) has direct-mapped region(s) ${direct.map(formatRange).join(', ')}: the kernel refuses to attach it to VFIO ("Firmware has requested this device have a 1:1 IOMMU mapping, rejecting…"; QEMU: "Failed to set group container").`
-      : `IOMMU group ${device.group.id} on ${host.id} (${describeTarget(request, device.address)}) has direct-mapped region(s) ${direct.map(formatRange).join(', ')}: kernel ${host.host.kernel} on ${host.host.iommu.model} still attaches it, but kernels ≥ 6.6 refuse it, and the region stays forbidden IOVA.`,
+      ? `IOMMU group ${device.group.id} on ${host.id} (${describeTarget(request, device.address)}) has direct-mapped region(s) ${listed}: the kernel refuses to attach it to VFIO ("Firmware has requested this device have a 1:1 IOMMU mapping, rejecting…"; QEMU: "Failed to set group container").`
+      : `IOMMU group ${device.group.id} on ${host.id} (${describeTarget(request, device.address)}) has direct-mapped region(s) ${listed}: kernel ${host.host.kernel} on ${host.host.iommu.model} still attaches it, but kernels ≥ 6.6 refuse it, and the region stays forbidden IOVA.`,
     evidence: {
       hostId: host.id,
       groupId: device.group.id,

@@ -1,5 +1,7 @@
 // docs/domain.md#migration-compatibility: what must match between source and destination for the migration stream to load.
 import { formatSize } from '@ferry/domain';
+import type { ConflictCode } from '../../conflict/codes.js';
+import type { Severity } from '../../conflict/conflict.js';
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { DestinationContext } from '../context.js';
 
@@ -85,12 +87,24 @@ export function cpuVendorMismatch(context: DestinationContext, sink: ConflictSin
   }));
 }
 
+// The two findings that depend on what differs between otherwise identical hosts (free memory, cordon).
+// The fleet matrix evaluates every other rule once per host class and adds these per cell, with the
+// same conditions and severities as the rules below.
+export const PER_CELL_FINDINGS = {
+  insufficientMemory: { code: 'INSUFFICIENT_MEMORY', severity: 'error' },
+  hostNotSchedulable: { code: 'HOST_NOT_SCHEDULABLE', severity: 'error' },
+} as const satisfies Record<string, { code: ConflictCode; severity: Severity }>;
+
+/** Whether `free` bytes (host memory minus the maxmem of its guests) hold a guest of `maxMemory`. */
+export const fitsInFreeMemory = <Bytes extends bigint | number>(free: Bytes, maxMemory: Bytes) => free >= maxMemory;
+
 // docs/domain.md#migration-compatibility (RAM blocks incl. maxmem): the destination must hold the guest at its maximum size.
 export function insufficientMemory(context: DestinationContext, sink: ConflictSink): void {
   const { guest, host, occupancy } = context;
   const free = occupancy.freeMemory(host.memory);
-  if (free >= guest.maxMemory) return;
-  sink.report('INSUFFICIENT_MEMORY', 'error', () => ({
+  if (fitsInFreeMemory(free, guest.maxMemory)) return;
+  const { code, severity } = PER_CELL_FINDINGS.insufficientMemory;
+  sink.report(code, severity, () => ({
     message: `${host.id} has ${formatSize(free < 0n ? 0n : free)} free (${formatSize(host.memory)} minus ${formatSize(occupancy.usedMemory)} taken by its guests at maxmem); the guest needs ${formatSize(guest.maxMemory)}.`,
     evidence: {
       guestId: guest.id,
@@ -108,7 +122,8 @@ export function insufficientMemory(context: DestinationContext, sink: ConflictSi
 export function hostNotSchedulable(context: DestinationContext, sink: ConflictSink): void {
   const { host } = context;
   if (!host.unschedulableReason) return;
-  sink.report('HOST_NOT_SCHEDULABLE', 'error', () => ({
+  const { code, severity } = PER_CELL_FINDINGS.hostNotSchedulable;
+  sink.report(code, severity, () => ({
     message: `${host.id} takes no new guests: ${host.unschedulableReason}.`,
     evidence: { hostId: host.id, reason: host.unschedulableReason! },
     fact: 'Cordoned and decommissioned hosts are excluded from placement.',

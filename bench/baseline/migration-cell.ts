@@ -4,13 +4,13 @@
 // which groups' reserved and MSI ranges its RAM touches (the overlap mask). So each host column keeps
 // the profile-plus-device findings per (profile id, overlap mask), and each cell adds only the
 // measured rules (sizes, addresses). The matrix/plan agreement tests hold this equivalence.
-import { assignTargets } from '../evaluate/assign-targets.js';
-import { destinationContext } from '../evaluate/evaluate-migration.js';
-import { hostIommuApplies, runMeasuredRules, runProfileRules } from '../evaluate/rule-sets.js';
-import type { HostOccupancy } from '../prepare/occupancy.js';
-import type { PreparedGuest } from '../prepare/prepared-guest.js';
-import type { PreparedHost } from '../prepare/prepared-host.js';
-import { CodeCollector, type CodeSetTable } from './code-set.js';
+import { assignTargets } from '../../libs/planner/src/evaluate/assign-targets.js';
+import { destinationContext } from '../../libs/planner/src/evaluate/evaluate-migration.js';
+import { hostIommuApplies, runMeasuredRules, runProfileRules } from '../../libs/planner/src/evaluate/rule-sets.js';
+import type { HostOccupancy } from '../../libs/planner/src/prepare/occupancy.js';
+import type { PreparedGuest } from '../../libs/planner/src/prepare/prepared-guest.js';
+import type { PreparedHost } from '../../libs/planner/src/prepare/prepared-host.js';
+import { CodeCollector, type CodeSetTable } from '../../libs/planner/src/matrix/code-set.js';
 import { mayTouchForbidden, overlapMask, type ColumnUnions, type RangeSetIds, type TouchMemo } from './touch-memo.js';
 
 /** Per host column: the shared findings by profile id (and overlap mask). Dropped whenever the column is recomputed. */

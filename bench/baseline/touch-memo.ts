@@ -3,9 +3,9 @@
 // one such set is its answer for every host that has it. Sets are interned by content; each row
 // remembers its answer per interned set.
 import { DEVICE_CLASSES, toHex } from '@ferry/domain';
-import type { PreparedGuest } from '../prepare/prepared-guest.js';
-import type { PreparedHost } from '../prepare/prepared-host.js';
-import { setOverlapsAny, toRangeSet, type RangeSet } from '../prepare/range-set.js';
+import type { PreparedGuest } from '../../libs/planner/src/prepare/prepared-guest.js';
+import type { PreparedHost } from '../../libs/planner/src/prepare/prepared-host.js';
+import { setOverlapsAny, toRangeSet, type RangeSet } from '../../libs/planner/src/prepare/range-set.js';
 
 /** Interns range sets by content; ids only grow (a fleet has few distinct sets). */
 export class RangeSetIds {
