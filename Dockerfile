@@ -10,6 +10,8 @@ COPY migrations ./migrations
 RUN npm ci --no-audit --no-fund && npx tsc -b apps/api apps/worker apps/cli && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
+# Workers with the libvirt backend and host agents drive libvirt through its official client, virsh.
+RUN apt-get update && apt-get install -y --no-install-recommends libvirt-clients && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
 COPY --from=build /app /app

@@ -24,20 +24,21 @@ const layers = {
   'libs/qemu': ['emulator', 'observability'],
   'libs/fleet': ['domain', 'event-store'],
   'libs/orchestration': ['domain', 'emulator', 'event-store', 'fleet', 'jobs', 'observability', 'planner'],
+  'libs/nest-modules': ['event-store', 'fleet', 'observability', 'orchestration', 'qemu'],
   'apps/api': [
     'domain',
     'emulator',
     'event-store',
     'fleet',
     'jobs',
+    'nest-modules',
     'observability',
     'orchestration',
     'planner',
     'qemu',
   ],
   'apps/cli': ['domain', 'importers', 'orchestration'],
-  // Until the Nest modules it borrows move out of apps/api into a library.
-  'apps/worker': ['api'],
+  'apps/worker': ['nest-modules'],
 };
 const packageName = (dir) => dir.split('/').at(-1);
 const allPackages = Object.keys(layers).map(packageName);

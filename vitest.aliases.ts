@@ -8,6 +8,3 @@ export const aliases: Record<string, string> = Object.fromEntries(
     .map((name) => [`@ferry/${name}`, resolve('libs', name, 'src/index.ts')]),
 );
 aliases['@ferry/migrations'] = resolve('migrations/src/index.ts');
-aliases['@ferry/api/config'] = resolve('apps/api/src/config.ts');
-aliases['@ferry/api/persistence'] = resolve('apps/api/src/persistence.module.ts');
-aliases['@ferry/api/orchestration'] = resolve('apps/api/src/orchestration/orchestration.module.ts');

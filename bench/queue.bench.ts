@@ -14,6 +14,7 @@ import { fleetFileSchema } from '@ferry/domain';
 import { openEventStore, type OpenedStore } from '@ferry/event-store';
 import { applyFleetFile, FleetCommands, type WriteContext } from '@ferry/fleet';
 import { FleetView, OrchestrationRuntime, requestMigration } from '@ferry/orchestration';
+import { defaultRuntimeConfig } from '../test/support/runtime-config.js';
 
 const JOBS = Number(process.env.JOBS ?? 1000);
 const WORKERS = 4;
@@ -75,6 +76,7 @@ try {
   );
   // The API process only enqueues; the workers are 4 more runtimes, each with its own pool and Redis connections.
   const enqueuer = new OrchestrationRuntime(api.store, fleet, {
+    ...defaultRuntimeConfig(),
     redisUrl: REDIS_URL,
     queuePrefix: prefix,
     limits: LIMITS,
@@ -85,6 +87,7 @@ try {
     const store = await openEventStore({ databaseUrl: DATABASE_URL, schema });
     opened.push(store);
     const runtime = new OrchestrationRuntime(store.store, new FleetView(store.store), {
+      ...defaultRuntimeConfig(),
       redisUrl: REDIS_URL,
       queuePrefix: prefix,
       limits: LIMITS,
@@ -113,6 +116,7 @@ try {
           snapshot,
           { guestId: guestId(i), destinationHostId: destinations[i % 4]! },
           ctx,
+          { linkBandwidth: defaultRuntimeConfig().linkBandwidth },
         );
         const t2 = performance.now();
         await enqueuer.enqueueMigration(outcome.id);

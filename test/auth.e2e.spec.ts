@@ -7,14 +7,23 @@ import { startApp, type RunningApp } from './support/app.js';
 import { routeTable } from './support/route-table.js';
 import { EXPECTED, type Role } from './support/route-roles.js';
 import { EventStore, type OpenedStore } from '@ferry/event-store';
-import { OPENED_STORE } from '../apps/api/src/persistence.module.js';
+import { OPENED_STORE } from '@ferry/nest-modules';
 
-const RANK: Record<Role, number> = { public: -1, viewer: 0, operator: 1, admin: 2 };
+const RANK: Record<Exclude<Role, 'agent'>, number> = { public: -1, viewer: 0, operator: 1, admin: 2 };
+
+/** The ladder for viewer/operator/admin; agent routes take only an agent bound to the host (or an admin). */
+function allowed(role: 'viewer' | 'operator' | 'admin', needed: Role): boolean {
+  if (needed === 'agent') return role === 'admin';
+  return RANK[role] >= RANK[needed];
+}
 
 describe('authentication and roles', () => {
   let backend: TestBackend;
   let api: RunningApp;
   const tokens: Record<'viewer' | 'operator' | 'admin', string> = { viewer: '', operator: '', admin: '' };
+  /** Bound to host "x1", the id every route pattern is called with below; and one bound elsewhere. */
+  let agentHere = '';
+  let agentElsewhere = '';
 
   beforeAll(async () => {
     backend = appBackend();
@@ -22,6 +31,10 @@ describe('authentication and roles', () => {
     tokens.admin = api.token;
     tokens.viewer = await api.issueToken('viewer', 'vera');
     tokens.operator = await api.issueToken('operator', 'otto');
+    const issueAgent = async (name: string, hosts: string[]) =>
+      (await api.request('POST', '/v1/tokens', { body: { name, role: 'agent', hosts } })).body.token as string;
+    agentHere = await issueAgent('agent-x1', ['x1']);
+    agentElsewhere = await issueAgent('agent-other', ['other-host']);
   });
   afterAll(async () => {
     await api.close();
@@ -62,12 +75,33 @@ describe('authentication and roles', () => {
       expect((await call('fry_not_a_real_token')).status, `${route} with an unknown token`).toBe(401);
       for (const role of ['viewer', 'operator', 'admin'] as const) {
         const status = (await call(tokens[role])).status;
-        if (RANK[role] < RANK[needed]) expect(status, `${route} as ${role}`).toBe(403);
+        if (!allowed(role, needed)) expect(status, `${route} as ${role}`).toBe(403);
         else expect([401, 403], `${route} as ${role}`).not.toContain(status);
+      }
+      // An agent token may call its own host's agent routes and nothing else: no reads, no other host.
+      const asAgent = (await call(agentHere)).status;
+      if (needed === 'agent') {
+        expect([401, 403], `${route} as the host's agent`).not.toContain(asAgent);
+        expect((await call(agentElsewhere)).status, `${route} as another host's agent`).toBe(403);
+      } else {
+        expect(asAgent, `${route} as an agent`).toBe(403);
       }
       checked.push(route);
     }
     expect(checked.length).toBeGreaterThan(35);
+  });
+
+  it('binds agent tokens to hosts at issue, and only agent tokens', async () => {
+    const unbound = await api.request('POST', '/v1/tokens', { body: { name: 'a1', role: 'agent' } });
+    expect(unbound.status).toBe(400);
+    expect(unbound.body.problems[0].field).toBe('hosts');
+    const viewerWithHosts = await api.request('POST', '/v1/tokens', {
+      body: { name: 'v1', role: 'viewer', hosts: ['h1'] },
+    });
+    expect(viewerWithHosts.status).toBe(400);
+    expect(viewerWithHosts.body.problems[0].field).toBe('hosts');
+    const listed = await api.request('GET', '/v1/tokens');
+    expect(listed.body.items.find((t: { name: string }) => t.name === 'agent-x1').hosts).toEqual(['x1']);
   });
 
   it('records the token’s id as the actor of every event it writes', async () => {

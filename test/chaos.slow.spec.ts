@@ -2,6 +2,7 @@
 // the machine's PostgreSQL and Redis, which other suites running at the same time would feel.
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isTerminalState } from '@ferry/orchestration';
 import { postgresBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 import { restartPostgres, restartRedis } from './support/services.js';
@@ -11,7 +12,6 @@ import { startWorker, type WorkerProcess } from './support/worker-process.js';
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const totals = { runs: 0, faults: 0, eventsChecked: 0, anomalies: 0 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const terminal = ['completed', 'failed', 'cancelled', 'rejected'];
 
 const armHost = (id: string, pool = 'chaos') => ({
   id,
@@ -77,7 +77,7 @@ async function checkConsistency(api: RunningApp, guestIds: string[]): Promise<nu
       const moved = stream.filter((e) => e.type === 'GuestMigrated' && e.data.migrationId === m.id).length;
       const events = (await api.request('GET', `/v1/streams/migration-${m.id}`)).body.events as Array<{ type: string }>;
       totals.eventsChecked += events.length;
-      if (!terminal.includes(m.state)) anomalies++;
+      if (!isTerminalState(m.state)) anomalies++;
       if ((m.state === 'completed') !== (moved === 1) || moved > 1) anomalies++;
       if (
         events.filter((e) =>
@@ -225,7 +225,7 @@ describe('chaos', () => {
       rescuer = await startWorker(env);
       const deadline = Date.now() + 60_000;
       let state = '';
-      while (!terminal.includes(state) && Date.now() < deadline) {
+      while (!isTerminalState(state) && Date.now() < deadline) {
         await sleep(100);
         state = (await api.request('GET', `/v1/migrations/${submitted.body.id}`)).body.state;
       }

@@ -104,6 +104,17 @@ const routes: Route[] = [
     ranges: hostRanges,
   },
   {
+    // A host agent's report (the admin token may call agent routes): the facts are the host's.
+    method: 'PUT',
+    path: '/v1/hosts/host-a/agent-report',
+    base: { facts: { ...host, id: undefined, pool: undefined }, domains: [] },
+    targets: hostTargets
+      .filter((t) => t.path[0] !== 'id' && t.path[0] !== 'pool')
+      .map((t) => ({ ...t, path: ['facts', ...t.path] })),
+    objects: hostObjects.map((o) => ['facts', ...o]),
+    ranges: hostRanges.map((r) => ['facts', ...r]),
+  },
+  {
     method: 'POST',
     path: '/v1/fleet',
     base: { hosts: [host] },

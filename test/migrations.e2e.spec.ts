@@ -2,9 +2,10 @@
 // workers, emulator backend), on SQLite and PostgreSQL.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MigrationDocument } from '@ferry/orchestration';
+import { isTerminalState, type MigrationDocument } from '@ferry/orchestration';
 import { backends, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
+import { waitFor } from './support/wait-for.js';
 
 const armExample = readFileSync(new URL('../examples/fleet-arm-migrate-then-hotplug.yaml', import.meta.url), 'utf8');
 
@@ -36,21 +37,11 @@ const armGuest = (id: string, host: string, extra: Record<string, unknown> = {})
   ...extra,
 });
 
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe.each(backends.map((make) => [make().name, make] as const))('migrations on %s', (_name, makeBackend) => {
   let backend: TestBackend;
   let api: RunningApp;
   const migration = (id: string) => api.request('GET', `/v1/migrations/${id}`).then((r) => r.body as MigrationDocument);
-  const finished = (m: { state: string }) => ['completed', 'failed', 'cancelled', 'rejected'].includes(m.state);
+  const finished = (m: { state: string }) => isTerminalState(m.state);
 
   beforeAll(async () => {
     backend = makeBackend();

@@ -11,6 +11,7 @@ import { controllersOf } from '../apps/api/src/openapi.js';
 import { routeEntries, type RouteEntry } from '../apps/api/src/openapi/route-table.js';
 import { problemResponse } from '../apps/api/src/openapi/responses.js';
 import { fleetExample, guestExample, hostExample } from '../apps/api/src/openapi/examples.js';
+import { agentReportExample } from '../apps/api/src/agents/agent-openapi.js';
 import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 import { routeTable } from './support/route-table.js';
@@ -255,6 +256,16 @@ describe('the OpenAPI document', () => {
     await call('GET /v1/tokens', {}, { token: viewer }); // 403
     await call('GET /v1/tokens', {}, { token: null }); // 401
     await call('DELETE /v1/tokens/:id', { id: token.body.id });
+    // Agent routes (the admin token may call them too).
+    await call('PUT /v1/hosts/:id/agent-report', { id: 'host-a' }, { body: { facts: { bad: 1 }, domains: [] } }); // 400
+    await call('POST /v1/hosts/:id/heartbeat', { id: 'host-a' });
+    await call('POST /v1/hosts/:id/heartbeat', { id: 'nope' }); // 404
+    await call(
+      'POST /v1/hosts/:id/migration-gate',
+      { id: 'host-a' },
+      { body: { domain: { uuid: '3c9e4a52-8d0f-4f0e-9a43-6a1d2b7c9e01' } } },
+    );
+    await call('PUT /v1/hosts/:id/agent-report', { id: 'host-agent' }, { body: agentReportExample });
     await call('GET /metrics');
     await call('GET /health', {}, { token: null });
 

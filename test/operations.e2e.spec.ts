@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
+import { waitFor } from './support/wait-for.js';
 
 const armExample = readFileSync(new URL('../examples/fleet-arm-migrate-then-hotplug.yaml', import.meta.url), 'utf8');
 const metric = (text: string, name: string, labels = '') =>
@@ -31,12 +32,11 @@ describe('operations', () => {
       body: { guestId: 'vm-1', destinationHostId: 'host-b' },
     });
     expect(submitted.status).toBe(202);
-    for (
-      let i = 0;
-      i < 200 && (await api.request('GET', `/v1/migrations/${submitted.body.id}`)).body.state !== 'completed';
-      i++
-    )
-      await new Promise((r) => setTimeout(r, 50));
+    await waitFor(
+      () => api.request('GET', `/v1/migrations/${submitted.body.id}`).then((r) => r.body.state),
+      (state) => state === 'completed',
+      10_000,
+    );
     const response = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${api.token}` } });
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();

@@ -4,10 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiB } from '@ferry/emulator';
 import { openEventStore, type OpenedStore } from '@ferry/event-store';
-import { FleetView, OrchestrationRuntime } from '@ferry/orchestration';
+import { FleetView, isTerminalState, OrchestrationRuntime } from '@ferry/orchestration';
 import { qemuAvailable, QEMU_X86_64, QemuExecutionBackend } from '@ferry/qemu';
 import { appBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
+import { defaultRuntimeConfig } from './support/runtime-config.js';
+import { waitFor } from './support/wait-for.js';
 
 const QEMU_PRESENT = qemuAvailable();
 if (!QEMU_PRESENT)
@@ -33,17 +35,6 @@ const dirtyingGuest = (id: string, dirtyRate: string) => ({
   memory: { ram: '512MiB' },
   migration: { dirtyRate, workingSet: '256MiB' },
 });
-const terminal = ['completed', 'failed', 'cancelled', 'rejected'];
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!QEMU_PRESENT)(
   QEMU_PRESENT ? 'the QEMU backend through the job queue' : `the QEMU backend [skipped: ${QEMU_X86_64} not installed]`,
@@ -63,6 +54,7 @@ describe.skipIf(!QEMU_PRESENT)(
       api = await startApp(backend, { runWorkers: false });
       opened = await openEventStore(backend.config());
       worker = new OrchestrationRuntime(opened.store, new FleetView(opened.store), {
+        ...defaultRuntimeConfig(),
         workerId: 'qemu-worker',
         backends: { qemu: new QemuExecutionBackend() },
         reconcileEveryMs: 200,
@@ -97,7 +89,7 @@ describe.skipIf(!QEMU_PRESENT)(
       // The guest first writes its 256 MiB working set at 5000 pages/s (~13 s), then migrates.
       const done = await waitFor(
         () => migration(submitted.body.id),
-        (m) => terminal.includes(m.state),
+        (m) => isTerminalState(m.state),
         60_000,
       );
       expect(done.state).toBe('completed');
@@ -140,6 +132,7 @@ describe.skipIf(!QEMU_PRESENT)(
       const done = await waitFor(
         () => api.request('GET', `/v1/hotplugs/${forced.body.id}`).then((r) => r.body),
         (h) => h.state === 'failed' || h.state === 'completed',
+        45_000,
       );
       expect(done).toMatchObject({
         state: 'failed',
@@ -164,11 +157,13 @@ describe.skipIf(!QEMU_PRESENT)(
       await waitFor(
         () => migration(submitted.body.id),
         (m) => m.state === 'running' && m.lastProgress !== null,
+        45_000,
       );
       expect((await api.request('POST', `/v1/migrations/${submitted.body.id}/cancel`)).status).toBeLessThan(300);
       const done = await waitFor(
         () => migration(submitted.body.id),
-        (m) => terminal.includes(m.state),
+        (m) => isTerminalState(m.state),
+        45_000,
       );
       expect(done.state).toBe('cancelled');
       const types = (await history(submitted.body.id)).map((e) => e.type);

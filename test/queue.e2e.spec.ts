@@ -2,12 +2,14 @@
 // random queue prefixes, cleaned up afterwards.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FleetView, OrchestrationRuntime } from '@ferry/orchestration';
+import { FleetView, isTerminalState, OrchestrationRuntime } from '@ferry/orchestration';
 import { openEventStore, type OpenedStore } from '@ferry/event-store';
 import { postgresBackend, type TestBackend } from './support/backends.js';
 import { startApp, type RunningApp } from './support/app.js';
 import { deleteRedisKeys } from './support/redis.js';
 import { startWorker, type WorkerProcess } from './support/worker-process.js';
+import { defaultRuntimeConfig } from './support/runtime-config.js';
+import { waitFor } from './support/wait-for.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -35,17 +37,6 @@ const armGuest = (id: string, host: string, ram = '4GiB') => ({
   memory: { ram },
   migration: { dirtyRate: '1000/s', workingSet: '128MiB' },
 });
-const terminal = ['completed', 'failed', 'cancelled', 'rejected'];
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value).slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('job queue on BullMQ + Redis', () => {
   const prefix = `ferry-test-${randomBytes(4).toString('hex')}`;
@@ -115,7 +106,8 @@ describe('job queue on BullMQ + Redis', () => {
     workers.push(await startWorker(env));
     const done = await waitFor(
       () => migration(id),
-      (m) => terminal.includes(m.state),
+      (m) => isTerminalState(m.state),
+      60_000,
     );
     expect(done.state).toBe('rejected');
     expect(done.outcome).toMatch(/RESV_OVERLAPS_GUEST_RAM/);
@@ -130,7 +122,8 @@ describe('job queue on BullMQ + Redis', () => {
     const id = await submit('solo', 'd2');
     const done = await waitFor(
       () => migration(id),
-      (m) => terminal.includes(m.state),
+      (m) => isTerminalState(m.state),
+      60_000,
     );
     expect(done.state).toBe('completed');
     const events = (await api.request('GET', `/v1/streams/migration-${id}`)).body.events;
@@ -147,12 +140,14 @@ describe('job queue on BullMQ + Redis', () => {
     await waitFor(
       () => migration(id),
       (m) => m.lastProgress !== null,
+      60_000,
     );
     const cancelled = await api.request('POST', `/v1/migrations/${id}/cancel`);
     expect([200, 202]).toContain(cancelled.status);
     const done = await waitFor(
       () => migration(id),
-      (m) => terminal.includes(m.state),
+      (m) => isTerminalState(m.state),
+      60_000,
     );
     expect(done.state).toBe('cancelled');
     expect((await api.request('GET', '/v1/guests/cancel-me')).body.host).toBe('s3');
@@ -170,12 +165,13 @@ describe('job queue on BullMQ + Redis', () => {
     await waitFor(
       () => migration(id),
       (m) => m.state === 'running' && m.lastProgress !== null,
+      60_000,
     );
     await victim.kill('SIGKILL');
     workers.push(await startWorker(env));
     const done = await waitFor(
       () => migration(id),
-      (m) => terminal.includes(m.state),
+      (m) => isTerminalState(m.state),
       90_000,
     );
     expect(done.state).toBe('failed');
@@ -192,7 +188,8 @@ describe('job queue on BullMQ + Redis', () => {
       (
         await waitFor(
           () => migration(again),
-          (m) => terminal.includes(m.state),
+          (m) => isTerminalState(m.state),
+          60_000,
         )
       ).state,
     ).toBe('completed');
@@ -219,6 +216,7 @@ describe('migration limits across three worker instances', () => {
       const store = await openEventStore(backend.config());
       opened.push(store);
       const runtime = new OrchestrationRuntime(store.store, new FleetView(store.store), {
+        ...defaultRuntimeConfig(),
         redisUrl: REDIS_URL,
         queuePrefix: prefix,
         workerId: `w${i}`,

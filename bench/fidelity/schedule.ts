@@ -1,7 +1,7 @@
 // A stepwise downtime schedule, applied the way Ferry's migration watch applies a policy's
 // downtimeSchedule (libs/orchestration migration-watch.ts): a sync whose remaining bytes did not
 // shrink is a stalled iteration; after N consecutive ones the limit rises to that step's value.
-import type { MigrationEvent } from '@ferry/emulator';
+import type { MigrationRunEvent } from '@ferry/emulator';
 import type { DowntimeStep } from './cases.js';
 
 export class DowntimeScheduleDriver {
@@ -19,7 +19,7 @@ export class DowntimeScheduleDriver {
     this.limitMs = initialLimitMs;
   }
 
-  onEvent(event: MigrationEvent): void {
+  onEvent(event: MigrationRunEvent): void {
     if (event.type !== 'dirty-sync') return;
     const it = event.iteration;
     this.stalled = this.lastRemaining !== undefined && it.remainingBytes >= this.lastRemaining ? this.stalled + 1 : 0;

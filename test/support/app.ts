@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../apps/api/src/create-app.js';
-import { configFromEnv, type AppConfig } from '../../apps/api/src/config.js';
 import type { TestBackend } from './backends.js';
+import { configFromEnv, type AppConfig } from '@ferry/nest-modules';
 
 /** Registered as an admin token in every test app (FERRY_ADMIN_TOKEN). */
 export const TEST_ADMIN_TOKEN = 'fry_test_admin_token_do_not_use_outside_tests_0001';
@@ -42,7 +42,7 @@ export async function startApp(backend: TestBackend, overrides: Partial<AppConfi
     bodyLimit: '32mb',
     ...overrides,
   });
-  await app.listen(0, '127.0.0.1');
+  await app.listen(overrides.port ?? 0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const running: RunningApp = {

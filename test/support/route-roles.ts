@@ -1,7 +1,8 @@
 // The role each route needs, written down independently of the code that enforces it: the auth test
 // checks the guard against it, the OpenAPI test checks the document against it.
 
-export type Role = 'public' | 'viewer' | 'operator' | 'admin';
+/** agent: a host agent's token, bound to hosts at issue; outside the viewer < operator < admin ladder. */
+export type Role = 'public' | 'viewer' | 'operator' | 'admin' | 'agent';
 
 /** What each route needs. A route missing here fails the test: new routes must decide. */
 export const EXPECTED: Record<string, Role> = {
@@ -46,6 +47,9 @@ export const EXPECTED: Record<string, Role> = {
   'POST /v1/tokens': 'admin',
   'GET /v1/tokens': 'admin',
   'DELETE /v1/tokens/:id': 'admin',
+  'PUT /v1/hosts/:id/agent-report': 'agent',
+  'POST /v1/hosts/:id/heartbeat': 'agent',
+  'POST /v1/hosts/:id/migration-gate': 'agent',
   'GET /metrics': 'viewer',
   'GET /health': 'public',
 };

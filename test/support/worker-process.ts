@@ -7,7 +7,7 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
+export async function startWorker(env: Record<string, string>, startTimeoutMs = 20_000): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--conditions=ferry-source', '--import', 'tsx', 'apps/worker/src/main.ts'], {
     env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json', FERRY_LOG: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -15,7 +15,7 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerPr
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + startTimeoutMs;
   while (!output.includes('running')) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start: ${output}`);
     await new Promise((r) => setTimeout(r, 50));

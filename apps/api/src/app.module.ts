@@ -1,6 +1,5 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import type { AppConfig } from './config.js';
 import { EventFeed } from './events/event-feed.js';
 import { EventsController } from './events/events.controller.js';
 import { StreamController } from './events/stream.controller.js';
@@ -13,14 +12,18 @@ import { PlansController } from './planning/plans.controller.js';
 import { EvacuationsController } from './orchestration/evacuations.controller.js';
 import { HotplugsController } from './orchestration/hotplugs.controller.js';
 import { MigrationsController } from './orchestration/migrations.controller.js';
-import { OrchestrationModule } from './orchestration/orchestration.module.js';
 import { PoolsController } from './orchestration/pools.controller.js';
 import { ProblemFilter } from './http/problem.js';
-import { PersistenceModule } from './persistence.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { Metrics, MetricsController } from './observability/metrics.js';
 import { RequestLog } from './observability/request-log.js';
+import { type AppConfig, OPENED_STORE, OrchestrationModule, PersistenceModule } from '@ferry/nest-modules';
+import { AgentsController } from './agents/agents.controller.js';
+import { HeartbeatStore } from './agents/heartbeats.js';
+import { ReachabilityMonitor } from './agents/reachability-monitor.js';
+import { UnfinishedMigrations } from './agents/unfinished-migrations.js';
+import type { OpenedStore } from '@ferry/event-store';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -47,8 +50,21 @@ export class AppModule implements NestModule {
         HealthController,
         MetricsController,
         DashboardController,
+        AgentsController,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, EventFeed, Metrics, RequestLog],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        EventFeed,
+        Metrics,
+        RequestLog,
+        {
+          provide: HeartbeatStore,
+          useFactory: (opened: OpenedStore) => new HeartbeatStore(opened.dataSource),
+          inject: [OPENED_STORE],
+        },
+        UnfinishedMigrations,
+        ReachabilityMonitor,
+      ],
     };
   }
 }

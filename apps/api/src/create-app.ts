@@ -3,13 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { json, text } from 'express';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
-import type { AppConfig } from './config.js';
 import { setupOpenApi } from './openapi.js';
-import { JsonLogger } from './observability/json-logger.js';
 import { securityHeaders } from './auth/security-headers.js';
 import { authenticateFirst, onlyAuthenticated } from './auth/authenticate-first.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { TokenRegistry } from './auth/tokens.js';
+import { type AppConfig, JsonLogger } from '@ferry/nest-modules';
 
 /** Builds the HTTP application (used by main.ts and by the e2e tests). */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {

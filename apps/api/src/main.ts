@@ -1,5 +1,5 @@
 import { createApp } from './create-app.js';
-import { configFromEnv } from './config.js';
+import { configFromEnv } from '@ferry/nest-modules';
 
 const config = configFromEnv();
 const app = await createApp(config);

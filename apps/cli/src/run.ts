@@ -11,6 +11,7 @@ import { fleetCommands } from './commands/fleet.js';
 import { importCommands } from './commands/import.js';
 import { migrateCommands } from './commands/migrate.js';
 import { planCommands } from './commands/plan.js';
+import { hookCommands } from './commands/hook.js';
 
 export const COMMANDS: Command[] = [
   ...importCommands,
@@ -20,6 +21,7 @@ export const COMMANDS: Command[] = [
   ...migrateCommands,
   ...evacuateCommands,
   ...eventsCommands,
+  ...hookCommands,
 ];
 
 const GLOBAL: Options = {

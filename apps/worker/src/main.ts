@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { configFromEnv } from '@ferry/api/config';
 import { WorkerModule } from './worker.module.js';
+import { configFromEnv } from '@ferry/nest-modules';
 
 // Runs migration and hot-plug jobs from the BullMQ queues in Redis; as many as you like, anywhere.
 const config = configFromEnv();

@@ -1,7 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { OrchestrationModule } from '@ferry/api/orchestration';
-import { PersistenceModule } from '@ferry/api/persistence';
-import type { AppConfig } from '@ferry/api/config';
+import { OrchestrationModule, PersistenceModule, type AppConfig } from '@ferry/nest-modules';
 
 /** A worker process: the database and the job queue, no HTTP. */
 @Module({})

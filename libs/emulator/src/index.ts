@@ -21,12 +21,13 @@ export type {
 } from './migration/migration-spec.js';
 export { QEMU_DEFAULT_MAX_BANDWIDTH, QEMU_DEFAULT_DOWNTIME_LIMIT_MS } from './migration/migration-spec.js';
 export { QEMU_Q35_SWITCHOVER, switchoverFixedMs, type SwitchoverCost } from './migration/switchover-cost.js';
+export { postcopyDue } from './migration/postcopy-policy.js';
 export type {
   MigrationStatus,
   MigrationInfo,
   RamStats,
   IterationReport,
-  MigrationEvent,
+  MigrationRunEvent,
   MigrationResult,
   PostcopyReport,
   StopReason,

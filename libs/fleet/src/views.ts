@@ -23,6 +23,9 @@ export function hostView(state: HostState, version: number) {
     memory: formatSize(host.memory),
     cordoned: state.cordoned !== null,
     cordonReason: state.cordoned?.reason ?? null,
+    // Truthful only for hosts with an agent: a host nobody reports for is never marked unreachable.
+    reachable: !state.unreachable,
+    unreachableReason: state.unreachable?.reason ?? null,
     decommissioned: state.decommissioned,
     version,
   };
@@ -33,6 +36,7 @@ export function guestView(state: GuestState, version: number, machineDefaults: r
   return {
     id: state.id,
     host: state.hostId,
+    ...(state.libvirtDomain ? { libvirt: state.libvirtDomain } : {}),
     ...(toJsonSafe(definition) as Json),
     machine: definition.machine,
     memory: {

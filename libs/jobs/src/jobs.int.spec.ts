@@ -9,16 +9,11 @@ import {
   type JobQueue,
   type SlotLimiter,
 } from './index.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const unique = (stem: string) => `${stem}-${randomBytes(4).toString('hex')}`;
-const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const until = (check: () => boolean) => waitFor(check, (ok) => ok, 10_000, { everyMs: 20 });
 
 const queues: Array<[string, () => JobQueue<{ n: number }>]> = [
   ['in-process', () => new InProcessQueue(unique('q'))],

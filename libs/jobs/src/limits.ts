@@ -10,8 +10,6 @@ export interface MigrationLimits {
   fleet: number;
 }
 
-export const DEFAULT_LIMITS: MigrationLimits = { outboundPerHost: 2, inboundPerHost: 2, fleet: 5 };
-
 export interface SlotRequest {
   id: string;
   source: string;
@@ -40,8 +38,8 @@ export class InMemorySlotLimiter implements SlotLimiter {
   private readonly leases = new Map<string, SlotRequest & { expires: number }>();
 
   constructor(
-    private readonly limits: MigrationLimits = DEFAULT_LIMITS,
-    private readonly leaseMs = 60_000,
+    private readonly limits: MigrationLimits,
+    private readonly leaseMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -1,12 +1,5 @@
 import { Redis } from 'ioredis';
-import {
-  DEFAULT_LIMITS,
-  waitingReason,
-  type MigrationLimits,
-  type SlotAnswer,
-  type SlotLimiter,
-  type SlotRequest,
-} from './limits.js';
+import { waitingReason, type MigrationLimits, type SlotAnswer, type SlotLimiter, type SlotRequest } from './limits.js';
 import { reportFailureOf } from '@ferry/observability';
 
 // Three sorted sets of lease holders scored by expiry: outbound per source, inbound per destination,
@@ -32,8 +25,8 @@ return 'ok'
 export interface RedisLimiterOptions {
   url: string;
   prefix?: string;
-  limits?: MigrationLimits;
-  leaseMs?: number;
+  limits: MigrationLimits;
+  leaseMs: number;
 }
 
 export class RedisSlotLimiter implements SlotLimiter {
@@ -48,8 +41,8 @@ export class RedisSlotLimiter implements SlotLimiter {
     // The client reconnects by itself; a connection error is reported (and shows in /health), never thrown.
     this.redis.on('error', reportFailureOf('jobs.slot-limiter-redis'));
     this.prefix = options.prefix ?? 'ferry:slots';
-    this.limits = options.limits ?? DEFAULT_LIMITS;
-    this.leaseMs = options.leaseMs ?? 60_000;
+    this.limits = options.limits;
+    this.leaseMs = options.leaseMs;
   }
 
   private keys(request: SlotRequest): [string, string, string] {

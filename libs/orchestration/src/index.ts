@@ -16,3 +16,4 @@ export * from './runtime/orchestration-runtime.js';
 export * from './migration/pool-policy.js';
 export * from './scheduling/index.js';
 export * from './migration/convergence-forecast.js';
+export * from './libvirt/index.js';

@@ -27,13 +27,13 @@ export { rootPortId } from './devices/device-spec.js';
 export type { DeviceInventory } from './devices/device-inventory.js';
 
 // Migration and hot-plug
-export type { MigrationParameters } from './backend/migration-parameters.js';
-export type { MigrationProgress, MigrationStatus, MigrationEndStatus } from './backend/migration-progress.js';
+export type { QmpMigrationParameters } from './backend/migration-parameters.js';
+export type { QmpMigrationProgress, QmpMigrationStatus, QmpMigrationEndStatus } from './backend/migration-progress.js';
 export {
   startMigration,
   type StartMigrationOptions,
-  type MigrationHandle,
-  type MigrationOutcome,
+  type QmpMigrationHandle,
+  type QmpMigrationOutcome,
 } from './backend/qemu-migration.js';
 export { startMigrationDestination, migrationDestinationConfig } from './backend/migration-destination.js';
 export { hotplugDevice, hotUnplugDevice, type UnplugOptions } from './backend/device-hotplug.js';

@@ -40,21 +40,3 @@ export function useVms(): VmTracker {
     },
   };
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls until the predicate holds; fails with the message after timeoutMs. */
-export async function eventually<T>(
-  probe: () => T | Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs: number,
-  message: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${message} (last value: ${JSON.stringify(value)})`);
-    await sleep(50);
-  }
-}

@@ -22,7 +22,9 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { actor?: string; role?: Role }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<AuthenticatedRequest & { actor?: string; role?: Role; tokenName?: string }>();
     const authentication = request.authentication ?? (await this.authenticateLate(request));
     if ('error' in authentication) throw authentication.error;
     const { token } = authentication;
@@ -32,9 +34,16 @@ export class AuthGuard implements CanActivate {
     const needed = neededRole(request.method, this.reflector.getAllAndOverride<Role>(ROLE_KEY, targets));
     if (!satisfies(token.role, needed))
       throw new AuthError(403, 'forbidden', `this needs the ${needed} role; token "${token.name}" is ${token.role}`);
+    if (token.role === 'agent') {
+      const hostId = typeof request.params.id === 'string' ? request.params.id : undefined;
+      if (!hostId || !(token.hosts ?? []).includes(hostId))
+        throw new AuthError(403, 'forbidden', `agent token "${token.name}" is not bound to host "${hostId ?? ''}"`);
+    }
     // The id, not the name: a name can be reused once its token is revoked; history must stay unambiguous.
     request.actor = `token:${token.id}`;
     request.role = token.role;
+    // For messages people read (an agent's heartbeat: "agent <name> silent for …").
+    request.tokenName = token.name;
     return true;
   }
 

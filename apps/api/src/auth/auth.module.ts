@@ -1,14 +1,13 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { EventStore, type OpenedStore } from '@ferry/event-store';
-import { OPENED_STORE } from '../persistence.module.js';
 import { TokenSecrets } from './token-secrets.js';
-import type { AppConfig } from '../config.js';
 import { AuthGuard } from './auth.guard.js';
 import { BootstrapAdmin } from './bootstrap-admin.js';
 import { RateLimiter } from './rate-limiter.js';
 import { TokenRegistry } from './tokens.js';
 import { TokensController } from './tokens.controller.js';
+import { OPENED_STORE, type AppConfig } from '@ferry/nest-modules';
 
 /** API tokens with roles on every route, the first admin token, and per-token rate limits. */
 @Global()

@@ -1,9 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConcurrencyError } from '@ferry/event-store';
-import type { AppConfig } from '../config.js';
-import { APP_CONFIG } from '../persistence.module.js';
-import { log } from '../observability/json-logger.js';
 import { TokenRegistry } from './tokens.js';
+import { type AppConfig, APP_CONFIG, log } from '@ferry/nest-modules';
 
 /** The name of the token FERRY_ADMIN_TOKEN registers; at most one is active. */
 export const ENV_TOKEN_NAME = 'admin-from-env';

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { boundedText } from '@ferry/domain';
+import { boundedText, entityId } from '@ferry/domain';
 import { FleetCommands } from '@ferry/fleet';
 import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires, ROLES } from './roles.js';
@@ -9,10 +9,19 @@ import { TokenRegistry } from './tokens.js';
 import { ApiRoute } from '../openapi/route-spec.js';
 import { tokenIssuedResponse, tokenListResponse, tokenRevokedResponse } from '../openapi/responses.js';
 
-const issueSchema = z.strictObject({
-  name: boundedText(64).regex(/^[\w.@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-'),
-  role: z.enum(ROLES),
-});
+const issueSchema = z
+  .strictObject({
+    name: boundedText(64).regex(/^[\w.@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-'),
+    role: z.enum(ROLES),
+    /** agent only: the hosts this agent reports for (it may not touch any other). */
+    hosts: z.array(entityId).min(1).max(1000).optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.role === 'agent' && !body.hosts)
+      ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'an agent token must name the hosts it reports for' });
+    if (body.role !== 'agent' && body.hosts)
+      ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'only agent tokens are bound to hosts' });
+  });
 
 @Controller('v1/tokens')
 @Requires('admin')
@@ -42,9 +51,10 @@ export class TokensController {
   @Post()
   async issue(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     refuseIfMatch(request, 'a token is a new stream');
-    const { name, role } = parseBody(issueSchema, body);
+    const { name, role, hosts } = parseBody(issueSchema, body);
     const ctx = writeContext(request);
-    return send(response, await this.commands.idempotent(ctx, () => this.tokens.issue(name, role, ctx)));
+    const options = hosts ? { hosts: [...new Set(hosts)] } : {};
+    return send(response, await this.commands.idempotent(ctx, () => this.tokens.issue(name, role, ctx, options)));
   }
 
   @ApiRoute({

@@ -12,13 +12,16 @@ import type { TokenSecrets } from './token-secrets.js';
 export type TokenEvent =
   /** Written by older versions, with the hash inside; still read (and never served: see servable-event). */
   | DomainEvent<'TokenIssued', { tokenId: string; name: string; role: Role; secretHash: string }>
-  | DomainEvent<'TokenCreated', { tokenId: string; name: string; role: Role }>
+  /** `hosts`: for agent tokens, the hosts the agent may report for (fixed at issue). */
+  | DomainEvent<'TokenCreated', { tokenId: string; name: string; role: Role; hosts?: string[] }>
   | DomainEvent<'TokenRevoked', { tokenId: string }>;
 
 export interface TokenDocument {
   id: string;
   name: string;
   role: Role;
+  /** agent tokens: the hosts it may report for (fixed at issue). */
+  hosts?: string[];
   revoked: boolean;
   issuedAt: string;
   /** `token-name-<name>`; `token-<id>` for tokens of older versions; `token-bootstrap` for the first admin token. */
@@ -27,7 +30,7 @@ export interface TokenDocument {
   legacyHash?: string;
 }
 
-export type TokenSummary = Pick<TokenDocument, 'id' | 'name' | 'role' | 'revoked' | 'issuedAt'>;
+export type TokenSummary = Pick<TokenDocument, 'id' | 'name' | 'role' | 'hosts' | 'revoked' | 'issuedAt'>;
 
 /** The tokens fold: one document per token, from its events (pure; the registry keeps it in memory). */
 export function applyTokenEvent(doc: TokenDocument | undefined, e: StoredEvent): TokenDocument | undefined {
@@ -39,6 +42,7 @@ export function applyTokenEvent(doc: TokenDocument | undefined, e: StoredEvent):
         id: event.data.tokenId,
         name: event.data.name,
         role: event.data.role,
+        ...(event.type === 'TokenCreated' && event.data.hosts ? { hosts: event.data.hosts } : {}),
         revoked: false,
         issuedAt: e.recordedAt,
         streamId: e.streamId,
@@ -84,9 +88,13 @@ export class TokenRegistry {
     if (performance.now() - this.refreshedAt < maxAgeMs) return Promise.resolve();
     if (this.queued && maxAgeMs > 0) return this.queued;
     const run = this.chain.then(() => this.catchUp());
-    this.chain = run.catch(() => undefined);
+    // The caller gets any failure from `run`; the chain and the queue slot only wait for it to settle.
+    const settled = Promise.allSettled([run]);
+    this.chain = settled.then(() => undefined);
     this.queued = run;
-    void run.finally(() => this.queued === run && (this.queued = undefined)).catch(() => undefined);
+    void settled.then(() => {
+      if (this.queued === run) this.queued = undefined;
+    });
     return run;
   }
 
@@ -138,7 +146,14 @@ export class TokenRegistry {
     await this.refresh(0);
     return [...this.docs.values()]
       .sort((a, b) => a.issuedAt.localeCompare(b.issuedAt) || a.id.localeCompare(b.id))
-      .map(({ id, name, role, revoked, issuedAt }) => ({ id, name, role, revoked, issuedAt }));
+      .map(({ id, name, role, hosts, revoked, issuedAt }) => ({
+        id,
+        name,
+        role,
+        ...(hosts ? { hosts } : {}),
+        revoked,
+        issuedAt,
+      }));
   }
 
   /**
@@ -151,7 +166,7 @@ export class TokenRegistry {
     name: string,
     role: Role,
     ctx: Pick<WriteContext, 'metadata' | 'idempotency'>,
-    options: { secret?: string; streamId?: string; replacing?: string[] } = {},
+    options: { secret?: string; streamId?: string; replacing?: string[]; hosts?: string[] } = {},
   ): Promise<WriteOutcome> {
     await this.refresh(0);
     const replacing = (options.replacing ?? []).map((id) => this.docs.get(id)).filter((d) => d && !d.revoked);
@@ -178,11 +193,15 @@ export class TokenRegistry {
         expectedVersion: options.streamId ? 'no-stream' : await this.store.streamVersion(streamId),
         events: [
           ...revocations.filter((r) => r.streamId === streamId).map((r) => r.event),
-          { type: 'TokenCreated', data: { tokenId: id, name, role }, metadata: ctx.metadata },
+          {
+            type: 'TokenCreated',
+            data: { tokenId: id, name, role, ...(options.hosts ? { hosts: options.hosts } : {}) },
+            metadata: ctx.metadata,
+          },
         ],
       },
     ];
-    const body = { id, name, role };
+    const body = { id, name, role, ...(options.hosts ? { hosts: options.hosts } : {}) };
     // The hash goes in first: a row whose event never lands is never consulted (lookups start from
     // the events), so a crash between the two leaves nothing that authenticates.
     await this.secrets.put(id, hashSecret(secret));

@@ -6,11 +6,11 @@ import { EventStore, type StoredEvent } from '@ferry/event-store';
 import type { AuthenticatedRequest } from '../auth/authenticate-first.js';
 import { TokenRegistry } from '../auth/tokens.js';
 import { parseBody } from '../http/request.js';
-import { log } from '../observability/json-logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { EventFeed } from './event-feed.js';
 import { ApiRoute } from '../openapi/route-spec.js';
 import { servable } from './servable-event.js';
+import { log } from '@ferry/nest-modules';
 
 const streamQuery = z.strictObject({
   after: z.coerce.number().int().min(0).optional(),

@@ -2,12 +2,11 @@ import { Controller, Get, Inject, Res, type OnModuleDestroy } from '@nestjs/comm
 import type { Response } from 'express';
 import { Redis } from 'ioredis';
 import { EventStore } from '@ferry/event-store';
-import type { AppConfig } from '../config.js';
-import { APP_CONFIG } from '../persistence.module.js';
 import { Public } from '../auth/roles.js';
 import { ApiRoute } from '../openapi/route-spec.js';
 import { healthResponse } from '../openapi/responses.js';
 import { reportFailureOf } from '@ferry/observability';
+import { type AppConfig, APP_CONFIG } from '@ferry/nest-modules';
 
 type Check = { status: 'up' | 'down'; latencyMs?: number; error?: string; kind?: string };
 

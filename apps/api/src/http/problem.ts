@@ -1,11 +1,11 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
-import { log } from '../observability/json-logger.js';
 import { AuthError } from '../auth/auth-error.js';
 import type { Response } from 'express';
 import { ZodError } from 'zod';
 import { DomainError, quotePrefix, type FieldProblem } from '@ferry/domain';
 import { ConcurrencyError, IdempotencyKeyReusedError } from '@ferry/event-store';
 import { PlanBlockedError } from '@ferry/orchestration';
+import { log } from '@ferry/nest-modules';
 
 /** A 4xx/5xx answer: a short code, a sentence, and per-field problems an operator can fix. */
 export interface Problem {

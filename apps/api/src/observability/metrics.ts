@@ -1,10 +1,10 @@
 import { Controller, Get, Header, Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
-import { FleetView, migrationsProjection, OrchestrationRuntime } from '@ferry/orchestration';
+import { FleetView, MIGRATION_STATES, migrationsProjection, OrchestrationRuntime } from '@ferry/orchestration';
 import { ApiRoute } from '../openapi/route-spec.js';
 import { reportFailureOf } from '@ferry/observability';
-import { BackgroundErrors } from './background-errors.js';
+import { BackgroundErrors } from '@ferry/nest-modules';
 
 const SECONDS = [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800];
 const DOWNTIME = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
@@ -68,6 +68,13 @@ export class Metrics {
     labelNames: ['queue', 'state'],
     registers: [this.registry],
   });
+  /** Timers and monitors that failed (each failure is also logged with its context). */
+  readonly backgroundFailures = new Counter({
+    name: 'ferry_background_failures_total',
+    help: 'Failures of background work (reachability monitor, …) by task',
+    labelNames: ['task'],
+    registers: [this.registry],
+  });
   private readonly conflicts = new Gauge({
     name: 'ferry_conflicts',
     help: 'Conflict-matrix cells with a finding, by code',
@@ -92,8 +99,7 @@ export class Metrics {
     this.migrationsByState.reset();
     this.migrationDuration.reset();
     this.migrationDowntime.reset();
-    for (const state of ['requested', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'rejected'])
-      this.migrationsByState.set({ state }, 0);
+    for (const state of MIGRATION_STATES) this.migrationsByState.set({ state }, 0);
     for (const m of migrations) {
       this.migrationsByState.inc({ state: m.state });
       if (m.result) {

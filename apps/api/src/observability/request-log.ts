@@ -2,7 +2,7 @@ import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { correlationIdOf } from '../http/request.js';
 import { Metrics } from './metrics.js';
-import { log } from './json-logger.js';
+import { log } from '@ferry/nest-modules';
 
 /**
  * Every request gets a correlation id (the client's X-Correlation-Id, or a new one), echoed in the

@@ -77,8 +77,8 @@ describe('the OpenAPI document builder', () => {
   });
 
   it('derives each route’s statuses from what it takes and who may call it', () => {
-    // A viewer read: no 403 (every token is at least a viewer), 400 for its query.
-    expect(statuses(doc.paths['/v1/things']!.get!)).toEqual([200, 400, 401, 429, 503]);
+    // A viewer read: 403 too (an agent token may not read), 400 for its query.
+    expect(statuses(doc.paths['/v1/things']!.get!)).toEqual([200, 400, 401, 403, 429, 503]);
     expect(statuses(doc.paths['/v1/things']!.post!)).toEqual([201, 400, 401, 403, 409, 413, 422, 429, 503]);
     expect(statuses(doc.paths['/v1/things/{id}']!.put!)).toEqual([200, 400, 401, 403, 409, 412, 413, 429, 503]);
   });

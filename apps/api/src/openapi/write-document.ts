@@ -3,7 +3,7 @@
 //   tsx --conditions=ferry-source apps/api/src/openapi/write-document.ts <out.json>
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { configFromEnv } from '../config.js';
+import { configFromEnv } from '@ferry/nest-modules';
 import { createApp } from '../create-app.js';
 import { openApiDocumentOf } from '../openapi.js';
 

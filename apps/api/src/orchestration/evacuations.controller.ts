@@ -12,9 +12,8 @@ import {
   requestEvacuation,
 } from '@ferry/orchestration';
 import { parseBody, send, writeContext } from '../http/request.js';
-import type { AppConfig } from '../config.js';
-import { APP_CONFIG } from '../persistence.module.js';
 import { Requires } from '../auth/roles.js';
+import { type AppConfig, APP_CONFIG } from '@ferry/nest-modules';
 import { ApiRoute } from '../openapi/route-spec.js';
 import { evacuationResponse, evacuationStartedResponse } from '../openapi/responses.js';
 import { policyExample } from '../openapi/examples.js';

@@ -13,7 +13,7 @@ import { hotplugPageResponse, hotplugResponse } from '../openapi/responses.js';
 const requestSchema = z.strictObject({
   guestId: entityId,
   device: guestDeviceSchema,
-  backend: z.enum(['emulator', 'qemu']).default('emulator'),
+  backend: z.enum(['emulator', 'qemu', 'libvirt']).default('emulator'),
   /** Run even if the plan is blocked: a rehearsal that records the hypervisor's own error. */
   force: z.boolean().default(false),
 });

@@ -11,6 +11,7 @@ import {
   migrationView,
   OrchestrationRuntime,
   requestMigration,
+  MIGRATION_STATES,
   TERMINAL_STATES,
   type MigrationState,
 } from '@ferry/orchestration';
@@ -18,18 +19,17 @@ import { FleetCommands } from '@ferry/fleet';
 import { pageOf, paging } from '../fleet/paging.js';
 import { parseBody, refuseIfMatch, send, writeContext } from '../http/request.js';
 import { Requires } from '../auth/roles.js';
+import { type AppConfig, APP_CONFIG } from '@ferry/nest-modules';
 import { ApiRoute } from '../openapi/route-spec.js';
 import { migrationPageResponse, migrationResponse } from '../openapi/responses.js';
 import { policyExample } from '../openapi/examples.js';
-
-const MIGRATION_STATES = ['requested', 'waiting', 'running', 'completed', 'failed', 'cancelled', 'rejected'] as const;
 
 const requestSchema = z.strictObject({
   guestId: entityId,
   destinationHostId: entityId,
   policy: convergencePolicySchema.optional(),
   /** Unset: the pool's backend, else the emulator. */
-  backend: z.enum(['emulator', 'qemu']).optional(),
+  backend: z.enum(['emulator', 'qemu', 'libvirt']).optional(),
   options: z.strictObject({ postcopy: z.boolean().optional() }).optional(),
 });
 
@@ -53,6 +53,7 @@ export class MigrationsController {
     @Inject(FleetView) private readonly fleet: FleetView,
     @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
     @Inject(OrchestrationRuntime) private readonly runtime: OrchestrationRuntime,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FleetCommands) private readonly commands: FleetCommands,
   ) {
     this.repository = new MigrationRepository(store);
@@ -77,7 +78,9 @@ export class MigrationsController {
   async request(@Body() body: unknown, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     refuseIfMatch(request, 'a migration is a new stream (cancel takes If-Match)');
     const input = parseBody(requestSchema, body);
-    const outcome = await requestMigration(this.store, await this.fleet.snapshot(), input, writeContext(request));
+    const outcome = await requestMigration(this.store, await this.fleet.snapshot(), input, writeContext(request), {
+      linkBandwidth: this.config.linkBandwidth,
+    });
     await this.runtime.enqueueMigration(outcome.id);
     response.setHeader('Location', `/v1/migrations/${outcome.id}`);
     return send(response, outcome);

@@ -7,6 +7,7 @@ import { parseBody } from '../http/request.js';
 import { paging } from '../fleet/paging.js';
 import { boundConflicts } from './bounded-conflicts.js';
 import { Requires } from '../auth/roles.js';
+import { type AppConfig, APP_CONFIG } from '@ferry/nest-modules';
 import { ApiRoute } from '../openapi/route-spec.js';
 import {
   conflictCellResponse,
@@ -69,7 +70,10 @@ const cellQuery = z
 /** Dry runs: no side effects, every conflict at once, and the stream versions they were computed from. */
 @Controller('v1')
 export class PlansController {
-  constructor(@Inject(FleetView) private readonly fleet: FleetView) {}
+  constructor(
+    @Inject(FleetView) private readonly fleet: FleetView,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @ApiRoute({
     id: 'planHotplug',
@@ -107,7 +111,12 @@ export class PlansController {
       ...(options.postcopy ? { onTimeout: 'postcopy' as const } : {}),
       ...own,
     });
-    return withForecast(snapshot, planMigration(snapshot, guestId, destinationHostId, options), policy);
+    return withForecast(
+      snapshot,
+      planMigration(snapshot, guestId, destinationHostId, options),
+      policy,
+      this.config.linkBandwidth,
+    );
   }
 
   @ApiRoute({

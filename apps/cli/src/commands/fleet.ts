@@ -22,6 +22,7 @@ const range = (r: { start: string; end: string }) => `${r.start}–${r.end}`;
 
 function hostState(h: Host): string {
   if (h.decommissioned) return 'decommissioned';
+  if (h.reachable === false) return `unreachable${h.unreachableReason ? ` (${h.unreachableReason})` : ''}`;
   return h.cordoned ? `cordoned${h.cordonReason ? ` (${h.cordonReason})` : ''}` : 'ready';
 }
 

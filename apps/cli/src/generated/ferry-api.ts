@@ -86,6 +86,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conflicts/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Counts of the (filtered) matrix per pool or per host class, with counts per rule code in each
+         * @description Requires the **viewer** role (a bearer token).
+         */
+        get: operations["summarizeConflicts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/evacuations/{id}": {
         parameters: {
             query?: never;
@@ -364,6 +384,28 @@ export interface paths {
         patch: operations["updateHost"];
         trace?: never;
     };
+    "/v1/hosts/{id}/agent-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * A host agent's report: the host's facts and the domains running on it
+         * @description Only differences from the log become events: a repeated report writes nothing. Unknown domains become guests mapped by UUID; a known domain running here moves its guest unless a Ferry migration of it is unfinished (placementDeferred). Counts as a heartbeat. Agent tokens may call it for their own hosts only.
+         *
+         *     Requires the **agent** role (a bearer token).
+         */
+        put: operations["reportHostAsAgent"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/hosts/{id}/cordon": {
         parameters: {
             query?: never;
@@ -400,6 +442,46 @@ export interface paths {
          *     Requires the **operator** role (a bearer token).
          */
         post: operations["evacuateHost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosts/{id}/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A host agent's heartbeat: the host is reachable (an unreachable one becomes reachable again)
+         * @description Requires the **agent** role (a bearer token).
+         */
+        post: operations["agentHeartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hosts/{id}/migration-gate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * May this libvirt domain migrate to this host? (asked by the libvirt hook; recorded as MigrationGated)
+         * @description Requires the **agent** role (a bearer token).
+         */
+        post: operations["migrationGate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -756,6 +838,10 @@ export interface components {
             kernel: string;
             qemuVersion?: string;
             physBits?: number;
+            libvirt?: {
+                uri: string;
+                credential?: string;
+            };
             iommu: {
                 /** @enum {string} */
                 model: "intel-vtd" | "amd-vi" | "arm-smmuv3" | "spapr-tce" | "s390-zpci" | "virtio-iommu" | "none";
@@ -828,6 +914,10 @@ export interface components {
             kernel?: string;
             qemuVersion?: string;
             physBits?: number;
+            libvirt?: {
+                uri: string;
+                credential?: string;
+            };
             iommu?: {
                 /** @enum {string} */
                 model: "intel-vtd" | "amd-vi" | "arm-smmuv3" | "spapr-tce" | "s390-zpci" | "virtio-iommu" | "none";
@@ -893,6 +983,10 @@ export interface components {
         Guest: {
             id: string;
             host: string;
+            libvirt?: {
+                uuid: string;
+                name?: string;
+            };
             machine: string;
             /** @enum {string} */
             arch?: "x86_64" | "aarch64" | "ppc64le" | "s390x" | "riscv64" | "loongarch64";
@@ -986,7 +1080,7 @@ export interface components {
         PoolMigrationPolicyInput: {
             policy?: components["schemas"]["ConvergencePolicy"];
             /** @enum {string} */
-            backend?: "emulator" | "qemu";
+            backend?: "emulator" | "qemu" | "libvirt";
         };
         Problem: {
             statusCode: number;
@@ -1038,6 +1132,10 @@ export interface components {
             kernel: string;
             qemuVersion?: string;
             physBits?: number;
+            libvirt?: {
+                uri: string;
+                credential?: string;
+            };
             iommu: {
                 /** @enum {string} */
                 model: "intel-vtd" | "amd-vi" | "arm-smmuv3" | "spapr-tce" | "s390-zpci" | "virtio-iommu" | "none";
@@ -1119,6 +1217,10 @@ export interface components {
         GuestView: {
             id: string;
             host: string | null;
+            libvirt?: {
+                uuid: string;
+                name?: string;
+            };
             machine: string;
             /** @enum {string} */
             arch?: "x86_64" | "aarch64" | "ppc64le" | "s390x" | "riscv64" | "loongarch64";
@@ -1390,6 +1492,30 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ConflictSummary: {
+            /** @enum {string} */
+            groupBy: "pool" | "hostClass";
+            total: number;
+            counts: {
+                byVerdict: {
+                    [key: string]: number;
+                };
+                bySeverity: {
+                    [key: string]: number;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+            groups: ({
+                key: string | null;
+                hosts: number;
+                total: number;
+            } & {
+                [key: string]: unknown;
+            })[];
+        } & {
+            [key: string]: unknown;
+        };
         ConflictCell: {
             /** @enum {string} */
             verdict: "ok" | "warnings" | "blocked";
@@ -1433,7 +1559,7 @@ export interface components {
             destinationHostId: string;
             policy?: components["schemas"]["ConvergencePolicy"];
             /** @enum {string} */
-            backend?: "emulator" | "qemu";
+            backend?: "emulator" | "qemu" | "libvirt";
             options?: {
                 postcopy?: boolean;
             };
@@ -1459,7 +1585,7 @@ export interface components {
              * @default emulator
              * @enum {string}
              */
-            backend: "emulator" | "qemu";
+            backend: "emulator" | "qemu" | "libvirt";
             /** @default false */
             force: boolean;
         };
@@ -1590,11 +1716,209 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        AgentReportAnswer: {
+            eventsWritten: number;
+            changed: {
+                /** @enum {string} */
+                kind: "host" | "guest";
+                id: string;
+                events: string[];
+            }[];
+            /** @description guests whose unfinished Ferry migration records their move */
+            placementDeferred: string[];
+            /** @constant */
+            reachable: true;
+        };
+        ReportHostAsAgentRequest: {
+            facts: {
+                /** @enum {string} */
+                arch: "x86_64" | "aarch64" | "ppc64le" | "s390x" | "riscv64" | "loongarch64";
+                /** @enum {string} */
+                cpuVendor: "intel" | "amd" | "arm" | "ibm" | "riscv" | "loongson";
+                memory: string | number;
+                kernel: string;
+                qemuVersion?: string;
+                physBits?: number;
+                libvirt?: {
+                    uri: string;
+                    credential?: string;
+                };
+                iommu: {
+                    /** @enum {string} */
+                    model: "intel-vtd" | "amd-vi" | "arm-smmuv3" | "spapr-tce" | "s390-zpci" | "virtio-iommu" | "none";
+                    /** @default 48 */
+                    addressWidthBits: number;
+                    /** @default false */
+                    interruptRemapping: boolean;
+                    /** @default false */
+                    allowUnsafeInterrupts: boolean;
+                    /** @default [] */
+                    vfioBackends: ("type1" | "type1v2" | "spapr-tce-v1" | "spapr-tce-v2" | "noiommu")[];
+                    /**
+                     * @default hv
+                     * @enum {string}
+                     */
+                    kvm: "hv" | "pr" | "tcg";
+                    /** @default [] */
+                    ignoreIommuFor: string[];
+                };
+                bridgeWindows?: {
+                    start: string;
+                    end: string;
+                }[];
+                groups?: {
+                    id: number;
+                    reservedRegions?: {
+                        start: string;
+                        end: string;
+                        /** @enum {string} */
+                        type: "direct" | "direct-relaxable" | "reserved" | "msi";
+                    }[];
+                    /** @default [] */
+                    devices: {
+                        address: string;
+                        vendor?: string;
+                        device?: string;
+                        /**
+                         * @default other
+                         * @enum {string}
+                         */
+                        class: "network" | "storage" | "gpu" | "accelerator" | "other";
+                        /** @default none */
+                        driver: string;
+                        /** @default false */
+                        migratable: boolean;
+                        /** @default false */
+                        virtio: boolean;
+                        /** @default false */
+                        accessPlatform: boolean;
+                    }[];
+                }[];
+                spapr?: {
+                    dma32Window: {
+                        start: string;
+                        size: string | number;
+                    };
+                    dma64WindowAddr?: string;
+                    pageSizes?: (string | number)[];
+                    /** @default true */
+                    ddw: boolean;
+                };
+            };
+            domains: {
+                libvirt: {
+                    uuid: string;
+                    name?: string;
+                };
+                guest: {
+                    id: string;
+                    machine: string;
+                    /** @enum {string} */
+                    arch?: "x86_64" | "aarch64" | "ppc64le" | "s390x" | "riscv64" | "loongarch64";
+                    /** @enum {string} */
+                    cpuVendor: "intel" | "amd" | "arm" | "ibm" | "riscv" | "loongson";
+                    memory: {
+                        ram: string | number;
+                        max?: string | number;
+                        /** @default 0 */
+                        slots: number;
+                    };
+                    /** @default 40 */
+                    physBits: number;
+                    /**
+                     * @default none
+                     * @enum {string}
+                     */
+                    viommu: "none" | "intel-iommu" | "amd-iommu" | "smmuv3" | "virtio-iommu" | "spapr";
+                    viommuAddressWidthBits?: number;
+                    memoryMap?: {
+                        start: string;
+                        end: string;
+                        /** @enum {string} */
+                        kind: "ram" | "device-memory" | "pci-hole" | "mmio" | "reserved";
+                        label?: string;
+                    }[];
+                    /**
+                     * @default {
+                     *       "acksAccessPlatform": true,
+                     *       "xen": false,
+                     *       "confidential": "none",
+                     *       "nestedDriversInGuest": false
+                     *     }
+                     */
+                    guestOs: {
+                        /** @default true */
+                        acksAccessPlatform: boolean;
+                        /** @default false */
+                        xen: boolean;
+                        /**
+                         * @default none
+                         * @enum {string}
+                         */
+                        confidential: "none" | "sev" | "tdx" | "s390-pv" | "cca" | "pef";
+                        /** @default false */
+                        nestedDriversInGuest: boolean;
+                    };
+                    /** @default [] */
+                    devices: components["schemas"]["GuestDevice"][];
+                    hotplugReservations?: components["schemas"]["HotplugReservation"][];
+                    migration?: {
+                        dirtyRate?: string;
+                        workingSet?: string | number;
+                    };
+                };
+            }[];
+        };
+        HeartbeatAnswer: {
+            hostId: string;
+            /** @constant */
+            reachable: true;
+            eventsWritten: number;
+            lastSeenAt: string;
+        };
+        MigrationGateAnswer: {
+            /** @enum {string} */
+            decision: "allowed" | "refused";
+            hostId: string;
+            guestId: string | null;
+            domain: {
+                uuid: string;
+                name?: string;
+            } & {
+                [key: string]: unknown;
+            };
+            startedBy: {
+                migrationId: string;
+            } | null;
+            reason: string;
+            conflicts: ({
+                code: string;
+                severity: string;
+                message: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+            /** @description what the hook prints on stderr (libvirt shows it to whoever started the migration) */
+            message: string;
+        } & {
+            [key: string]: unknown;
+        };
+        MigrationGateRequest: {
+            domain: {
+                uuid: string;
+                name?: string;
+            };
+            /**
+             * @default migrate
+             * @enum {string}
+             */
+            operation: "migrate";
+        };
         IssuedToken: {
             id: string;
             name: string;
             /** @enum {string} */
-            role: "viewer" | "operator" | "admin";
+            role: "viewer" | "operator" | "admin" | "agent";
             /** @description the secret: in the first answer only, never in a replay */
             token?: string;
         } & {
@@ -1603,14 +1927,15 @@ export interface components {
         IssueTokenRequest: {
             name: string;
             /** @enum {string} */
-            role: "viewer" | "operator" | "admin";
+            role: "viewer" | "operator" | "admin" | "agent";
+            hosts?: string[];
         };
         TokenList: {
             items: ({
                 id: string;
                 name: string;
                 /** @enum {string} */
-                role: "viewer" | "operator" | "admin";
+                role: "viewer" | "operator" | "admin" | "agent";
             } & {
                 [key: string]: unknown;
             })[];
@@ -1797,6 +2122,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1807,6 +2133,7 @@ export interface operations {
                 kind?: "migration" | "hotplug";
                 pool?: string;
                 host?: string;
+                hostClass?: string;
                 guest?: string;
                 code?: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "PHYS_BITS_EXCEED_HOST" | "HOST_NOT_SCHEDULABLE";
                 severity?: "error" | "corruption" | "warning";
@@ -1831,6 +2158,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1859,7 +2187,43 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    summarizeConflicts: {
+        parameters: {
+            query: {
+                kind?: "migration" | "hotplug";
+                pool?: string;
+                host?: string;
+                hostClass?: string;
+                guest?: string;
+                code?: "RESV_OVERLAPS_GUEST_RAM" | "MSI_WINDOW_OVERLAPS_GUEST_RAM" | "AMD_HT_HOLE_OVERLAP" | "BRIDGE_WINDOW_OVERLAPS_GUEST_RAM" | "GUEST_GPA_EXCEEDS_IOMMU_WIDTH" | "GROUP_HAS_DIRECT_REGION" | "GROUP_NOT_VIABLE" | "GROUP_SPLIT_ACROSS_GUESTS" | "HOST_DEVICE_NOT_FOUND" | "NO_MATCHING_DEVICE_FOR_RESERVATION" | "NO_INTERRUPT_REMAPPING" | "NO_PER_DEVICE_ISOLATION" | "VFIO_BACKEND_UNAVAILABLE" | "IOMMU_IGNORED_BY_HYPERVISOR" | "SPAPR_V2_FALLBACK_V1" | "SPAPR_WINDOW_TOO_SMALL" | "SPAPR_PAGESIZE_UNSUPPORTED" | "SPAPR_DMA64_ADDR_MISMATCH" | "VIRTIO_PLATFORM_ON_TRANSITIONAL" | "VIRTIO_DRIVER_NO_ACCESS_PLATFORM" | "VIRTIO_BYPASS_UNDER_VIOMMU" | "VIRTIO_PASSTHROUGH_TO_NESTED" | "VIRTIO_ACCESS_PLATFORM_REQUIRED" | "VIRTIO_PHYSICAL_WITHOUT_ACCESS_PLATFORM" | "VIOMMU_AW_BITS_EXCEED_HOST" | "VIOMMU_CANNOT_HOST_VFIO" | "VIOMMU_BLOCKS_VFIO_MIGRATION" | "VFIO_DEVICE_NOT_MIGRATABLE" | "POSTCOPY_WITH_VFIO" | "ARCH_MISMATCH" | "MACHINE_TYPE_UNSUPPORTED" | "CPU_VENDOR_MISMATCH" | "INSUFFICIENT_MEMORY" | "PHYS_BITS_EXCEED_HOST" | "HOST_NOT_SCHEDULABLE";
+                severity?: "error" | "corruption" | "warning";
+                verdict?: "ok" | "warnings" | "blocked";
+                groupBy: "pool" | "hostClass";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counts of the (filtered) matrix per pool or per host class, with counts per rule code in each */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1886,6 +2250,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1914,6 +2279,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2092,6 +2458,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2196,6 +2563,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2205,6 +2573,8 @@ export interface operations {
         parameters: {
             query?: {
                 postcopy?: "true" | "false";
+                offset?: number;
+                limit?: number;
             };
             header?: never;
             path: {
@@ -2226,6 +2596,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2535,6 +2906,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2648,6 +3020,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2714,6 +3087,107 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    reportHostAsAgent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path: {
+                /** @description the host this agent reports for */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "facts": {
+                 *         "arch": "aarch64",
+                 *         "cpuVendor": "arm",
+                 *         "memory": "512GiB",
+                 *         "kernel": "6.8.0",
+                 *         "iommu": {
+                 *           "model": "arm-smmuv3",
+                 *           "addressWidthBits": 48,
+                 *           "interruptRemapping": true,
+                 *           "vfioBackends": [
+                 *             "type1v2"
+                 *           ]
+                 *         },
+                 *         "groups": [
+                 *           {
+                 *             "id": 7,
+                 *             "reservedRegions": [
+                 *               {
+                 *                 "start": "0x08000000",
+                 *                 "end": "0x080fffff",
+                 *                 "type": "msi"
+                 *               },
+                 *               {
+                 *                 "start": "0x202110000",
+                 *                 "end": "0x20211ffff",
+                 *                 "type": "msi"
+                 *               }
+                 *             ],
+                 *             "devices": [
+                 *               {
+                 *                 "address": "0000:7d:00.0",
+                 *                 "vendor": "0x19e5",
+                 *                 "device": "0xa222",
+                 *                 "class": "network",
+                 *                 "driver": "vfio-pci"
+                 *               }
+                 *             ]
+                 *           }
+                 *         ],
+                 *         "libvirt": {
+                 *           "uri": "qemu+ssh://root@host-b.example/system"
+                 *         }
+                 *       },
+                 *       "domains": [
+                 *         {
+                 *           "libvirt": {
+                 *             "uuid": "3c9e4a52-8d0f-4f0e-9a43-6a1d2b7c9e01",
+                 *             "name": "web-1"
+                 *           },
+                 *           "guest": {
+                 *             "id": "web-1",
+                 *             "machine": "virt-8.2",
+                 *             "cpuVendor": "arm",
+                 *             "memory": {
+                 *               "ram": "4GiB"
+                 *             }
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReportHostAsAgentRequest"];
+            };
+        };
+        responses: {
+            /** @description A host agent's report: the host's facts and the domains running on it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentReportAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2845,6 +3319,84 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    agentHeartbeat: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path: {
+                /** @description the host this agent reports for */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A host agent's heartbeat: the host is reachable (an unreachable one becomes reachable again) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    migrationGate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Recorded on every event this request writes, and echoed; a new one is made when absent or malformed. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path: {
+                /** @description the destination host */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "domain": {
+                 *         "uuid": "3c9e4a52-8d0f-4f0e-9a43-6a1d2b7c9e01",
+                 *         "name": "web-1"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["MigrationGateRequest"];
+            };
+        };
+        responses: {
+            /** @description May this libvirt domain migrate to this host? (asked by the libvirt hook; recorded as MigrationGated) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationGateAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     uncordonHost: {
         parameters: {
             query?: never;
@@ -2918,6 +3470,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2998,6 +3551,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3023,6 +3577,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3116,6 +3671,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3205,6 +3761,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3424,6 +3981,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3532,6 +4090,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3559,6 +4118,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -94,9 +94,19 @@ export const guestMemorySchema = z
     path: ['slots'],
   });
 
+/** The libvirt domain behind a guest (added to the fleet format): matched by UUID, the name is a label. */
+export const guestLibvirtSchema = z.strictObject({
+  uuid: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID like "8f1c…-…"')
+    .transform((uuid) => uuid.toLowerCase()),
+  name: z.string().min(1).max(200).optional(),
+});
+
 const guestFields = {
   id: entityId,
   host: entityId,
+  libvirt: guestLibvirtSchema.optional(),
   machine: machineName,
   // Added to the fleet format: the guest's architecture, needed where the machine family has several (virt).
   arch: z.enum(ARCHES).optional(),
@@ -128,7 +138,10 @@ export const guestDefinitionSchema = z.strictObject(guestFields).pick({
   viommuAddressWidthBits: true,
 });
 
-export const guestSchema = z.strictObject(guestFields).superRefine((guest, ctx) => {
+const guestObject = z.strictObject(guestFields);
+
+/** Checks across fields: unique ids, a machine type of the guest's architecture, a layout QEMU would start. */
+function checkGuest(guest: Omit<z.output<typeof guestObject>, 'host' | 'libvirt'>, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   guest.devices.forEach((device, index) => {
     if (seen.has(device.id))
@@ -168,9 +181,16 @@ export const guestSchema = z.strictObject(guestFields).superRefine((guest, ctx) 
     return;
   }
   // A definition QEMU would refuse to start is not a guest: say so with QEMU's own reason.
-  const refusal = layoutRefusal(guest);
-  if (refusal) ctx.addIssue({ code: 'custom', path: [refusal.field], message: refusal.message });
-});
+  {
+    const refusal = layoutRefusal(guest);
+    if (refusal) ctx.addIssue({ code: 'custom', path: [refusal.field], message: refusal.message });
+  }
+}
+
+export const guestSchema = guestObject.superRefine(checkGuest);
+
+/** A guest as a hypervisor describes it (a host agent's report): without the host, which the reporter is. */
+export const guestOnHostSchema = guestObject.omit({ host: true, libvirt: true }).superRefine(checkGuest);
 
 export type Guest = z.output<typeof guestSchema>;
 export type GuestInput = z.input<typeof guestSchema>;
@@ -180,4 +200,5 @@ export type GuestOs = z.output<typeof guestOsSchema>;
 export type GuestMemory = z.output<typeof guestMemorySchema>;
 export type MemoryMapEntry = z.output<typeof memoryMapEntrySchema>;
 export type MigrationHints = z.output<typeof migrationHintsSchema>;
+export type GuestLibvirt = z.output<typeof guestLibvirtSchema>;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];

@@ -57,6 +57,29 @@ export const spaprSchema = z.strictObject({
   ddw: z.boolean().default(true),
 });
 
+/**
+ * How to reach the host's libvirt (added to the fleet format). Never a secret: `credential` names a
+ * file or credential the connecting process reads itself (an SSH key path, a SASL auth file), since
+ * hosts are events and events are readable by every viewer.
+ */
+export const hostLibvirtSchema = z.strictObject({
+  uri: z
+    .string()
+    .max(500)
+    .regex(
+      /^(qemu|test)(\+(tcp|tls|ssh|unix|libssh|libssh2))?:\/\/[^\s]*\/(system|session|default)(\?[^\s]*)?$/,
+      'must be a libvirt URI like "qemu+tcp://host.example/system" or "qemu+ssh://root@host/system"',
+    )
+    .refine((uri) => !/:[^/@]*@/.test(uri.replace(/^[a-z+]+:\/\//, '')), {
+      message: 'must not carry a password; name a credential instead',
+    }),
+  credential: z
+    .string()
+    .max(500)
+    .regex(/^[\w./@:-]+$/, 'must be a credential name or file path, never the secret itself')
+    .optional(),
+});
+
 const hostFields = {
   id: entityId,
   pool: entityId.optional(),
@@ -73,13 +96,14 @@ const hostFields = {
   // Added to the fleet format: the CPUs' physical address bits (/proc/cpuinfo "address sizes"; on
   // Arm, the KVM IPA limit). A guest with more phys-bits than its host cannot keep its layout there.
   physBits: bits(64).optional(),
+  libvirt: hostLibvirtSchema.optional(),
   iommu: hostIommuSchema,
   bridgeWindows: z.array(addressRange).max(4096).default([]),
   groups: z.array(iommuGroupSchema).max(4096).default([]),
   spapr: spaprSchema.optional(),
 };
 
-export const hostSchema = z.strictObject(hostFields).superRefine((host, ctx) => {
+function uniqueGroupsAndDevices(host: { groups: IommuGroup[] }, ctx: z.RefinementCtx): void {
   const seenGroups = new Set<number>();
   const seenDevices = new Set<string>();
   host.groups.forEach((group, g) => {
@@ -97,7 +121,15 @@ export const hostSchema = z.strictObject(hostFields).superRefine((host, ctx) => 
       seenDevices.add(device.address);
     });
   });
-});
+}
+
+export const hostSchema = z.strictObject(hostFields).superRefine(uniqueGroupsAndDevices);
+
+/** What a host says about itself (a host agent's report): every fact except the id and the operator's pool. */
+export const hostFactsSchema = z
+  .strictObject(hostFields)
+  .omit({ id: true, pool: true })
+  .superRefine(uniqueGroupsAndDevices);
 
 /** The event data of HostAttributesChanged: every attribute, with no defaults to fill in. */
 export const hostAttributesSchema = z.object({
@@ -108,6 +140,7 @@ export const hostAttributesSchema = z.object({
   kernel: hostFields.kernel,
   qemuVersion: hostFields.qemuVersion,
   physBits: hostFields.physBits,
+  libvirt: hostFields.libvirt,
 });
 
 /** A partial update (PATCH): any top-level fact except the id. */
@@ -120,6 +153,7 @@ export type IommuGroup = z.output<typeof iommuGroupSchema>;
 export type ReservedRegion = z.output<typeof reservedRegionSchema>;
 export type HostDevice = z.output<typeof hostDeviceSchema>;
 export type HostIommu = z.output<typeof hostIommuSchema>;
+export type HostLibvirt = z.output<typeof hostLibvirtSchema>;
 export type Spapr = z.output<typeof spaprSchema>;
 export type Arch = (typeof ARCHES)[number];
 export type CpuVendor = (typeof CPU_VENDORS)[number];

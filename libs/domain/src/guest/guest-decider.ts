@@ -1,6 +1,6 @@
 import { sameFacts } from '../canonical.js';
 import { DomainError } from '../errors.js';
-import type { Guest, GuestDevice, HotplugReservation } from '../fleet/guest-schema.js';
+import type { Guest, GuestDevice, GuestLibvirt, HotplugReservation } from '../fleet/guest-schema.js';
 import { guestArchOf } from '../fleet/machine-type.js';
 import { deriveMemoryMap } from '../memory-map/memory-map.js';
 import type { GuestDefinedData, GuestDefinition, GuestEvent } from './guest-events.js';
@@ -17,7 +17,8 @@ export type GuestCommand =
   | { type: 'RemoveHotplugReservation'; reservationId: string }
   | { type: 'PlaceGuest'; hostId: string }
   | { type: 'RecordMigration'; fromHostId: string; toHostId: string; migrationId: string }
-  | { type: 'RemoveGuest' };
+  | { type: 'RemoveGuest' }
+  | { type: 'MapDomain'; libvirt: GuestLibvirt };
 
 export function decideGuest(command: GuestCommand, state: GuestState | undefined): GuestEvent[] {
   switch (command.type) {
@@ -103,6 +104,8 @@ export function decideGuest(command: GuestCommand, state: GuestState | undefined
     case 'RemoveGuest':
       live(state);
       return [{ type: 'GuestRemoved', data: {} }];
+    case 'MapDomain':
+      return domainMapping(live(state).libvirtDomain ?? null, command.libvirt);
   }
 }
 
@@ -163,7 +166,12 @@ function defineFromScratch(guest: Guest): GuestEvent[] {
       data: { reservation },
     })),
     { type: 'GuestPlaced', data: { hostId: guest.host, previousHostId: null } },
+    ...(guest.libvirt ? domainMapping(null, guest.libvirt) : []),
   ];
+}
+
+function domainMapping(current: GuestLibvirt | null, next: GuestLibvirt): GuestEvent[] {
+  return sameFacts(current, next) ? [] : [{ type: 'GuestDomainMapped', data: { libvirt: next } }];
 }
 
 /**
@@ -201,6 +209,8 @@ function guestChanges(state: GuestState, guest: Guest): GuestEvent[] {
   events.push(...reservationChanges(state.hotplugReservations, withReservationIds(guest.hotplugReservations)));
   if (state.hostId !== guest.host)
     events.push({ type: 'GuestPlaced', data: { hostId: guest.host, previousHostId: state.hostId } });
+  // A fleet file without `libvirt` leaves a mapping an agent recorded alone: only agents discover it.
+  if (guest.libvirt) events.push(...domainMapping(state.libvirtDomain ?? null, guest.libvirt));
   return events;
 }
 

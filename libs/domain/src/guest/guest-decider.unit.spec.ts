@@ -1,12 +1,12 @@
 // Guest decider, given/when/then: given past events folded with evolveGuest, when a command,
 // then the events decideGuest returns or the typed DomainError it throws.
 import { describe, expect, it } from 'vitest';
+import { deciderSpecification } from '../../../../test/support/decider-specification.js';
 import {
   decideGuest,
   DomainError,
   evolveGuest,
   guestSchema,
-  type DomainErrorKind,
   type Guest,
   type GuestCommand,
   type GuestDefinedData,
@@ -57,33 +57,11 @@ const shape = (map: readonly MemoryMapEntry[]) => map.map(({ start, end, kind })
 /** The events a fresh DefineGuest of makeGuest() records (the decider's own output, used only as history). */
 const definedHistory = (guest: Guest = makeGuest()) => decideGuest({ type: 'DefineGuest', guest }, undefined);
 
-function given(...history: GuestEvent[]) {
-  const state = history.reduce<GuestState | undefined>(evolveGuest, undefined);
-  return {
-    state,
-    when: (command: GuestCommand) => {
-      const run = () => decideGuest(command, state);
-      return {
-        then: (expected: GuestEvent[]) => expect(run()).toEqual(expected),
-        thenTypes: (types: GuestEvent['type'][]) => {
-          const events = run();
-          expect(events.map((e) => e.type)).toEqual(types);
-          return events;
-        },
-        thenFails: (kind: DomainErrorKind, code: string) => {
-          let thrown: unknown;
-          try {
-            run();
-          } catch (error) {
-            thrown = error;
-          }
-          expect(thrown).toBeInstanceOf(DomainError);
-          expect(thrown).toMatchObject({ kind, code });
-        },
-      };
-    },
-  };
-}
+const given = deciderSpecification<GuestCommand, GuestEvent, GuestState | undefined>({
+  decide: decideGuest,
+  evolve: evolveGuest,
+  initialState: undefined,
+});
 
 describe('DefineGuest', () => {
   it('records GuestDefined with the derived memory map, then each device, each reservation, and the placement', () => {
@@ -150,7 +128,7 @@ describe('DefineGuest', () => {
   it('refuses to define a guest twice', () => {
     given(...definedHistory())
       .when({ type: 'DefineGuest', guest: makeGuest() })
-      .thenFails('already-exists', 'GUEST_ALREADY_EXISTS');
+      .thenThrows(DomainError, { kind: 'already-exists', code: 'GUEST_ALREADY_EXISTS' });
   });
 
   it('defines a removed guest again', () => {
@@ -365,7 +343,7 @@ describe('devices', () => {
   it('refuses to attach a device id twice', () => {
     given(...definedHistory())
       .when({ type: 'AttachDevice', device: { id: 'net0', kind: 'virtio-blk', transitional: false } })
-      .thenFails('already-exists', 'DEVICE_ALREADY_ATTACHED');
+      .thenThrows(DomainError, { kind: 'already-exists', code: 'DEVICE_ALREADY_ATTACHED' });
   });
 
   it('detaches an attached device', () => {
@@ -377,13 +355,13 @@ describe('devices', () => {
   it('fails to detach an unknown device', () => {
     given(...definedHistory())
       .when({ type: 'DetachDevice', deviceId: 'nope' })
-      .thenFails('not-found', 'DEVICE_NOT_FOUND');
+      .thenThrows(DomainError, { kind: 'not-found', code: 'DEVICE_NOT_FOUND' });
   });
 
   it('fails to detach a device that was already detached', () => {
     given(...definedHistory(), { type: 'DeviceDetached', data: { deviceId: 'hba0' } })
       .when({ type: 'DetachDevice', deviceId: 'hba0' })
-      .thenFails('not-found', 'DEVICE_NOT_FOUND');
+      .thenThrows(DomainError, { kind: 'not-found', code: 'DEVICE_NOT_FOUND' });
   });
 
   it('sets a device IOMMU policy once, and records nothing when it is already set', () => {
@@ -395,7 +373,7 @@ describe('devices', () => {
       .then([]);
     given(...definedHistory())
       .when({ type: 'SetDeviceIommuPolicy', deviceId: 'nope', iommuPlatform: true })
-      .thenFails('not-found', 'DEVICE_NOT_FOUND');
+      .thenThrows(DomainError, { kind: 'not-found', code: 'DEVICE_NOT_FOUND' });
   });
 });
 
@@ -411,7 +389,7 @@ describe('hot-plug reservations', () => {
       ]);
     given(...definedHistory())
       .when({ type: 'AddHotplugReservation', reservation: { id: 'vfio-gpu-1', kind: 'vfio', deviceClass: 'gpu' } })
-      .thenFails('already-exists', 'RESERVATION_ALREADY_EXISTS');
+      .thenThrows(DomainError, { kind: 'already-exists', code: 'RESERVATION_ALREADY_EXISTS' });
   });
 
   it('gives an unnamed reservation the next free id of its kind', () => {
@@ -435,7 +413,7 @@ describe('hot-plug reservations', () => {
       .then([{ type: 'HotplugReservationRemoved', data: { reservationId: 'vfio-gpu-1' } }]);
     given(...definedHistory())
       .when({ type: 'RemoveHotplugReservation', reservationId: 'vfio-gpu-9' })
-      .thenFails('not-found', 'RESERVATION_NOT_FOUND');
+      .thenThrows(DomainError, { kind: 'not-found', code: 'RESERVATION_NOT_FOUND' });
   });
 });
 
@@ -458,7 +436,7 @@ describe('placement and migration', () => {
   it('refuses a migration from a host the guest is not on', () => {
     given(...definedHistory())
       .when({ type: 'RecordMigration', fromHostId: 'host-b', toHostId: 'host-c', migrationId: 'm-1' })
-      .thenFails('conflict', 'GUEST_NOT_ON_SOURCE');
+      .thenThrows(DomainError, { kind: 'conflict', code: 'GUEST_NOT_ON_SOURCE' });
   });
 
   it('follows the guest after a migration: the old source is now wrong', () => {
@@ -469,7 +447,7 @@ describe('placement and migration', () => {
     expect(given(...definedHistory(), migrated).state!.hostId).toBe('host-b');
     given(...definedHistory(), migrated)
       .when({ type: 'RecordMigration', fromHostId: 'host-a', toHostId: 'host-c', migrationId: 'm-2' })
-      .thenFails('conflict', 'GUEST_NOT_ON_SOURCE');
+      .thenThrows(DomainError, { kind: 'conflict', code: 'GUEST_NOT_ON_SOURCE' });
   });
 });
 
@@ -481,9 +459,9 @@ describe('a guest that does not exist', () => {
     { type: 'RecordMigration', fromHostId: 'host-a', toHostId: 'host-b', migrationId: 'm' },
     { type: 'RemoveGuest' },
   ])('$type fails with not-found, before definition and after removal', (command) => {
-    given().when(command).thenFails('not-found', 'GUEST_NOT_FOUND');
+    given().when(command).thenThrows(DomainError, { kind: 'not-found', code: 'GUEST_NOT_FOUND' });
     given(...definedHistory(), { type: 'GuestRemoved', data: {} })
       .when(command)
-      .thenFails('not-found', 'GUEST_NOT_FOUND');
+      .thenThrows(DomainError, { kind: 'not-found', code: 'GUEST_NOT_FOUND' });
   });
 });

@@ -3,6 +3,7 @@ import type {
   Guest,
   GuestDevice,
   GuestOs,
+  GuestLibvirt,
   HotplugReservation,
   MemoryMapEntry,
   MigrationHints,
@@ -35,6 +36,8 @@ export type GuestEvent =
   | DomainEvent<'HotplugReservationRemoved', { reservationId: string }>
   | DomainEvent<'GuestPlaced', { hostId: string; previousHostId: string | null }>
   | DomainEvent<'GuestMigrated', { fromHostId: string; toHostId: string; migrationId: string }>
-  | DomainEvent<'GuestRemoved', Record<string, never>>;
+  | DomainEvent<'GuestRemoved', Record<string, never>>
+  /** The guest is this libvirt domain (by UUID; the name is a label and may change). */
+  | DomainEvent<'GuestDomainMapped', { libvirt: GuestLibvirt }>;
 
 export type GuestEventType = GuestEvent['type'];

@@ -1,5 +1,6 @@
 import type {
   GuestDevice,
+  GuestLibvirt,
   GuestOs,
   HotplugReservation,
   MemoryMapEntry,
@@ -18,6 +19,8 @@ export interface GuestState {
   hotplugReservations: (HotplugReservation & { id: string })[];
   migration: MigrationHints | null;
   removed: boolean;
+  /** The libvirt domain this guest is, once mapped (absent in states built before the mapping existed). */
+  libvirtDomain?: GuestLibvirt | null;
 }
 
 export function evolveGuest(state: GuestState | undefined, event: GuestEvent): GuestState | undefined {
@@ -34,6 +37,7 @@ export function evolveGuest(state: GuestState | undefined, event: GuestEvent): G
       hotplugReservations: [],
       migration: null,
       removed: false,
+      libvirtDomain: null,
     };
   }
   if (!state) return state;
@@ -72,6 +76,8 @@ export function evolveGuest(state: GuestState | undefined, event: GuestEvent): G
       return { ...state, hostId: event.data.toHostId };
     case 'GuestRemoved':
       return { ...state, removed: true };
+    case 'GuestDomainMapped':
+      return { ...state, libvirtDomain: event.data.libvirt };
     default:
       return exhaustive(event);
   }

@@ -7,6 +7,8 @@ export interface HostState {
   host: Host;
   cordoned: { reason: string } | null;
   decommissioned: boolean;
+  /** Set while the host's agent is silent (HostUnreachable); absent in states built before agents existed. */
+  unreachable?: { reason: string; lastSeenAt: string | null } | null;
 }
 
 export type HostCommand =
@@ -16,7 +18,9 @@ export type HostCommand =
   | { type: 'ReportHostFacts'; facts: HostPatch }
   | { type: 'CordonHost'; reason: string }
   | { type: 'UncordonHost' }
-  | { type: 'DecommissionHost'; reason: string };
+  | { type: 'DecommissionHost'; reason: string }
+  | { type: 'MarkHostUnreachable'; reason: string; lastSeenAt: string | null }
+  | { type: 'MarkHostReachable'; agent: string };
 
 export function decideHost(command: HostCommand, state: HostState | undefined): HostEvent[] {
   switch (command.type) {
@@ -45,6 +49,12 @@ export function decideHost(command: HostCommand, state: HostState | undefined): 
     case 'DecommissionHost':
       live(state);
       return [{ type: 'HostDecommissioned', data: { reason: command.reason } }];
+    // Transitions only: a heartbeat from a reachable host, or a second silence, records nothing.
+    case 'MarkHostUnreachable':
+      if (live(state).unreachable) return [];
+      return [{ type: 'HostUnreachable', data: { reason: command.reason, lastSeenAt: command.lastSeenAt } }];
+    case 'MarkHostReachable':
+      return live(state).unreachable ? [{ type: 'HostReachable', data: { agent: command.agent } }] : [];
   }
 }
 
@@ -53,7 +63,7 @@ function live(state: HostState | undefined): HostState {
   return state;
 }
 
-const attributesOf = ({ pool, arch, cpuVendor, memory, kernel, qemuVersion, physBits }: Host): HostAttributes => ({
+const attributesOf = ({
   pool,
   arch,
   cpuVendor,
@@ -61,6 +71,16 @@ const attributesOf = ({ pool, arch, cpuVendor, memory, kernel, qemuVersion, phys
   kernel,
   qemuVersion,
   physBits,
+  libvirt,
+}: Host): HostAttributes => ({
+  pool,
+  arch,
+  cpuVendor,
+  memory,
+  kernel,
+  qemuVersion,
+  physBits,
+  libvirt,
 });
 
 /** One event per section that changed, so a projection can recompute only what a change touches. */
@@ -95,14 +115,18 @@ function groupChanges(current: Host, next: Host): HostEvent[] {
 }
 
 export function evolveHost(state: HostState | undefined, event: HostEvent): HostState | undefined {
-  if (event.type === 'HostRegistered') return { host: event.data.host, cordoned: null, decommissioned: false };
+  if (event.type === 'HostRegistered')
+    return { host: event.data.host, cordoned: null, decommissioned: false, unreachable: null };
   if (!state) return state;
   const host = state.host;
   switch (event.type) {
     case 'HostAttributesChanged': {
       // Assign every attribute, so one the operator removed (pool: undefined) stays removed on replay.
-      const { pool, arch, cpuVendor, memory, kernel, qemuVersion, physBits } = event.data.attributes;
-      return { ...state, host: { ...host, pool, arch, cpuVendor, memory, kernel, qemuVersion, physBits } };
+      const { pool, arch, cpuVendor, memory, kernel, qemuVersion, physBits, libvirt } = event.data.attributes;
+      return {
+        ...state,
+        host: { ...host, pool, arch, cpuVendor, memory, kernel, qemuVersion, physBits, libvirt },
+      };
     }
     case 'HostIommuReported':
       return { ...state, host: { ...host, iommu: event.data.iommu } };
@@ -125,6 +149,10 @@ export function evolveHost(state: HostState | undefined, event: HostEvent): Host
       return { ...state, cordoned: null };
     case 'HostDecommissioned':
       return { ...state, decommissioned: true };
+    case 'HostUnreachable':
+      return { ...state, unreachable: { reason: event.data.reason, lastSeenAt: event.data.lastSeenAt } };
+    case 'HostReachable':
+      return { ...state, unreachable: null };
     default:
       return exhaustive(event);
   }

@@ -1,12 +1,12 @@
 // Host decider, given/when/then: given past events folded with evolveHost, when a command,
 // then the events decideHost returns or the typed DomainError it throws.
 import { describe, expect, it } from 'vitest';
+import { deciderSpecification } from '../../../../test/support/decider-specification.js';
 import {
   decideHost,
   DomainError,
   evolveHost,
   hostSchema,
-  type DomainErrorKind,
   type Host,
   type HostCommand,
   type HostEvent,
@@ -48,25 +48,11 @@ const makeHost = (edit: (input: HostInput) => void = () => {}): Host => {
 
 const registered = (): HostEvent => ({ type: 'HostRegistered', data: { host: makeHost() } });
 
-function given(...history: HostEvent[]) {
-  const state = history.reduce<HostState | undefined>(evolveHost, undefined);
-  return {
-    state,
-    when: (command: HostCommand) => ({
-      then: (expected: HostEvent[]) => expect(decideHost(command, state)).toEqual(expected),
-      thenFails: (kind: DomainErrorKind, code: string) => {
-        let thrown: unknown;
-        try {
-          decideHost(command, state);
-        } catch (error) {
-          thrown = error;
-        }
-        expect(thrown).toBeInstanceOf(DomainError);
-        expect(thrown).toMatchObject({ kind, code });
-      },
-    }),
-  };
-}
+const given = deciderSpecification<HostCommand, HostEvent, HostState | undefined>({
+  decide: decideHost,
+  evolve: evolveHost,
+  initialState: undefined,
+});
 
 describe('RegisterHost', () => {
   it('registers a new host', () => {
@@ -78,7 +64,7 @@ describe('RegisterHost', () => {
   it('refuses to register a host twice', () => {
     given(registered())
       .when({ type: 'RegisterHost', host: makeHost() })
-      .thenFails('already-exists', 'HOST_ALREADY_EXISTS');
+      .thenThrows(DomainError, { kind: 'already-exists', code: 'HOST_ALREADY_EXISTS' });
   });
 
   it('registers a decommissioned host again', () => {
@@ -195,7 +181,7 @@ describe('ReportHostFacts', () => {
   it('fails for an unknown host', () => {
     given()
       .when({ type: 'ReportHostFacts', facts: { kernel: '6.9.0' } })
-      .thenFails('not-found', 'HOST_NOT_FOUND');
+      .thenThrows(DomainError, { kind: 'not-found', code: 'HOST_NOT_FOUND' });
   });
 });
 
@@ -232,7 +218,9 @@ describe('cordon and uncordon', () => {
   });
 
   it('fails to cordon an unknown host', () => {
-    given().when({ type: 'CordonHost', reason: 'x' }).thenFails('not-found', 'HOST_NOT_FOUND');
+    given()
+      .when({ type: 'CordonHost', reason: 'x' })
+      .thenThrows(DomainError, { kind: 'not-found', code: 'HOST_NOT_FOUND' });
   });
 });
 
@@ -251,7 +239,7 @@ describe('DecommissionHost', () => {
   ])('treats a decommissioned host as gone: $type fails with not-found', (command) => {
     given(registered(), { type: 'HostDecommissioned', data: { reason: 'retired' } })
       .when(command)
-      .thenFails('not-found', 'HOST_NOT_FOUND');
+      .thenThrows(DomainError, { kind: 'not-found', code: 'HOST_NOT_FOUND' });
   });
 });
 

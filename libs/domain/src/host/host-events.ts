@@ -4,7 +4,7 @@ import type { AddressRange } from '../address/range.js';
 
 export type HostAttributes = Pick<
   Host,
-  'pool' | 'arch' | 'cpuVendor' | 'memory' | 'kernel' | 'qemuVersion' | 'physBits'
+  'pool' | 'arch' | 'cpuVendor' | 'memory' | 'kernel' | 'qemuVersion' | 'physBits' | 'libvirt'
 >;
 
 export type HostEvent =
@@ -17,6 +17,9 @@ export type HostEvent =
   | DomainEvent<'SpaprWindowsReported', { spapr: Spapr | null }>
   | DomainEvent<'HostCordoned', { reason: string }>
   | DomainEvent<'HostUncordoned', Record<string, never>>
-  | DomainEvent<'HostDecommissioned', { reason: string }>;
+  | DomainEvent<'HostDecommissioned', { reason: string }>
+  /** Its agent fell silent for longer than the configured time: not schedulable until it reports again. */
+  | DomainEvent<'HostUnreachable', { reason: string; lastSeenAt: string | null }>
+  | DomainEvent<'HostReachable', { agent: string }>;
 
 export type HostEventType = HostEvent['type'];

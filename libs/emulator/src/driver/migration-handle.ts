@@ -1,6 +1,6 @@
 // Runs a MigrationSimulation in slices so a service's event loop stays responsive, and exposes
 // progress as listeners and as an async iterator.
-import type { MigrationEvent, MigrationInfo, MigrationResult } from '../migration/migration-report.js';
+import type { MigrationRunEvent, MigrationInfo, MigrationResult } from '../migration/migration-report.js';
 import { MigrationSimulation, type CancelOutcome, type LiveParameters } from '../migration/migration-simulation.js';
 import type { MigrationSpec } from '../migration/migration-spec.js';
 import { eventLoopScheduler, type Scheduler } from './scheduler.js';
@@ -15,9 +15,9 @@ export interface RunOptions {
 
 export interface MigrationHandle {
   /** Subscribes to progress; returns the unsubscribe function. */
-  onProgress(listener: (event: MigrationEvent) => void): () => void;
+  onProgress(listener: (event: MigrationRunEvent) => void): () => void;
   /** Every event from the start, then live ones, ending when the migration stops. */
-  events(): AsyncIterableIterator<MigrationEvent>;
+  events(): AsyncIterableIterator<MigrationRunEvent>;
   /** query-migrate now. */
   info(): MigrationInfo;
   cancel(): CancelOutcome;
@@ -31,8 +31,8 @@ export function startSimulatedMigration(spec: MigrationSpec, options: RunOptions
   const simulation = new MigrationSimulation(spec);
   const sliceMs = options.sliceMs ?? 1000;
   const scheduler = options.scheduler ?? eventLoopScheduler;
-  const history: MigrationEvent[] = [];
-  const listeners = new Set<(event: MigrationEvent) => void>();
+  const history: MigrationRunEvent[] = [];
+  const listeners = new Set<(event: MigrationRunEvent) => void>();
   const wakeups = new Set<() => void>();
   let done = false;
 
@@ -69,7 +69,7 @@ export function startSimulatedMigration(spec: MigrationSpec, options: RunOptions
     },
     events() {
       let index = 0;
-      const iterator: AsyncIterableIterator<MigrationEvent> = {
+      const iterator: AsyncIterableIterator<MigrationRunEvent> = {
         async next() {
           while (index >= history.length && !done) {
             await new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MigrationEvent } from '../migration/migration-report.js';
+import type { MigrationRunEvent } from '../migration/migration-report.js';
 import type { MigrationSpec } from '../migration/migration-spec.js';
 import { hotplug } from '../hotplug/hotplug.js';
 import { GiB } from '../units.js';
@@ -15,9 +15,9 @@ const spec: MigrationSpec = {
 describe('EmulatorBackend.startMigration', () => {
   it('streams the same progress to listeners and to the async iterator, ending with the result', async () => {
     const handle = new EmulatorBackend().startMigration(spec);
-    const heard: MigrationEvent[] = [];
+    const heard: MigrationRunEvent[] = [];
     handle.onProgress((event) => heard.push(event));
-    const iterated: MigrationEvent[] = [];
+    const iterated: MigrationRunEvent[] = [];
     for await (const event of handle.events()) iterated.push(event);
     const result = await handle.result;
     expect(result.status).toBe('completed');

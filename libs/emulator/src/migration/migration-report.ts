@@ -73,7 +73,7 @@ export interface IterationReport {
   cpuThrottlePercentage: number;
 }
 
-export type MigrationEvent =
+export type MigrationRunEvent =
   | { type: 'status-changed'; atMs: number; from: MigrationStatus; to: MigrationStatus }
   | { type: 'dirty-sync'; atMs: number; iteration: IterationReport }
   | { type: 'throttle-changed'; atMs: number; percent: number };
@@ -110,4 +110,6 @@ export interface MigrationResult {
   postcopy: PostcopyReport | null;
   source: SourceVmState;
   destination: DestinationVmState;
+  /** A real backend's own words when it failed (QEMU's error-desc); the emulator has none to add. */
+  error?: string | null;
 }

@@ -19,7 +19,7 @@ import { DirtyRatePeriod } from './dirty-rate-period.js';
 import { MigrationCounters, type Gauges } from './migration-counters.js';
 import type {
   DestinationVmState,
-  MigrationEvent,
+  MigrationRunEvent,
   MigrationInfo,
   MigrationResult,
   MigrationStatus,
@@ -29,15 +29,13 @@ import type {
 import { resolveMigrationSpec, type MigrationSpec, type ResolvedMigrationSpec } from './migration-spec.js';
 import { PageSender, wireBytes } from './page-sender.js';
 import { PostcopyPhase, type PostcopyContext } from './postcopy-phase.js';
+import { postcopyDue } from './postcopy-policy.js';
 import { RateWindow } from './rate-window.js';
 import { switchoverFixedMs } from './switchover-cost.js';
 import { MULTIFD_NORMAL_PAGE_WIRE_BYTES, multifdSyncBytes, multifdSyncWaitMs } from './multifd.js';
 
 /** ram.c MAX_WAIT: ram_save_iterate hands back to the migration thread after 50 ms of sending. */
 const MAX_WAIT_MS = 50;
-
-/** Nova's should_switch_to_postcopy: less than 10 % progress in an iteration means stalled. */
-const STALL_PROGRESS = 0.1;
 
 /** Parameters QEMU lets an operator change while a migration runs. */
 export interface LiveParameters {
@@ -61,7 +59,7 @@ export class MigrationSimulation {
   private readonly window: RateWindow;
   private readonly period: DirtyRatePeriod;
   private readonly counters: MigrationCounters;
-  private readonly listeners: ((event: MigrationEvent) => void)[] = [];
+  private readonly listeners: ((event: MigrationRunEvent) => void)[] = [];
 
   private nowMs = 0;
   private statusValue: MigrationStatus = 'setup';
@@ -110,7 +108,7 @@ export class MigrationSimulation {
     return this.stopReasonValue !== null;
   }
 
-  onEvent(listener: (event: MigrationEvent) => void): void {
+  onEvent(listener: (event: MigrationRunEvent) => void): void {
     this.listeners.push(listener);
   }
 
@@ -352,10 +350,7 @@ export class MigrationSimulation {
     const pc = this.spec.parameters.postcopy;
     if (!pc.enabled || this.postcopyRequested) return;
     const passes = this.counters.syncCount - 2; // syncs after the one that ended the bulk pass
-    if (pc.switchAfterIterations !== undefined && passes >= pc.switchAfterIterations) this.postcopyRequested = true;
-    if (pc.switchWhenNotConverging && passes >= 1 && previousRemaining > 0) {
-      if ((previousRemaining - remaining) / previousRemaining < STALL_PROGRESS) this.postcopyRequested = true;
-    }
+    if (postcopyDue(pc, passes, previousRemaining, remaining)) this.postcopyRequested = true;
   }
 
   /** migration_completion: stop the guest, final sync, send the rest and the device state at link speed. */
@@ -495,7 +490,7 @@ export class MigrationSimulation {
     this.emit({ type: 'status-changed', atMs: this.completedAtMs ?? this.nowMs, from, to });
   }
 
-  private emit(event: MigrationEvent): void {
+  private emit(event: MigrationRunEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 }

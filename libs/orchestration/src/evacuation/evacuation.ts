@@ -131,7 +131,7 @@ export async function requestEvacuation(
   store: EventStore,
   fleet: FleetSnapshot,
   hostId: string,
-  options: { policy?: ConvergencePolicyInput; reason?: string; link?: EvacuationLink },
+  options: { policy?: ConvergencePolicyInput; reason?: string; link: EvacuationLink },
   ctx: WriteContext,
 ): Promise<WriteOutcome & { id: string; migrationIds: string[] }> {
   const host = fleet.hosts.get(hostId);
@@ -144,7 +144,7 @@ export async function requestEvacuation(
   const pool = (await loadPoolPolicy(store, host.host.pool)).value;
   // The scheduler orders the moves (longest first, with the convergence need of heavy dirtiers
   // respected) and gives each a bandwidth cap of one stream, so the link stays full (issue 5 bench).
-  const link = options.link ?? { bandwidth: 1.25e9, maxConcurrent: 2 };
+  const { link } = options;
   const schedule =
     plan.moves.length === 0
       ? undefined
@@ -173,7 +173,11 @@ export async function requestEvacuation(
       policy,
       backend: pool?.backend,
     };
-    const built = buildMigrationRequest(fleet, request, { evacuationId, poolPolicy: pool?.policy });
+    const built = buildMigrationRequest(fleet, request, {
+      evacuationId,
+      poolPolicy: pool?.policy,
+      linkBandwidth: link.bandwidth,
+    });
     moves.push({ guestId: move.guestId, destinationHostId: move.destinationHostId, migrationId: built.id });
     requests.push({
       streamId: streamOf.migration(built.id),

@@ -10,7 +10,7 @@ export type HotplugEvent =
         hostId: string;
         device: GuestDevice;
         plan: PlanSnapshot;
-        backend: 'emulator' | 'qemu';
+        backend: 'emulator' | 'qemu' | 'libvirt';
       }
     >
   | DomainEvent<'HotplugRejected', { reason: string; conflicts: PlanSnapshot['conflicts'] }>
@@ -27,7 +27,7 @@ export interface HotplugState {
   guestId: string;
   hostId: string;
   device: GuestDevice;
-  backend: 'emulator' | 'qemu';
+  backend: 'emulator' | 'qemu' | 'libvirt';
   plan: PlanSnapshot;
   state: HotplugStateName;
   attempts: number;

@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, guestDeviceSchema, streamOf, type GuestDevice } from '@ferry/domain';
+import { DomainError, effectiveIommuPlatform, guestDeviceSchema, streamOf, type GuestDevice } from '@ferry/domain';
 import type { ExecutionBackend } from '@ferry/emulator';
 import { ConcurrencyError, type EventMetadata, type EventStore, type IdempotencyOptions } from '@ferry/event-store';
 import { FleetRepository, liveGuest, liveHost, type WriteContext, type WriteOutcome } from '@ferry/fleet';
 import type { JobOutcome } from '@ferry/jobs';
 import { planHotplug, type FleetSnapshot } from '@ferry/planner';
 import { PlanBlockedError, snapshotOf } from '../plan-snapshot.js';
+import type { LibvirtBackend } from '../libvirt/libvirt-backend.js';
+import { attachThroughLibvirt } from '../libvirt/libvirt-hotplug.js';
 import { deviceSpecOf, emulatedGuestOf, freeRootPort, hostSpecOf } from './emulator-hotplug.js';
 import { evolveHotplug, type HotplugEvent, type HotplugState } from './hotplug-events.js';
 
 export interface HotplugRequest {
   guestId: string;
   device: GuestDevice;
-  backend?: 'emulator' | 'qemu';
+  backend?: 'emulator' | 'qemu' | 'libvirt';
   /** Run it even though the plan is blocked: a rehearsal to see the hypervisor's own answer. */
   force?: boolean;
 }
@@ -91,6 +93,7 @@ export class HotplugExecutor {
     private readonly ports: {
       store: EventStore;
       backends: Record<'emulator' | 'qemu', ExecutionBackend | undefined>;
+      libvirt?: LibvirtBackend;
       workerId: string;
     },
   ) {
@@ -139,12 +142,32 @@ export class HotplugExecutor {
       await fail(`guest ${state.guestId} is no longer on ${state.hostId}`, null, false);
       return;
     }
+    const defaults = (await this.fleet.loadMachineDefaults()).state;
+    if (state.backend === 'libvirt') {
+      if (!this.ports.libvirt) {
+        await fail(`the libvirt backend is not available on worker ${this.ports.workerId}`, null, false);
+        return;
+      }
+      const iommu = effectiveIommuPlatform(state.device, guest.definition.machine, defaults).value;
+      const outcome = await attachThroughLibvirt(this.ports.libvirt, host, guest, state.device, iommu);
+      if (!outcome.ok) {
+        await fail(outcome.reason, outcome.libvirtError, false);
+        return;
+      }
+      await this.complete(
+        state,
+        guestLoaded.version,
+        metadata,
+        `${state.device.kind} ${state.device.id} attached by libvirt`,
+        [],
+      );
+      return;
+    }
     const backend = this.ports.backends[state.backend];
     if (!backend) {
       await fail(`the ${state.backend} backend is not available on worker ${this.ports.workerId}`, null, false);
       return;
     }
-    const defaults = (await this.fleet.loadMachineDefaults()).state;
     const hostSpec = hostSpecOf(host);
     // Rebuild the guest as it is on this host: existing devices first, in the order they were added.
     let emulated = emulatedGuestOf(guest);
@@ -182,22 +205,33 @@ export class HotplugExecutor {
           )
         : [],
     );
+    await this.complete(
+      state,
+      guestLoaded.version,
+      metadata,
+      `${device.kind} ${state.device.id} added on ${port}`,
+      corruption,
+    );
+  }
+
+  /** The guest gets the device exactly when the hot-plug completes: one transaction. */
+  private async complete(
+    state: HotplugState,
+    guestVersion: number,
+    metadata: EventMetadata,
+    message: string,
+    corruption: string[],
+  ): Promise<void> {
     const { version } = await loadHotplug(this.ports.store, state.id);
     await this.ports.store.appendMany([
       {
         streamId: `hotplug-${state.id}`,
         expectedVersion: version,
-        events: [
-          {
-            type: 'HotplugCompleted',
-            data: { message: `${device.kind} ${state.device.id} added on ${port}`, corruption },
-            metadata,
-          },
-        ],
+        events: [{ type: 'HotplugCompleted', data: { message, corruption }, metadata }],
       },
       {
-        streamId: streamOf.guest(guest.id),
-        expectedVersion: guestLoaded.version,
+        streamId: streamOf.guest(state.guestId),
+        expectedVersion: guestVersion,
         events: [{ type: 'DeviceAttached', data: { device: guestDeviceSchema.parse(state.device) }, metadata }],
       },
     ]);

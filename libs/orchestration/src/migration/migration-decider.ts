@@ -2,9 +2,19 @@ import { DomainError } from '@ferry/domain';
 import type { MigrationEvent, MigrationProgress, PlanSnapshot } from './migration-events.js';
 import type { ConvergencePolicy } from './convergence-policy.js';
 
-export type MigrationStateName =
-  'requested' | 'waiting' | 'running' | 'completed' | 'failed' | 'cancelled' | 'rejected';
+/** Every state a migration can be in, in lifecycle order; the last four are terminal. */
+export const MIGRATION_STATES = [
+  'requested',
+  'waiting',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'rejected',
+] as const;
+export type MigrationStateName = (typeof MIGRATION_STATES)[number];
 export const TERMINAL_STATES: readonly MigrationStateName[] = ['completed', 'failed', 'cancelled', 'rejected'];
+export const isTerminalState = (name: string): boolean => (TERMINAL_STATES as readonly string[]).includes(name);
 
 export interface MigrationState {
   id: string;
@@ -12,7 +22,7 @@ export interface MigrationState {
   sourceHostId: string;
   destinationHostId: string;
   policy: ConvergencePolicy;
-  backend: 'emulator' | 'qemu';
+  backend: 'emulator' | 'qemu' | 'libvirt';
   evacuationId: string | null;
   state: MigrationStateName;
   plan: PlanSnapshot;
@@ -39,7 +49,7 @@ export type MigrationCommand =
   | { type: 'RequestCancel'; by: string }
   | { type: 'ConfirmCancel'; reason: string };
 
-export const isTerminal = (state: MigrationState) => TERMINAL_STATES.includes(state.state);
+export const isTerminal = (state: MigrationState) => isTerminalState(state.state);
 
 export function decideMigration(command: MigrationCommand, state: MigrationState | undefined): MigrationEvent[] {
   if (command.type === 'RequestMigration') {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { DomainError } from '@ferry/domain';
+import { deciderSpecification } from '../../../../test/support/decider-specification.js';
 import { DEFAULT_POLICY, downtimeLimitAfter, effectivePolicy } from './convergence-policy.js';
 import { decideMigration, evolveMigration, type MigrationCommand, type MigrationState } from './migration-decider.js';
 import type { MigrationEvent } from './migration-events.js';
@@ -16,8 +18,11 @@ const requested: MigrationEvent = {
     evacuationId: null,
   },
 };
-const given = (...events: MigrationEvent[]) => events.reduce<MigrationState | undefined>(evolveMigration, undefined);
-const when = (state: MigrationState | undefined, command: MigrationCommand) => decideMigration(command, state);
+const given = deciderSpecification<MigrationCommand, MigrationEvent, MigrationState | undefined>({
+  decide: decideMigration,
+  evolve: evolveMigration,
+  initialState: undefined,
+});
 const progress = {
   iteration: 1,
   status: 'active',
@@ -33,44 +38,56 @@ const progress = {
 };
 
 describe('migration lifecycle', () => {
-  it('starts a requested migration as attempt 1, and a second start of a running one is refused', () => {
-    const started = when(given(requested), { type: 'Start', worker: 'w1' });
-    expect(started).toEqual([{ type: 'MigrationStarted', data: { attempt: 1, worker: 'w1' } }]);
-    expect(() => when(given(requested, ...started), { type: 'Start', worker: 'w2' })).toThrow(/is running/);
+  const started: MigrationEvent = { type: 'MigrationStarted', data: { attempt: 1, worker: 'w1' } };
+
+  it('starts a requested migration as attempt 1', () => {
+    given(requested).when({ type: 'Start', worker: 'w1' }).then([started]);
+  });
+
+  it('refuses a second start of a running migration', () => {
+    given(requested, started)
+      .when({ type: 'Start', worker: 'w2' })
+      .thenThrows(DomainError, /is running/);
   });
 
   it('records a new waiting reason once, not on every retry', () => {
-    const waiting = given(requested, {
+    const waiting: MigrationEvent = {
       type: 'MigrationWaiting',
       data: { reason: 'waiting for an outbound slot on a (limit 2)' },
-    });
-    expect(when(waiting, { type: 'WaitForSlot', reason: 'waiting for an outbound slot on a (limit 2)' })).toEqual([]);
-    expect(
-      when(waiting, { type: 'WaitForSlot', reason: 'waiting for a fleet-wide migration slot (limit 5)' }),
-    ).toHaveLength(1);
+    };
+    given(requested, waiting).when({ type: 'WaitForSlot', reason: waiting.data.reason }).then([]);
+    given(requested, waiting)
+      .when({ type: 'WaitForSlot', reason: 'waiting for a fleet-wide migration slot (limit 5)' })
+      .thenTypes(['MigrationWaiting']);
   });
 
-  it('cancels a pending migration at once, but only asks a running one to stop', () => {
-    expect(when(given(requested), { type: 'RequestCancel', by: 'ops' })[0]!.type).toBe('MigrationCancelled');
-    const running = given(requested, { type: 'MigrationStarted', data: { attempt: 1, worker: 'w' } });
-    expect(when(running, { type: 'RequestCancel', by: 'ops' })).toEqual([
-      { type: 'MigrationCancelRequested', data: { by: 'ops' } },
-    ]);
+  it('cancels a pending migration at once', () => {
+    given(requested).when({ type: 'RequestCancel', by: 'ops' }).thenTypes(['MigrationCancelled']);
   });
 
-  it('ignores late progress after a terminal event and refuses to cancel a finished migration', () => {
-    const done = given(
-      requested,
-      { type: 'MigrationStarted', data: { attempt: 1, worker: 'w' } },
-      { type: 'MigrationFailed', data: { reason: 'x' } },
-    );
-    expect(when(done, { type: 'RecordProgress', progress })).toEqual([]);
-    expect(() => when(done, { type: 'RequestCancel', by: 'ops' })).toThrow(/already failed/);
+  it('only asks a running migration to stop', () => {
+    given(requested, started)
+      .when({ type: 'RequestCancel', by: 'ops' })
+      .then([{ type: 'MigrationCancelRequested', data: { by: 'ops' } }]);
+  });
+
+  it('ignores late progress after a terminal event', () => {
+    const failed: MigrationEvent = { type: 'MigrationFailed', data: { reason: 'x' } };
+    given(requested, started, failed).when({ type: 'RecordProgress', progress }).then([]);
+  });
+
+  it('refuses to cancel a finished migration', () => {
+    const failed: MigrationEvent = { type: 'MigrationFailed', data: { reason: 'x' } };
+    given(requested, started, failed)
+      .when({ type: 'RequestCancel', by: 'ops' })
+      .thenThrows(DomainError, /already failed/);
   });
 
   it('only completes a running migration', () => {
     const data = { totalTimeMs: 1, downtimeMs: 1, transferredBytes: '0x1', iterations: 1, mode: 'precopy' as const };
-    expect(() => when(given(requested), { type: 'Complete', data })).toThrow(/requested/);
+    given(requested)
+      .when({ type: 'Complete', data })
+      .thenThrows(DomainError, /requested/);
   });
 });
 

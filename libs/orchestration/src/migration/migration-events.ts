@@ -31,7 +31,7 @@ export type MigrationEvent =
         sourceHostId: string;
         destinationHostId: string;
         policy: ConvergencePolicy;
-        backend: 'emulator' | 'qemu';
+        backend: 'emulator' | 'qemu' | 'libvirt';
         plan: PlanSnapshot;
         evacuationId: string | null;
       }

@@ -2,9 +2,11 @@ import { streamOf, toHex, type GuestState } from '@ferry/domain';
 import type { ExecutionBackend, MigrationHandle, MigrationResult } from '@ferry/emulator';
 import type { EventMetadata, EventStore } from '@ferry/event-store';
 import { FleetRepository, liveGuest } from '@ferry/fleet';
+import { LibvirtTargetError, type LibvirtBackend } from '../libvirt/libvirt-backend.js';
+import type { LibvirtMigrationResult } from '../libvirt/libvirt-migration.js';
 import type { JobOutcome, SlotLimiter } from '@ferry/jobs';
 import { migrationSpecFor, seedOf } from './emulator-spec.js';
-import { MigrationWatch } from './migration-watch.js';
+import { MigrationWatch, type MigrationRecorder } from './migration-watch.js';
 import { isTerminal, type MigrationState } from './migration-decider.js';
 import type { MigrationProgress, PlanSnapshot } from './migration-events.js';
 import { MigrationRepository } from './migration-repository.js';
@@ -20,6 +22,8 @@ export interface MigrationExecutorPorts {
   store: EventStore;
   limiter: SlotLimiter;
   backends: Record<'emulator' | 'qemu', ExecutionBackend | undefined>;
+  /** The libvirt backend: real domains on real hosts, found through hosts[].libvirt. */
+  libvirt?: LibvirtBackend;
   replan: MigrationReplanner;
   inputVersions: InputVersions;
   workerId: string;
@@ -33,15 +37,13 @@ export interface MigrationExecutorPorts {
   leaseCheckMs?: number;
 }
 
-export type SettableHandle = MigrationHandle & { setParameters?: (p: { downtimeLimitMs?: number }) => void };
-
 /**
  * Executes one migration job: the log decides everything. A job that finds its migration finished
  * does nothing; one that finds it "running" knows the worker before it died and says so; otherwise it
  * re-plans if facts moved, takes a slot, runs the backend, and records every step. The guest's
  * stream records the new host only together with MigrationCompleted, in one transaction.
  */
-export class MigrationExecutor {
+export class MigrationExecutor implements MigrationRecorder {
   private readonly migrations: MigrationRepository;
   private readonly fleet: FleetRepository;
   private readonly active = new Set<MigrationWatch>();
@@ -64,6 +66,8 @@ export class MigrationExecutor {
       // Another worker may still be running it (a redelivered or re-enqueued job): its slot lease
       // says so. Only once the lease has lapsed do we know that worker is gone.
       if (await this.ports.limiter.holds(slot)) return { kind: 'later', delayMs: this.ports.leaseCheckMs ?? 2_000 };
+      // With libvirt the migration ran in libvirtd, not in the dead worker: ask libvirt what happened.
+      if (state.backend === 'libvirt') return this.recoverFromLibvirt(state, slot);
       // The previous attempt's worker stopped (SIGKILL, crash) mid-migration. The destination copy
       // died with it and the guest never left its source, which is what we record.
       await this.fail(
@@ -124,19 +128,109 @@ export class MigrationExecutor {
       await this.fail(id, `guest ${state.guestId} is no longer on ${state.sourceHostId}`);
       return;
     }
+    const hasVfio = guest.devices.some((d) => d.kind === 'vfio' || d.kind === 'vdpa');
+    if (state.backend === 'libvirt') {
+      const started = await this.startLibvirt(state, guest, hasVfio);
+      if (started) await this.followHandle(state, guest, started, slot, hasVfio);
+      return;
+    }
     const backend = this.ports.backends[state.backend];
     if (!backend) {
       await this.fail(id, `the ${state.backend} backend is not available on worker ${this.ports.workerId}`);
       return;
     }
-    const hasVfio = guest.devices.some((d) => d.kind === 'vfio' || d.kind === 'vdpa');
     const spec = migrationSpecFor(guest, state.policy, {
       linkBandwidth: this.ports.linkBandwidth,
       streamBandwidth: this.ports.streamBandwidth,
       seed: seedOf(id),
       hasVfio,
     });
-    const handle = backend.startMigration(spec) as SettableHandle;
+    await this.followHandle(state, guest, backend.startMigration(spec), slot, hasVfio);
+  }
+
+  /** Starts the libvirt migration, or records why it cannot start (missing URI or domain mapping). */
+  private async startLibvirt(state: MigrationState, guest: GuestState, hasVfio: boolean) {
+    const libvirt = this.ports.libvirt;
+    if (!libvirt) {
+      await this.fail(state.id, `the libvirt backend is not available on worker ${this.ports.workerId}`);
+      return undefined;
+    }
+    try {
+      const target = libvirt.target(
+        guest,
+        (await this.fleet.loadHost(state.sourceHostId)).state,
+        (await this.fleet.loadHost(state.destinationHostId)).state,
+      );
+      const knobs = libvirt.knobs(state.policy, hasVfio);
+      for (const note of knobs.notes) await this.adjust(state, { reason: note });
+      return libvirt.start(target, knobs);
+    } catch (error) {
+      if (!(error instanceof LibvirtTargetError)) throw error;
+      await this.fail(state.id, error.message);
+      return undefined;
+    }
+  }
+
+  /**
+   * The worker that ran this libvirt migration is gone, but libvirtd was running it. Ask libvirt:
+   * a job still running on the source is followed to its end; otherwise the domain's placement on
+   * the two hosts is the outcome. When libvirt cannot answer, nothing is recorded and we ask later.
+   */
+  private async recoverFromLibvirt(
+    state: MigrationState,
+    slot: { id: string; source: string; destination: string },
+  ): Promise<JobOutcome> {
+    const libvirt = this.ports.libvirt;
+    const guest = (await this.fleet.loadGuest(state.guestId)).state;
+    if (!libvirt || !liveGuest(guest)) {
+      await this.fail(
+        state.id,
+        `interrupted: the worker running attempt ${state.attempts} stopped, and this worker cannot ask libvirt`,
+      );
+      return { kind: 'done' };
+    }
+    let target;
+    let seen;
+    try {
+      target = libvirt.target(
+        guest,
+        (await this.fleet.loadHost(state.sourceHostId)).state,
+        (await this.fleet.loadHost(state.destinationHostId)).state,
+      );
+      seen = await libvirt.whereabouts(target);
+    } catch (error) {
+      if (error instanceof LibvirtTargetError) {
+        await this.fail(state.id, error.message);
+        return { kind: 'done' };
+      }
+      return { kind: 'later', delayMs: this.ports.leaseCheckMs ?? 2_000 };
+    }
+    const answer = await this.ports.limiter.tryAcquire(slot);
+    if (!answer.acquired) return { kind: 'later', delayMs: this.ports.slotRetryMs ?? 500 };
+    try {
+      const hasVfio = guest.devices.some((d) => d.kind === 'vfio' || d.kind === 'vdpa');
+      const job = seen.jobRunning ? 'its migration job is still running on the source' : 'no migration job is running';
+      await this.adjust(state, {
+        reason: `worker of attempt ${state.attempts} stopped; ${seen.said}; ${job}`,
+      });
+      const handle = libvirt.follow(target);
+      const interrupted = `the worker running attempt ${state.attempts} stopped mid-migration; libvirt was asked`;
+      await this.followHandle(state, guest, handle, slot, hasVfio, interrupted);
+    } finally {
+      await this.ports.limiter.release(slot);
+    }
+    return { kind: 'done' };
+  }
+
+  private async followHandle(
+    state: MigrationState,
+    guest: GuestState,
+    handle: MigrationHandle,
+    slot: { id: string; source: string; destination: string },
+    hasVfio: boolean,
+    recovered?: string,
+  ): Promise<void> {
+    const id = state.id;
     const watch = new MigrationWatch(this, state, handle, guest, hasVfio);
     // The lease is this worker's heartbeat: renewed while it runs, lapsing if it dies.
     const renewal = setInterval(
@@ -149,7 +243,7 @@ export class MigrationExecutor {
     this.active.add(watch);
     try {
       const result = await watch.follow();
-      await this.finish(state, guest, result, watch);
+      await this.finish(state, guest, result, watch, recovered);
     } finally {
       this.active.delete(watch);
       this.cancelSeen.delete(id);
@@ -174,8 +268,11 @@ export class MigrationExecutor {
     guest: GuestState,
     result: MigrationResult,
     watch: MigrationWatch,
+    recovered?: string,
   ): Promise<void> {
     const id = state.id;
+    // A libvirt result says where libvirt has the domain now; that, not the intent, is recorded.
+    const libvirt = (result as Partial<LibvirtMigrationResult>).whereabouts;
     if (result.status === 'completed') {
       const { version } = await this.migrations.load(id);
       const guestVersion = (await this.fleet.loadGuest(guest.id)).version;
@@ -219,21 +316,19 @@ export class MigrationExecutor {
       ]);
       return;
     }
+    const said = result.error;
+    const where = libvirt ? ` (${libvirt.said})` : '';
     if (result.status === 'cancelled' && !watch.failure) {
-      await this.migrations.execute(
-        id,
-        { type: 'ConfirmCancel', reason: watch.cancelReason ?? 'cancelled' },
-        this.metadata(id),
-      );
+      // libvirt's words about the abort, and where it has the domain now, go into the history.
+      const reason = `${watch.cancelReason ?? 'cancelled'}${libvirt && said ? `: ${said}` : ''}${where}`;
+      await this.migrations.execute(id, { type: 'ConfirmCancel', reason }, this.metadata(id));
       return;
     }
-    // A real backend says why in its own words (QEMU's error-desc, the destination's stderr).
-    const said = (result as MigrationResult & { error?: string }).error;
-    await this.fail(
-      id,
+    // A real backend says why in its own words (QEMU's error-desc, the destination's stderr, libvirt's error).
+    const why =
       watch.failure ??
-        `migration ${result.status}${result.stopReason ? ` (${result.stopReason})` : ''}${said ? `: ${said}` : ''}`,
-    );
+      `migration ${result.status}${result.stopReason ? ` (${result.stopReason})` : ''}${said ? `: ${said}` : ''}`;
+    await this.fail(id, `${recovered ? `interrupted: ${recovered}: ` : ''}${why}${where}`);
   }
 
   /** A stopping worker aborts what it runs and records why; the guests stay on their sources. */

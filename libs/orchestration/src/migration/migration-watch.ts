@@ -1,14 +1,23 @@
 import { toHex, type GuestState } from '@ferry/domain';
-import type { MigrationEvent as EngineEvent, MigrationResult } from '@ferry/emulator';
+import type { MigrationHandle, MigrationResult, MigrationRunEvent } from '@ferry/emulator';
 import { completionTimeoutMs } from './emulator-spec.js';
 import { downtimeLimitAfter } from './convergence-policy.js';
 import { isTerminal, type MigrationState } from './migration-decider.js';
 import type { MigrationProgress } from './migration-events.js';
-import type { MigrationExecutor, SettableHandle } from './migration-executor.js';
 import { reportFailureOf } from '@ferry/observability';
 
 const CANCEL_POLL_MS = 250;
 const PROGRESS_EVERY_MS = 1000;
+
+/** What a watch records through and asks (the MigrationExecutor, in production). */
+export interface MigrationRecorder {
+  recordProgress(state: MigrationState, progress: MigrationProgress): Promise<MigrationState>;
+  adjust(
+    state: MigrationState,
+    change: { downtimeLimitMs?: number; postcopy?: boolean; reason: string },
+  ): Promise<void>;
+  cancelRequested(migrationId: string): Promise<boolean>;
+}
 
 /** Follows one running migration: records progress, applies the policy, honours cancel requests. */
 export class MigrationWatch {
@@ -21,9 +30,9 @@ export class MigrationWatch {
   private lastRecorded = Date.now();
 
   constructor(
-    private readonly executor: MigrationExecutor,
+    private readonly executor: MigrationRecorder,
     private state: MigrationState,
-    private readonly handle: SettableHandle,
+    private readonly handle: MigrationHandle,
     private readonly guest: GuestState,
     private readonly hasVfio: boolean,
   ) {
@@ -89,7 +98,7 @@ export class MigrationWatch {
     return this.guest.memoryMap.filter((e) => e.kind === 'ram').reduce((sum, e) => sum + (e.end - e.start + 1n), 0n);
   }
 
-  private async onIteration(event: Extract<EngineEvent, { type: 'dirty-sync' }>): Promise<void> {
+  private async onIteration(event: Extract<MigrationRunEvent, { type: 'dirty-sync' }>): Promise<void> {
     const it = event.iteration;
     const info = this.handle.info();
     await this.record({
@@ -115,7 +124,7 @@ export class MigrationWatch {
     this.stalled = this.lastRemaining !== undefined && it.remainingBytes >= this.lastRemaining ? this.stalled + 1 : 0;
     this.lastRemaining = it.remainingBytes;
     const limit = downtimeLimitAfter(this.state.policy, this.stalled);
-    if (limit > this.downtimeLimitMs && this.handle.setParameters) {
+    if (limit > this.downtimeLimitMs) {
       this.downtimeLimitMs = limit;
       this.handle.setParameters({ downtimeLimitMs: limit });
       await this.executor.adjust(this.state, { downtimeLimitMs: limit, reason: `${this.stalled} stalled iterations` });

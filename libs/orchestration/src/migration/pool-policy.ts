@@ -4,7 +4,7 @@ import type { EventStore } from '@ferry/event-store';
 import type { WriteContext, WriteOutcome } from '@ferry/fleet';
 import { convergencePolicySchema, type ConvergencePolicyInput } from './convergence-policy.js';
 
-const BACKENDS = ['emulator', 'qemu'] as const;
+const BACKENDS = ['emulator', 'qemu', 'libvirt'] as const;
 
 /** A pool's defaults for the migrations of guests running in it; a migration's own fields win. */
 export const poolPolicySchema = z.strictObject({
@@ -12,7 +12,7 @@ export const poolPolicySchema = z.strictObject({
   backend: z.enum(BACKENDS).optional(),
 });
 
-export type PoolPolicy = { policy: ConvergencePolicyInput; backend?: 'emulator' | 'qemu' };
+export type PoolPolicy = { policy: ConvergencePolicyInput; backend?: 'emulator' | 'qemu' | 'libvirt' };
 
 const streamOfPool = (pool: string) => `pool-${pool}`;
 

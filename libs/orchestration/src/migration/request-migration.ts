@@ -14,7 +14,7 @@ export interface MigrationRequest {
   guestId: string;
   destinationHostId: string;
   policy?: ConvergencePolicyInput;
-  backend?: 'emulator' | 'qemu';
+  backend?: 'emulator' | 'qemu' | 'libvirt';
   options?: { postcopy?: boolean };
 }
 
@@ -23,7 +23,7 @@ export function withForecast<P extends MigrationPlan>(
   fleet: FleetSnapshot,
   plan: P,
   policy: ConvergencePolicy,
-  linkBandwidth = 1.25e9,
+  linkBandwidth: number,
 ): P {
   if (plan.verdict === 'blocked') return plan;
   const guest = fleet.guests.get(plan.inputs.guest.id);
@@ -48,8 +48,9 @@ export function buildMigrationRequest(
     id?: string;
     evacuationId?: string | null;
     poolPolicy?: ConvergencePolicyInput;
-    linkBandwidth?: number;
-  } = {},
+    /** Bytes per second between hosts, for the convergence forecast. */
+    linkBandwidth: number;
+  },
 ): { id: string; events: MigrationEvent[]; state: MigrationState } {
   const postcopy = request.options?.postcopy ?? request.policy?.onTimeout === 'postcopy';
   const policy = effectivePolicy(extra.poolPolicy, request.policy);
@@ -86,12 +87,16 @@ export async function requestMigration(
   fleet: FleetSnapshot,
   request: MigrationRequest,
   ctx: WriteContext,
+  options: { linkBandwidth: number },
 ): Promise<WriteOutcome & { id: string }> {
   // The pool of the host the guest runs on supplies defaults for policy and backend.
   const sourcePool = fleet.hosts.get(fleet.guests.get(request.guestId)?.hostId ?? '')?.host.pool;
   const pool = (await loadPoolPolicy(store, sourcePool)).value;
   const withPool = { ...request, backend: request.backend ?? pool?.backend };
-  const { id, events, state } = buildMigrationRequest(fleet, withPool, { poolPolicy: pool?.policy });
+  const { id, events, state } = buildMigrationRequest(fleet, withPool, {
+    poolPolicy: pool?.policy,
+    linkBandwidth: options.linkBandwidth,
+  });
   const body = migrationView(state, events.length);
   const idempotency: IdempotencyOptions | undefined = ctx.idempotency && {
     ...ctx.idempotency,

@@ -3,7 +3,6 @@ import { EmulatorBackend, type ExecutionBackend } from '@ferry/emulator';
 import { ProjectionRunner, type EventStore } from '@ferry/event-store';
 import {
   BullMqQueue,
-  DEFAULT_LIMITS,
   InMemorySlotLimiter,
   InProcessQueue,
   RedisSlotLimiter,
@@ -15,31 +14,38 @@ import {
 import { planMigration } from '@ferry/planner';
 import type { FleetView } from '../fleet-view.js';
 import { HotplugExecutor } from '../hotplug/hotplug-executor.js';
+import { LibvirtBackend } from '../libvirt/libvirt-backend.js';
 import { MigrationExecutor } from '../migration/migration-executor.js';
-import type { MigrationState } from '../migration/migration-decider.js';
+import { isTerminal, type MigrationState } from '../migration/migration-decider.js';
 import { snapshotOf } from '../plan-snapshot.js';
 import { hotplugsProjection, migrationsProjection } from '../projections.js';
 import { reportFailureOf } from '@ferry/observability';
 
+/** The operational numbers have no defaults here: they come from the app's config (libs/nest-modules/src/config.ts). */
 export interface RuntimeConfig {
   /** Set: BullMQ on Redis and Redis-held slot limits, shared by every process. Unset: all in this process. */
   redisUrl?: string;
-  queuePrefix?: string;
-  limits?: MigrationLimits;
+  /** Redis key prefix of the queues and the slot leases. */
+  queuePrefix: string;
+  limits: MigrationLimits;
   workerId?: string;
-  concurrency?: number;
-  /** Bytes per second between hosts (default 10 Gbit/s). */
-  linkBandwidth?: number;
+  /** Migration jobs one process runs at once. */
+  concurrency: number;
+  /** Bytes per second between hosts. */
+  linkBandwidth: number;
   /** What one migration stream can push, bytes per second (the emulator's per-channel cap); unset: no cap. */
   streamBandwidth?: number;
   /** Emulator: virtual seconds per wall second; unset = as fast as it can. */
   emulatorSpeed?: number;
-  leaseMs?: number;
+  /** A worker's slot lease, which is also its heartbeat. */
+  leaseMs: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   reconcileEveryMs?: number;
   /** Extra backends (the real QEMU one) by name. */
   backends?: Partial<Record<'emulator' | 'qemu', ExecutionBackend>>;
+  /** The libvirt backend (virsh); one is always there, since it only talks to hosts named in the facts. */
+  libvirt?: LibvirtBackend;
 }
 
 type JobData = Record<string, never>;
@@ -63,15 +69,14 @@ export class OrchestrationRuntime {
   constructor(
     private readonly store: EventStore,
     private readonly fleet: FleetView,
-    private readonly config: RuntimeConfig = {},
+    private readonly config: RuntimeConfig,
   ) {
     this.workerId = config.workerId ?? `${hostname()}:${process.pid}`;
-    const limits = config.limits ?? DEFAULT_LIMITS;
-    const leaseMs = config.leaseMs ?? 30_000;
+    const { limits, leaseMs } = config;
     if (config.redisUrl) {
       const options = {
         connection: { url: config.redisUrl },
-        prefix: config.queuePrefix ?? 'ferry',
+        prefix: config.queuePrefix,
         lockDurationMs: config.lockDurationMs,
         stalledIntervalMs: config.stalledIntervalMs,
       };
@@ -79,7 +84,7 @@ export class OrchestrationRuntime {
       this.hotplugs = new BullMqQueue('hotplugs', options);
       this.limiter = new RedisSlotLimiter({
         url: config.redisUrl,
-        prefix: `${config.queuePrefix ?? 'ferry'}:slots`,
+        prefix: `${config.queuePrefix}:slots`,
         limits,
         leaseMs,
       });
@@ -110,23 +115,25 @@ export class OrchestrationRuntime {
 
   /** Starts executing jobs in this process. */
   startWorkers(): void {
-    const leaseMs = this.config.leaseMs ?? 30_000;
+    const { leaseMs } = this.config;
     const backends = this.backends();
+    const libvirt = this.config.libvirt ?? new LibvirtBackend();
     const migrations = new MigrationExecutor({
       store: this.store,
       limiter: this.limiter,
       backends,
+      libvirt,
       replan: (m) => this.replan(m),
       inputVersions: (m) => this.inputVersions(m),
       workerId: this.workerId,
-      linkBandwidth: this.config.linkBandwidth ?? 1.25e9,
+      linkBandwidth: this.config.linkBandwidth,
       streamBandwidth: this.config.streamBandwidth,
       renewEveryMs: Math.max(100, Math.floor(leaseMs / 3)),
       leaseCheckMs: Math.max(100, Math.floor(leaseMs / 2)),
     });
     this.executor = migrations;
-    const hotplugs = new HotplugExecutor({ store: this.store, backends, workerId: this.workerId });
-    const concurrency = this.config.concurrency ?? 8;
+    const hotplugs = new HotplugExecutor({ store: this.store, backends, libvirt, workerId: this.workerId });
+    const { concurrency } = this.config;
     this.workers.push(this.migrations.work((job) => migrations.run(job.id), { concurrency }));
     this.workers.push(this.hotplugs.work((job) => hotplugs.run(job.id), { concurrency: 2 }));
     const every = this.config.reconcileEveryMs ?? 5_000;
@@ -141,7 +148,7 @@ export class OrchestrationRuntime {
   async reconcile(): Promise<number> {
     const migrations = await this.projections.documents(migrationsProjection);
     const hotplugs = await this.projections.documents(hotplugsProjection);
-    const open = migrations.filter((m) => !['completed', 'failed', 'cancelled', 'rejected'].includes(m.state));
+    const open = migrations.filter((m) => !isTerminal(m));
     const openHotplugs = hotplugs.filter((h) => h.state === 'requested' || h.state === 'running');
     for (const m of open) await this.enqueueMigration(m.id);
     for (const h of openHotplugs) await this.enqueueHotplug(h.id);

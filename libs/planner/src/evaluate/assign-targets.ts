@@ -4,7 +4,8 @@
 // reservation is reported as impossible only when no candidate works.
 import { SeverityTally, type ConflictSink } from '../conflict/sink.js';
 import type { PreparedDevice } from '../prepare/prepared-host.js';
-import type { AssignmentContext, DestinationContext, TargetRequest } from '../rules/context.js';
+import type { AssignmentContext, DestinationContext } from '../rules/context.js';
+import type { TargetRequest } from '../prepare/target-request.js';
 import { hostDeviceNotFound, noMatchingDevice } from '../rules/groups/device-resolution.js';
 import { runDeviceRules } from './rule-sets.js';
 

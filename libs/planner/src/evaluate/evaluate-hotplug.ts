@@ -4,7 +4,8 @@ import type { ConflictSink } from '../conflict/sink.js';
 import type { HostOccupancy } from '../prepare/occupancy.js';
 import { isAssignedKind, isVirtioKind, type PreparedGuest } from '../prepare/prepared-guest.js';
 import type { PreparedHost } from '../prepare/prepared-host.js';
-import type { DestinationContext, GuestContext, TargetRequest } from '../rules/context.js';
+import type { DestinationContext, GuestContext } from '../rules/context.js';
+import type { TargetRequest } from '../prepare/target-request.js';
 import { assignTargets } from './assign-targets.js';
 import { runGuestRules, runHostAssignmentRules, runVirtioRules } from './rule-sets.js';
 

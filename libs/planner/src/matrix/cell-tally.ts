@@ -6,7 +6,7 @@
 // segment is one typed-array read and one binary search; tallies go to a flat counter, not a Map.
 import { fitsInFreeMemory } from '../rules/migration/compatibility.js';
 import type { CodeSetTable } from './code-set.js';
-import type { HostColumn } from './conflict-matrix.js';
+import type { HostColumn } from './matrix-rows.js';
 
 export interface CellParts {
   codeSets: CodeSetTable;

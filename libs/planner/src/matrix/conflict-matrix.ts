@@ -19,8 +19,8 @@ import {
   type MigrationOptions,
 } from '../evaluate/evaluate-migration.js';
 import { HostOccupancy, isLive } from '../prepare/occupancy.js';
-import { prepareGuest, type PreparedGuest } from '../prepare/prepared-guest.js';
-import { prepareHost, type PreparedHost } from '../prepare/prepared-host.js';
+import { prepareGuest } from '../prepare/prepared-guest.js';
+import { prepareHost } from '../prepare/prepared-host.js';
 import { guestRef, hostRef, machineDefaultsRef, type FleetSnapshot } from '../plans/fleet-snapshot.js';
 import { planHotplug, type HotplugPlan } from '../plans/plan-hotplug.js';
 import { planMigration, type MigrationPlan } from '../plans/plan-migration.js';
@@ -28,6 +28,7 @@ import type { DestinationRanking, RankedDestination } from '../plans/rank-destin
 import { fitsInFreeMemory, PER_CELL_FINDINGS } from '../rules/migration/compatibility.js';
 import { cellOn, composeCell, type CellParts, type TallyEntry } from './cell-tally.js';
 import { ClassTable, type ColumnClass, type GuestClass } from './class-table.js';
+import type { GuestRow, HostColumn } from './matrix-rows.js';
 import { CodeCollector, CodeSetTable } from './code-set.js';
 import {
   runQuery,
@@ -47,28 +48,6 @@ export type Evaluation =
 
 export interface ConflictMatrixOptions {
   onEvaluate?: (evaluation: Evaluation) => void;
-}
-
-export interface HostColumn {
-  state: HostState;
-  host: PreparedHost;
-  occupancy: HostOccupancy;
-  /** Its column class (class-table.ts): the host's facts plus the addresses its guests hold. */
-  classId: number;
-  /** Host memory minus its guests' maxmem, in bytes (a double: exact below 8 PiB). */
-  free: number;
-  unschedulable: boolean;
-}
-
-export interface GuestRow {
-  state: GuestState;
-  guest: PreparedGuest;
-  classId: number;
-  maxMemory: number;
-  /** Findings that do not depend on the destination: merged into each migration cell when read. */
-  guestSet: number;
-  /** One per reservation, on the host the guest runs on now. */
-  hotplug: { reservationId: string; set: number }[];
 }
 
 export interface MatrixStats {

@@ -17,7 +17,7 @@ import {
 } from './cell-tally.js';
 import type { HostClass } from './class-table.js';
 import type { CodeSet, CodeSetTable, Finding } from './code-set.js';
-import type { GuestRow, HostColumn } from './conflict-matrix.js';
+import type { GuestRow, HostColumn } from './matrix-rows.js';
 
 export interface MatrixQuery {
   kind?: 'migration' | 'hotplug';

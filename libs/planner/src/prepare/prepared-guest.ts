@@ -12,7 +12,7 @@ import {
   type MachineType,
   type MemoryMapEntry,
 } from '@ferry/domain';
-import type { TargetRequest } from '../rules/context.js';
+import type { TargetRequest } from './target-request.js';
 import { classKeyText, PER_GUEST_FACTS } from './class-key.js';
 
 export interface GuestRange extends AddressRange {

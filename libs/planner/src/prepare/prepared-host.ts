@@ -144,7 +144,9 @@ function build(state: HostState): PreparedHost {
       ? 'decommissioned'
       : state.cordoned
         ? `cordoned: ${state.cordoned.reason}`
-        : undefined,
+        : state.unreachable
+          ? `unreachable: ${state.unreachable.reason}`
+          : undefined,
     qemuVersion: parseQemuVersion(host.qemuVersion),
     isAmd,
     enforcesIovaRanges: kernelAtLeast(host.kernel, ...IOVA_ENFORCEMENT_SINCE),

@@ -3,6 +3,7 @@
 import type { GuestDevice, MachineDefault } from '@ferry/domain';
 import type { HostOccupancy } from '../prepare/occupancy.js';
 import type { PreparedGuest } from '../prepare/prepared-guest.js';
+import type { TargetRequest } from '../prepare/target-request.js';
 import type { PreparedDevice, PreparedHost } from '../prepare/prepared-host.js';
 import type { ConflictSink } from '../conflict/sink.js';
 
@@ -38,16 +39,6 @@ export interface DestinationContext {
   assigns: boolean;
   /** Some request is a vfio device (vdpa goes through vhost-vdpa, not a VFIO container). */
   assignsVfio: boolean;
-}
-
-/** Where a request for a host device came from. */
-export interface TargetRequest {
-  origin: 'device' | 'reservation' | 'hotplug';
-  /** Guest device id, reservation id, or the id of the device being hot-plugged. */
-  id: string;
-  kind: 'vfio' | 'vdpa';
-  hostDevice: string | undefined;
-  deviceClass: string | undefined;
 }
 
 /** A request resolved to one host device (and so one IOMMU group). */

@@ -4,10 +4,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   EmulatorSpecError,
+  postcopyDue,
   type CancelOutcome,
   type IterationReport,
   type LiveParameters,
-  type MigrationEvent,
+  type MigrationRunEvent,
   type MigrationHandle,
   type MigrationInfo,
   type MigrationResult,
@@ -33,8 +34,12 @@ import { destinationState, errorOf, postcopyReportOf } from './backend-result.js
 import { EventHistory } from './event-history.js';
 import { guestStillWriting, waitForBoot, waitForFill } from './guest-readiness.js';
 import { startMigrationDestination } from './migration-destination.js';
-import { isEndStatus, type MigrationStatus as QemuStatus } from './migration-progress.js';
-import { startMigration, type MigrationHandle as QemuMigration, type MigrationOutcome } from './qemu-migration.js';
+import { isEndStatus, type QmpMigrationStatus as QemuStatus } from './migration-progress.js';
+import {
+  startMigration,
+  type QmpMigrationHandle as QemuMigration,
+  type QmpMigrationOutcome,
+} from './qemu-migration.js';
 import { downtimeFigures, type SwitchoverEvents } from './switchover-downtime.js';
 import { reportBackgroundError } from '@ferry/observability';
 
@@ -90,8 +95,6 @@ export interface QemuMigrationHandle extends MigrationHandle {
 
 /** The emulator's default (resolveMigrationSpec): give up after this many syncs without converging. */
 const DEFAULT_MAX_ITERATIONS = 30;
-/** Nova's should_switch_to_postcopy, as in the emulator: < 10 % progress in a pass is a stall. */
-const STALL_PROGRESS = 0.1;
 let nextVmNumber = 1;
 
 interface End {
@@ -143,11 +146,11 @@ export class QemuBackedMigration implements QemuMigrationHandle {
     this.result = this.run();
   }
 
-  onProgress(listener: (event: MigrationEvent) => void): () => void {
+  onProgress(listener: (event: MigrationRunEvent) => void): () => void {
     return this.history.subscribe(listener);
   }
 
-  events(): AsyncIterableIterator<MigrationEvent> {
+  events(): AsyncIterableIterator<MigrationRunEvent> {
     return this.history.iterate();
   }
 
@@ -330,7 +333,7 @@ export class QemuBackedMigration implements QemuMigrationHandle {
     const before = this.current;
     const info = migrationInfoOf(raw, before);
     this.current = info;
-    const ending = info.status === 'completed' || info.status === 'failed' || info.status === 'cancelled';
+    const ending = isEndStatus(info.status);
     if (!ending) this.statusChanged(before.status, info.status, info.totalTimeMs);
     if (info.ram.dirtySyncCount > before.ram.dirtySyncCount) this.onSync(info, before);
     if (info.cpuThrottlePercentage !== before.cpuThrottlePercentage && info.cpuThrottlePercentage > 0) {
@@ -361,10 +364,9 @@ export class QemuBackedMigration implements QemuMigrationHandle {
     const pc = this.params.postcopy;
     if (!pc.enabled || this.postcopyRequested) return;
     const passes = this.current.ram.dirtySyncCount - 2; // syncs after the one that ended the bulk pass
-    if (pc.switchAfterIterations !== undefined && passes >= pc.switchAfterIterations) this.requestPostcopy();
-    if (pc.switchWhenNotConverging && passes >= 1 && previousRemaining !== undefined && previousRemaining > 0n) {
-      if (Number(previousRemaining - remaining) / Number(previousRemaining) < STALL_PROGRESS) this.requestPostcopy();
-    }
+    // Byte counts below 2^53 convert to numbers exactly.
+    const previous = previousRemaining === undefined ? undefined : Number(previousRemaining);
+    if (postcopyDue(pc, passes, previous, Number(remaining))) this.requestPostcopy();
   }
 
   private requestPostcopy(): void {
@@ -390,7 +392,7 @@ export class QemuBackedMigration implements QemuMigrationHandle {
 
   // ---- the end ------------------------------------------------------------------------
 
-  private ended(outcome: MigrationOutcome): End {
+  private ended(outcome: QmpMigrationOutcome): End {
     return {
       status: outcome.status,
       error: errorOf(outcome),

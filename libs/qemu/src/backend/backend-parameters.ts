@@ -2,11 +2,11 @@
 // (qapi/migration.json, QEMU 7.2). Absent values get QEMU's own defaults, which are also the
 // emulator's (docs/domain.md#precopy), so both sides of a comparison run the same migration.
 import { QEMU_DEFAULT_DOWNTIME_LIMIT_MS, QEMU_DEFAULT_MAX_BANDWIDTH, type MigrationSpec } from '@ferry/emulator';
-import type { MigrationParameters } from './migration-parameters.js';
+import type { QmpMigrationParameters } from './migration-parameters.js';
 
 export interface BackendParameters {
   /** For startMigration (both sides). */
-  parameters: MigrationParameters;
+  parameters: QmpMigrationParameters;
   /** Extra migrate-set-parameters for the source: the throttle and post-copy knobs. */
   sourceParameters: Record<string, number>;
   /** The downtime limit in force, for the threshold in iteration reports. */
@@ -32,7 +32,7 @@ export function backendParametersFor(spec: MigrationSpec): BackendParameters {
     multifdChannels = 0;
   }
   notes.push(...unreproduced(spec));
-  const parameters: MigrationParameters = {
+  const parameters: QmpMigrationParameters = {
     maxBandwidthBytesPerSec: Math.floor(maxBandwidth),
     downtimeLimitMs,
     autoConverge: p.autoConverge?.enabled ?? false,

@@ -1,7 +1,7 @@
 // QEMU's query-migrate in the emulator's shapes (MigrationInfo, IterationReport), so the job
 // queue reads a real migration exactly as it reads a simulated one. Byte counts become bigint.
 import type { IterationReport, MigrationInfo, MigrationStatus } from '@ferry/emulator';
-import type { MigrationStatus as QemuStatus } from './migration-progress.js';
+import type { QmpMigrationStatus as QemuStatus } from './migration-progress.js';
 
 /** The part of query-migrate (MigrationInfo in qapi/migration.json, QEMU 7.2) read here. */
 export interface RawMigrationInfo {

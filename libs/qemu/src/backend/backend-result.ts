@@ -3,7 +3,7 @@
 import type { DestinationVmState, IterationReport, PostcopyReport } from '@ferry/emulator';
 import type { RunState } from '../process/qemu-vm.js';
 import type { RawMigrationInfo } from './backend-report.js';
-import type { MigrationOutcome } from './qemu-migration.js';
+import type { QmpMigrationOutcome } from './qemu-migration.js';
 
 const PAGE = 4096n;
 
@@ -18,7 +18,7 @@ export function destinationState(state: RunState): DestinationVmState {
  * The source only sees its socket break ("Unable to write to socket: Broken pipe"); the
  * destination says why (e.g. 'Size mismatch: pc.ram: …'). Both, verbatim, in one line.
  */
-export function errorOf(outcome: MigrationOutcome): string | null {
+export function errorOf(outcome: QmpMigrationOutcome): string | null {
   if (outcome.error === undefined) return null;
   const destination =
     outcome.status === 'failed'

@@ -1,15 +1,15 @@
 // A migration's events as the emulator hands them out: listeners for live ones, and an async
 // iterator that replays everything from the start and ends when the migration does.
-import type { MigrationEvent } from '@ferry/emulator';
+import type { MigrationRunEvent } from '@ferry/emulator';
 import { reportBackgroundError } from '@ferry/observability';
 
 export class EventHistory {
-  private readonly events: MigrationEvent[] = [];
-  private readonly listeners = new Set<(event: MigrationEvent) => void>();
+  private readonly events: MigrationRunEvent[] = [];
+  private readonly listeners = new Set<(event: MigrationRunEvent) => void>();
   private readonly wakeups = new Set<() => void>();
   private closed = false;
 
-  emit(event: MigrationEvent): void {
+  emit(event: MigrationRunEvent): void {
     this.events.push(event);
     for (const listener of [...this.listeners]) {
       try {
@@ -27,14 +27,14 @@ export class EventHistory {
     this.wake();
   }
 
-  subscribe(listener: (event: MigrationEvent) => void): () => void {
+  subscribe(listener: (event: MigrationRunEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  iterate(): AsyncIterableIterator<MigrationEvent> {
+  iterate(): AsyncIterableIterator<MigrationRunEvent> {
     let index = 0;
-    const iterator: AsyncIterableIterator<MigrationEvent> = {
+    const iterator: AsyncIterableIterator<MigrationRunEvent> = {
       next: async () => {
         while (index >= this.events.length && !this.closed)
           await new Promise<void>((resolve) => this.wakeups.add(resolve));

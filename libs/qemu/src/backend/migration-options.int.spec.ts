@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { buildTestGuest, parseGuestProgress, testGuestAppend } from '../guest/test-guest.js';
-import { describeWithQemu, eventually, useVms } from '../qemu.spec-support.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
+import { describeWithQemu, useVms } from '../qemu.spec-support.js';
 import { startMigrationDestination } from './migration-destination.js';
 import { startMigration } from './qemu-migration.js';
 
@@ -31,11 +32,11 @@ describeWithQemu('live migration options (post-copy, multifd, auto-converge)', (
       destination,
       parameters: { maxBandwidthBytesPerSec: 8 * MiB, postcopy: true, autoConverge: true, downtimeLimitMs: 100 },
     });
-    await eventually(
+    await waitFor(
       () => migration.progress.filter((p) => p.status === 'active').length,
       (n) => n >= 2,
       5000,
-      'migration never became active',
+      { message: 'migration never became active' },
     );
 
     await migration.startPostcopy();
@@ -55,11 +56,11 @@ describeWithQemu('live migration options (post-copy, multifd, auto-converge)', (
       ]),
     );
     const before = parseGuestProgress(source.readDebugcon()).at(-1)?.pages ?? 0;
-    await eventually(
+    await waitFor(
       () => parseGuestProgress(destination.readDebugcon()).at(-1)?.pages ?? 0,
       (pages) => pages > before,
       3000,
-      'guest stalled after post-copy',
+      { message: 'guest stalled after post-copy' },
     );
   });
 

@@ -1,6 +1,6 @@
 // query-migrate (MigrationInfo in qapi/migration.json) turned into Ferry's progress record.
 
-export type MigrationStatus =
+export type QmpMigrationStatus =
   | 'none'
   | 'setup'
   | 'active'
@@ -16,15 +16,15 @@ export type MigrationStatus =
   | 'completed'
   | 'failed';
 
-export type MigrationEndStatus = 'completed' | 'failed' | 'cancelled';
+export type QmpMigrationEndStatus = 'completed' | 'failed' | 'cancelled';
 
-export function isEndStatus(status: MigrationStatus): status is MigrationEndStatus {
+export function isEndStatus(status: QmpMigrationStatus): status is QmpMigrationEndStatus {
   return status === 'completed' || status === 'failed' || status === 'cancelled';
 }
 
 /** The subset of query-migrate's answer read here. */
 export interface QueryMigrateResult {
-  status?: MigrationStatus;
+  status?: QmpMigrationStatus;
   'total-time'?: number;
   'expected-downtime'?: number;
   downtime?: number;
@@ -44,8 +44,8 @@ export interface QueryMigrateResult {
  * Byte counts are numbers: QMP sends them as JSON numbers, exact below 2^53 bytes (8 PiB).
  * Fields QEMU has not reported yet (e.g. ram during setup) read as 0.
  */
-export interface MigrationProgress {
-  status: MigrationStatus;
+export interface QmpMigrationProgress {
+  status: QmpMigrationStatus;
   totalTimeMs: number;
   transferredBytes: number;
   remainingBytes: number;
@@ -61,9 +61,9 @@ export interface MigrationProgress {
   mbps: number;
 }
 
-export function toMigrationProgress(info: QueryMigrateResult): MigrationProgress {
+export function toQmpMigrationProgress(info: QueryMigrateResult): QmpMigrationProgress {
   const ram = info.ram ?? {};
-  const progress: MigrationProgress = {
+  const progress: QmpMigrationProgress = {
     status: info.status ?? 'none',
     totalTimeMs: info['total-time'] ?? 0,
     transferredBytes: ram.transferred ?? 0,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isEndStatus, toMigrationProgress } from './migration-progress.js';
+import { isEndStatus, toQmpMigrationProgress } from './migration-progress.js';
 
 describe('query-migrate → progress record', () => {
   it('reads an active migration (as QEMU 7.2 reports it)', () => {
@@ -30,7 +30,7 @@ describe('query-migrate → progress record', () => {
       },
       'cpu-throttle-percentage': 20,
     } as const;
-    expect(toMigrationProgress(info)).toEqual({
+    expect(toQmpMigrationProgress(info)).toEqual({
       status: 'active',
       totalTimeMs: 1391,
       transferredBytes: 93995878,
@@ -45,16 +45,16 @@ describe('query-migrate → progress record', () => {
   });
 
   it('reads zeros before QEMU reports RAM, and the downtime once completed', () => {
-    expect(toMigrationProgress({ status: 'setup' })).toMatchObject({
+    expect(toQmpMigrationProgress({ status: 'setup' })).toMatchObject({
       status: 'setup',
       transferredBytes: 0,
       dirtyPagesRate: 0,
     });
-    expect(toMigrationProgress({ status: 'completed', downtime: 39, 'total-time': 1840 })).toMatchObject({
+    expect(toQmpMigrationProgress({ status: 'completed', downtime: 39, 'total-time': 1840 })).toMatchObject({
       downtimeMs: 39,
       totalTimeMs: 1840,
     });
-    expect(toMigrationProgress({})).toMatchObject({ status: 'none' });
+    expect(toQmpMigrationProgress({})).toMatchObject({ status: 'none' });
   });
 
   it.each([

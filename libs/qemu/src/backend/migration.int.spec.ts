@@ -2,7 +2,8 @@ import { expect, it } from 'vitest';
 import { buildTestGuest, parseGuestProgress, testGuestAppend } from '../guest/test-guest.js';
 import type { QemuVm } from '../process/qemu-vm.js';
 import type { QemuVmConfig } from '../process/vm-config.js';
-import { describeWithQemu, eventually, sleep, useVms } from '../qemu.spec-support.js';
+import { sleep, waitFor } from '../../../../test/support/wait-for.js';
+import { describeWithQemu, useVms } from '../qemu.spec-support.js';
 import { hotplugDevice } from './device-hotplug.js';
 import { hotplugMemory } from './memory-hotplug.js';
 import { startMigrationDestination } from './migration-destination.js';
@@ -26,11 +27,11 @@ const lastPages = (vm: QemuVm) => parseGuestProgress(vm.readDebugcon()).at(-1)?.
 
 /** The guest keeps counting on this VM: a progress line beyond `pages` shows up. */
 const keepsDirtying = (vm: QemuVm, pages: number) =>
-  eventually(
+  waitFor(
     () => lastPages(vm),
     (now) => now > pages,
     3000,
-    `guest on "${vm.name}" stopped counting`,
+    { message: `guest on "${vm.name}" stopped counting` },
   );
 
 async function busOf(vm: QemuVm, id: string): Promise<string> {
@@ -144,11 +145,11 @@ describeWithQemu('live migration between two QEMUs', () => {
     });
     const seen: string[] = [];
     migration.onProgress((progress) => seen.push(progress.status));
-    await eventually(
+    await waitFor(
       () => migration.progress.filter((p) => p.status === 'active').length,
       (n) => n >= 3,
       5000,
-      'migration never became active',
+      { message: 'migration never became active' },
     );
 
     const outcome = await migration.cancel();

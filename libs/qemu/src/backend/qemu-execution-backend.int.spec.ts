@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { createGuest, MiB, type HostSpec, type MigrationEvent, type MigrationSpec } from '@ferry/emulator';
+import { createGuest, MiB, type HostSpec, type MigrationRunEvent, type MigrationSpec } from '@ferry/emulator';
 import { describeWithQemu } from '../qemu.spec-support.js';
 import { QemuExecutionBackend } from './qemu-execution-backend.js';
 
@@ -77,14 +77,14 @@ describeWithQemu('QemuExecutionBackend (the emulator interface on real QEMU)', (
     const handle = backend.startMigration(
       sweeping(40_000, { parameters: { maxBandwidth: 8 * 1024 * 1024 }, limits: { timeoutMs: 1500 } }),
     );
-    const seen: MigrationEvent[] = [];
+    const seen: MigrationRunEvent[] = [];
     handle.onProgress((event) => seen.push(event));
     const result = await handle.result;
     expect(result).toMatchObject({ status: 'active', stopReason: 'time-limit', converged: false, source: 'running' });
     expect(result.info.totalTimeMs).toBeGreaterThanOrEqual(1500);
     expect(result.qemu).toMatchObject({ sourceRunState: 'running', sourceKeptRunning: true });
     // The iterator replays the same events and ends with the migration.
-    const replayed: MigrationEvent[] = [];
+    const replayed: MigrationRunEvent[] = [];
     for await (const event of handle.events()) replayed.push(event);
     expect(replayed).toEqual(seen);
     expect(

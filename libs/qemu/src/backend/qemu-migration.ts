@@ -8,14 +8,14 @@ import type { QemuVm, RunState } from '../process/qemu-vm.js';
 import {
   migrationCapabilities,
   migrationParameterArguments,
-  type MigrationParameters,
+  type QmpMigrationParameters,
 } from './migration-parameters.js';
 import {
   isEndStatus,
-  toMigrationProgress,
-  type MigrationEndStatus,
-  type MigrationProgress,
-  type MigrationStatus,
+  toQmpMigrationProgress,
+  type QmpMigrationEndStatus,
+  type QmpMigrationProgress,
+  type QmpMigrationStatus,
   type QueryMigrateResult,
 } from './migration-progress.js';
 import { settledRunState } from './run-state.js';
@@ -25,25 +25,25 @@ export interface StartMigrationOptions {
   source: QemuVm;
   /** Started with `incoming: true` and the source's configuration (see startMigrationDestination). */
   destination: QemuVm;
-  parameters?: MigrationParameters;
+  parameters?: QmpMigrationParameters;
   /** query-migrate period (default 150 ms). */
   pollIntervalMs?: number;
   /** How long to wait for the run states to settle after the end (default 5000 ms). */
   settleTimeoutMs?: number;
 }
 
-export interface MigrationOutcome {
-  status: MigrationEndStatus;
+export interface QmpMigrationOutcome {
+  status: QmpMigrationEndStatus;
   /** QEMU's error-desc verbatim when the migration failed (or why the source went away). */
   error?: string;
   /** The last query-migrate, e.g. downtime and totals of a completed migration. */
-  final: MigrationProgress;
-  progress: MigrationProgress[];
+  final: QmpMigrationProgress;
+  progress: QmpMigrationProgress[];
   /**
    * Every status the source announced in MIGRATION events, in order. Polling can miss a
    * short phase (a post-copy phase of a few ms); these cannot.
    */
-  transitions: MigrationStatus[];
+  transitions: QmpMigrationStatus[];
   /** After success: "postmigrate" (stopped); after failure or cancel: "running" again. */
   sourceRunState: RunState;
   /** After success: "running"; a failed destination usually exits ("exited"). */
@@ -55,22 +55,22 @@ export interface MigrationOutcome {
   destinationStderr: string;
 }
 
-export interface MigrationHandle {
+export interface QmpMigrationHandle {
   /** Every record polled so far. */
-  readonly progress: readonly MigrationProgress[];
+  readonly progress: readonly QmpMigrationProgress[];
   /** Statuses from the source's MIGRATION events so far. */
-  readonly transitions: readonly MigrationStatus[];
+  readonly transitions: readonly QmpMigrationStatus[];
   /** Subscribes to new records; returns the unsubscribe function. */
-  onProgress(listener: (progress: MigrationProgress) => void): () => void;
-  readonly outcome: Promise<MigrationOutcome>;
+  onProgress(listener: (progress: QmpMigrationProgress) => void): () => void;
+  readonly outcome: Promise<QmpMigrationOutcome>;
   /** migrate_cancel: the source keeps running. Resolves with the outcome. */
-  cancel(): Promise<MigrationOutcome>;
+  cancel(): Promise<QmpMigrationOutcome>;
   /** migrate-start-postcopy; needs `postcopy: true` in the parameters. */
   startPostcopy(): Promise<void>;
 }
 
 /** Configures both sides, starts the destination listening, then the source sending. */
-export async function startMigration(options: StartMigrationOptions): Promise<MigrationHandle> {
+export async function startMigration(options: StartMigrationOptions): Promise<QmpMigrationHandle> {
   const { source, destination } = options;
   if (!destination.config.incoming) {
     throw new QemuDriverError(
@@ -97,8 +97,10 @@ export async function startMigration(options: StartMigrationOptions): Promise<Mi
   const sourceWasRunning = (await source.runState()) === 'running';
   await destination.qmp.execute('migrate-incoming', { uri });
   // Listen before `migrate`, whose first MIGRATION event ("setup") can beat its reply.
-  const transitions: MigrationStatus[] = [];
-  const stopListening = source.qmp.on('MIGRATION', (event) => transitions.push(event.data.status as MigrationStatus));
+  const transitions: QmpMigrationStatus[] = [];
+  const stopListening = source.qmp.on('MIGRATION', (event) =>
+    transitions.push(event.data.status as QmpMigrationStatus),
+  );
   try {
     await source.qmp.execute('migrate', { uri });
   } catch (error) {
@@ -116,15 +118,15 @@ export async function startMigration(options: StartMigrationOptions): Promise<Mi
   );
 }
 
-class QemuMigration implements MigrationHandle {
-  readonly progress: MigrationProgress[] = [];
-  readonly outcome: Promise<MigrationOutcome>;
-  private readonly listeners = new Set<(progress: MigrationProgress) => void>();
+class QemuMigration implements QmpMigrationHandle {
+  readonly progress: QmpMigrationProgress[] = [];
+  readonly outcome: Promise<QmpMigrationOutcome>;
+  private readonly listeners = new Set<(progress: QmpMigrationProgress) => void>();
 
   constructor(
     private readonly source: QemuVm,
     private readonly destination: QemuVm,
-    readonly transitions: MigrationStatus[],
+    readonly transitions: QmpMigrationStatus[],
     private readonly stopListening: () => void,
     private readonly sourceWasRunning: boolean,
     private readonly pollIntervalMs: number,
@@ -133,12 +135,12 @@ class QemuMigration implements MigrationHandle {
     this.outcome = this.watch();
   }
 
-  onProgress(listener: (progress: MigrationProgress) => void): () => void {
+  onProgress(listener: (progress: QmpMigrationProgress) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  async cancel(): Promise<MigrationOutcome> {
+  async cancel(): Promise<QmpMigrationOutcome> {
     await this.source.qmp.execute('migrate_cancel');
     return this.outcome;
   }
@@ -147,8 +149,8 @@ class QemuMigration implements MigrationHandle {
     await this.source.qmp.execute('migrate-start-postcopy');
   }
 
-  private async watch(): Promise<MigrationOutcome> {
-    let last: MigrationProgress;
+  private async watch(): Promise<QmpMigrationOutcome> {
+    let last: QmpMigrationProgress;
     let error: string | undefined;
     for (;;) {
       let info: QueryMigrateResult;
@@ -161,16 +163,16 @@ class QemuMigration implements MigrationHandle {
           error: `query-migrate on the source failed: ${(cause as Error).message}`,
         });
       }
-      last = toMigrationProgress(info);
+      last = toQmpMigrationProgress(info);
       this.record(last);
       error = info['error-desc'];
       if (isEndStatus(last.status)) break;
       await sleep(this.pollIntervalMs);
     }
-    return this.finish({ status: last.status as MigrationEndStatus, error });
+    return this.finish({ status: last.status as QmpMigrationEndStatus, error });
   }
 
-  private async finish(end: { status: MigrationEndStatus; error?: string }): Promise<MigrationOutcome> {
+  private async finish(end: { status: QmpMigrationEndStatus; error?: string }): Promise<QmpMigrationOutcome> {
     this.stopListening();
     const completed = end.status === 'completed';
     const sourceRunState = await settledRunState(
@@ -191,9 +193,9 @@ class QemuMigration implements MigrationHandle {
       status = 'failed';
       error = `the source reported "completed" but the destination is "${destinationRunState}": ${firstLine(this.destination.stderr)}`;
     }
-    const outcome: MigrationOutcome = {
+    const outcome: QmpMigrationOutcome = {
       status,
-      final: this.progress.at(-1) ?? toMigrationProgress({ status: end.status }),
+      final: this.progress.at(-1) ?? toQmpMigrationProgress({ status: end.status }),
       progress: [...this.progress],
       transitions: [...this.transitions],
       sourceRunState,
@@ -204,7 +206,7 @@ class QemuMigration implements MigrationHandle {
     return outcome;
   }
 
-  private record(progress: MigrationProgress): void {
+  private record(progress: QmpMigrationProgress): void {
     this.progress.push(progress);
     for (const listener of [...this.listeners]) {
       try {

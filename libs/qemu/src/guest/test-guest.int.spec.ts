@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { describeWithQemu, eventually, sleep, useVms } from '../qemu.spec-support.js';
+import { sleep, waitFor } from '../../../../test/support/wait-for.js';
+import { describeWithQemu, useVms } from '../qemu.spec-support.js';
 import {
   buildTestGuest,
   measuredDirtyRate,
@@ -55,11 +56,11 @@ describeWithQemu('test guest (Multiboot kernel dirtying memory at a set rate)', 
       append: testGuestAppend({ workingSetMiB: 16, pagesPerSecond: 5000, pacing: 'vcpu' }),
       debugcon: true,
     });
-    const samples = await eventually(
+    const samples = await waitFor(
       () => parseGuestProgress(vm.readDebugcon()),
       (lines) => lines.length >= 3,
       8000,
-      'no progress lines from the vCPU-bound guest',
+      { message: 'no progress lines from the vCPU-bound guest' },
     );
     expect(vm.readDebugcon()).toMatch(/^calibrated spins_per_page=\d+$/m);
     // Calibrated once at boot against the HPET: on a busy host the vCPU gets less time, so it is looser.
@@ -83,11 +84,11 @@ describeWithQemu('test guest (Multiboot kernel dirtying memory at a set rate)', 
       append: testGuestAppend({ workingSetMiB: 1024, pagesPerSecond: 0 }),
       debugcon: true,
     });
-    const output = await eventually(
+    const output = await waitFor(
       () => vm.readDebugcon(),
       (text) => text.includes('idle'),
       5000,
-      'guest never reported idle',
+      { message: 'guest never reported idle' },
     );
     await sleep(1200);
     expect(output).toContain('ws clamped to the RAM above 16 MiB');

@@ -180,9 +180,11 @@ export function createMatrix(section, store, { onFirstReady }) {
         `${c}|${host.id}|${columnStamp}`,
         () => {
           const head = h('div', {
-            class: 'colhead',
-            title: `${host.id} · ${host.pool ?? 'no pool'} · ${host.arch}${host.cordoned ? ' · cordoned' : ''}`,
-            text: host.id,
+            class: host.reachable === false ? 'colhead unreachable' : 'colhead',
+            title:
+              `${host.id} · ${host.pool ?? 'no pool'} · ${host.arch}${host.cordoned ? ' · cordoned' : ''}` +
+              (host.reachable === false ? ` · unreachable: ${host.unreachableReason}` : ''),
+            text: host.reachable === false ? `⚠ ${host.id}` : host.id,
           });
           head.style.left = `${c * CELL}px`;
           return head;

@@ -44,6 +44,12 @@ export function createOverview(section, store, { onCode, onCodes, onFirstReady, 
       card('guests', guests.total, 'neutral'),
       card('hosts', hosts.length, 'neutral'),
       card(
+        'hosts unreachable',
+        hosts.filter((host) => host.reachable === false).length,
+        'tone-blocked',
+        'hosts whose agent fell silent: not schedulable until it reports again',
+      ),
+      card(
         'migration cells blocked',
         m.byVerdict.blocked,
         'tone-blocked',

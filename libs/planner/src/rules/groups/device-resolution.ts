@@ -1,7 +1,8 @@
 // docs/domain.md#migrate-then-hotplug, #iommu-groups: before any group rule, the request must name a device the host has.
 import type { ConflictSink } from '../../conflict/sink.js';
 import type { PreparedHost } from '../../prepare/prepared-host.js';
-import { describeTarget, targetEvidence, type TargetRequest } from '../context.js';
+import { describeTarget, targetEvidence } from '../context.js';
+import type { TargetRequest } from '../../prepare/target-request.js';
 
 export function hostDeviceNotFound(host: PreparedHost, request: TargetRequest, sink: ConflictSink): void {
   sink.report('HOST_DEVICE_NOT_FOUND', 'error', () => ({

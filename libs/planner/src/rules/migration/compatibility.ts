@@ -126,7 +126,9 @@ export function hostNotSchedulable(context: DestinationContext, sink: ConflictSi
   sink.report(code, severity, () => ({
     message: `${host.id} takes no new guests: ${host.unschedulableReason}.`,
     evidence: { hostId: host.id, reason: host.unschedulableReason! },
-    fact: 'Cordoned and decommissioned hosts are excluded from placement.',
-    remedy: `Uncordon ${host.id} or choose another host.`,
+    fact: 'Cordoned, decommissioned and unreachable hosts (agent silent) are excluded from placement.',
+    remedy: host.unschedulableReason!.startsWith('unreachable')
+      ? `Bring ${host.id}'s agent back (it reports again within its heartbeat interval) or choose another host.`
+      : `Uncordon ${host.id} or choose another host.`,
   }));
 }

@@ -9,9 +9,9 @@ import {
 import { EventStore } from '@ferry/event-store';
 import { FleetView, OrchestrationRuntime } from '@ferry/orchestration';
 import { QemuExecutionBackend } from '@ferry/qemu';
-import type { AppConfig } from '../config.js';
+import type { AppConfig } from './config.js';
 import { reportFailureOf } from '@ferry/observability';
-import { BackgroundErrors } from '../observability/background-errors.js';
+import { BackgroundErrors } from './background-errors.js';
 
 class RuntimeLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
   private warmTimer: NodeJS.Timeout | undefined;

@@ -33,6 +33,8 @@ export interface AppConfig {
   warmFleetView: boolean;
   /** Offer the real-QEMU backend (FERRY_QEMU_BACKEND=1): migrations and hot-plugs with backend "qemu" run local QEMUs. */
   qemuBackend: boolean;
+  /** A host whose agent has not reported for this long is marked unreachable (not schedulable). */
+  agentTimeoutMs: number;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -87,5 +89,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     streamBandwidth: env.FERRY_STREAM_BANDWIDTH ? positiveInt(env, 'FERRY_STREAM_BANDWIDTH', 1) : undefined,
     warmFleetView: true,
     qemuBackend: env.FERRY_QEMU_BACKEND === '1' || env.FERRY_QEMU_BACKEND === 'true',
+    agentTimeoutMs: positiveInt(env, 'FERRY_AGENT_TIMEOUT_MS', 30_000),
   };
 }
