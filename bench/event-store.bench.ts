@@ -57,31 +57,43 @@ function rawSqlite(dir: string, single: number, batched: number, batch: number) 
   return { singleRate, batchRate };
 }
 
-async function rawPostgres(single: number) {
+/** Raw pg on one client: single = one autocommit INSERT per event; batched = one multi-row INSERT of `batch` in a transaction. */
+async function rawPostgres(single: number, batched: number, batch: number) {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
-  await client.query('DROP TABLE IF EXISTS bench_raw_events');
+  const table = `bench_raw_events_${process.pid}`;
   await client.query(
-    'CREATE TABLE bench_raw_events (position bigserial PRIMARY KEY, stream_id text, stream_version int, type text, data jsonb, metadata jsonb, recorded_at text, UNIQUE (stream_id, stream_version))',
+    `CREATE TABLE ${table} (position bigserial PRIMARY KEY, stream_id text, stream_version int, type text, data jsonb, metadata jsonb, recorded_at text, UNIQUE (stream_id, stream_version))`,
   );
-  const ms = await time(async () => {
-    for (let i = 0; i < single; i++) {
+  const row = (stream: string, i: number) => [
+    `${stream}-${i % 100}`,
+    Math.floor(i / 100) + 1,
+    'ReservedRegionsReported',
+    JSON.stringify(payload),
+    '{}',
+    new Date().toISOString(),
+  ];
+  const columns = `INSERT INTO ${table} (stream_id, stream_version, type, data, metadata, recorded_at) VALUES`;
+  const singleMs = await time(async () => {
+    for (let i = 0; i < single; i++) await client.query(`${columns} ($1, $2, $3, $4, $5, $6)`, row('s', i));
+  });
+  const tuples = Array.from(
+    { length: batch },
+    (_, k) => `(${[1, 2, 3, 4, 5, 6].map((c) => `$${k * 6 + c}`).join(', ')})`,
+  );
+  const batchMs = await time(async () => {
+    for (let i = 0; i < batched; i += batch) {
+      await client.query('BEGIN');
       await client.query(
-        'INSERT INTO bench_raw_events (stream_id, stream_version, type, data, metadata, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)',
-        [
-          `s-${i % 100}`,
-          Math.floor(i / 100) + 1,
-          'ReservedRegionsReported',
-          JSON.stringify(payload),
-          '{}',
-          new Date().toISOString(),
-        ],
+        `${columns} ${tuples.join(', ')}`,
+        Array.from({ length: batch }, (_, k) => row('b', i + k)).flat(),
       );
+      await client.query('COMMIT');
     }
   });
-  await client.query('DROP TABLE bench_raw_events');
+  await client.query(`DROP TABLE ${table}`);
   await client.end();
-  return rate(single, ms);
+  return { singleRate: rate(single, singleMs), batchRate: rate(batched, batchMs) };
 }
 
 async function storeRates(opened: OpenedStore, single: number, batched: number, batch: number) {
@@ -127,7 +139,7 @@ try {
   const ferryPg = await storeRates(postgres, 3_000, 50_000, 100);
   await postgres.dataSource.query(`DROP SCHEMA ${schema} CASCADE`);
   await postgres.close();
-  const rawPg = await rawPostgres(3_000);
+  const rawPg = await rawPostgres(3_000, 50_000, 100);
 
   console.log('event store throughput (events/s; single = one event per transaction, batched = 100 per append)');
   console.log(`                       ${'single'.padStart(9)} ${'batched'.padStart(9)} ${'replay'.padStart(9)}`);
@@ -135,12 +147,15 @@ try {
   console.log(
     `ferry on SQLite        ${fmt(ferrySqlite.single)} ${fmt(ferrySqlite.batched)} ${fmt(ferrySqlite.replay)}  (${ferrySqlite.replayed} events replayed)`,
   );
-  console.log(`raw pg                 ${fmt(rawPg)}`);
+  console.log(`raw pg                 ${fmt(rawPg.singleRate)} ${fmt(rawPg.batchRate)}`);
   console.log(
     `ferry on PostgreSQL    ${fmt(ferryPg.single)} ${fmt(ferryPg.batched)} ${fmt(ferryPg.replay)}  (${ferryPg.replayed} events replayed)`,
   );
   console.log(
     `SQLite appends vs raw inserts: single ${((ferrySqlite.single / raw.singleRate) * 100).toFixed(0)} %, batched ${((ferrySqlite.batched / raw.batchRate) * 100).toFixed(0)} % (target ≥ 50 %)`,
+  );
+  console.log(
+    `PostgreSQL appends vs raw inserts: single ${((ferryPg.single / rawPg.singleRate) * 100).toFixed(0)} %, batched ${((ferryPg.batched / rawPg.batchRate) * 100).toFixed(0)} %`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -163,9 +163,9 @@ describe.each(backends.map((make) => [make().name, make] as const))('migrations 
     const started = await api.request('POST', '/v1/hosts/ev-src/evacuate', { body: { reason: 'DIMM replacement' } });
     expect(started.status).toBe(202);
     expect(started.body.moves).toHaveLength(8);
-    // The scheduler's plan: with no per-stream cap configured one migration can fill the link, so it
-    // plans one at a time; its estimate is never below RAM ÷ link.
-    expect(started.body.schedule.maxConcurrent).toBe(1);
+    // The scheduler's plan with the defaults: 4 Gbit/s streams on a 10 Gbit/s link, three at once
+    // (the derived outbound limit); its estimate is never below RAM ÷ link.
+    expect(started.body.schedule.maxConcurrent).toBe(3);
     expect(started.body.schedule.estimatedMakespanS).toBeGreaterThanOrEqual(started.body.schedule.lowerBoundS);
     expect(started.body.unplaceable.map((u: { guestId: string }) => u.guestId).sort()).toEqual(['ev-0', 'ev-1']);
     expect(started.body.unplaceable[0].conflicts.map((c: { code: string }) => c.code)).toContain(

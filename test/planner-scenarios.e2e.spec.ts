@@ -298,7 +298,7 @@ describe('planner scenarios through the API', () => {
     expect(JSON.stringify(first.body)).toContain('0x8000000');
   });
 
-  it('warns MIGRATION_WILL_NOT_CONVERGE from the emulator’s forecast, and stays silent for a light dirtier', async () => {
+  it('warns MIGRATION_WILL_NOT_CONVERGE from the emulator’s forecast, saying which pacing it assumed, and stays silent for a light dirtier', async () => {
     const n = scenarios + 1;
     const dirtier = (id: string, dirtyRate: string) => ({
       id: `${id}-t${n}`,
@@ -318,10 +318,16 @@ describe('planner scenarios through the API', () => {
       evidence: { dirtyPagesPerSecond: 2000000, guestId: vmHot },
     });
     const calm = await plan('/v1/plans/migration', { guestId: vmCalm, destinationHostId: xb, policy: noHelp });
-    // The same hot guest with auto-converge (the default) is throttled until it converges.
+    expect(forecast.evidence).toMatchObject({ autoConverge: false, pacing: 'vcpu' });
+    // With auto-converge (the default) the throttle brings a CPU-bound guest within reach, not one
+    // whose writes are paced by outside arrivals: the warning says which it assumed.
     const helped = await plan('/v1/plans/migration', { guestId: vmHot, destinationHostId: xb });
-    expect(codes(helped)).not.toContain('MIGRATION_WILL_NOT_CONVERGE');
+    const assumed = helped.conflicts.find((c: Conflict) => c.code === 'MIGRATION_WILL_NOT_CONVERGE');
+    expect(assumed.evidence).toMatchObject({ autoConverge: true, pacing: 'clock', convergesIfVcpuBound: true });
+    expect(assumed.message).toContain('if they are CPU-bound, the throttle makes it converge');
     expect(codes(calm)).not.toContain('MIGRATION_WILL_NOT_CONVERGE');
+    const calmHelped = await plan('/v1/plans/migration', { guestId: vmCalm, destinationHostId: xb });
+    expect(codes(calmHelped)).not.toContain('MIGRATION_WILL_NOT_CONVERGE');
   });
 
   it('rejects bad plan requests with a field-level 4xx', async () => {

@@ -8,7 +8,8 @@ export { EmulatorSpecError, type EmulatorSpecErrorCode } from './spec-error.js';
 
 // Guest memory and workloads
 export type { RamBlockSpec, InitialContent } from './memory/guest-memory.js';
-export type { WorkloadSpec, WritePattern, WorkloadPhase, MemoryRegion } from './workload/workload-spec.js';
+export type { WorkloadSpec, WritePattern, WorkloadPhase, MemoryRegion, WritePacing } from './workload/workload-spec.js';
+export { describePacing, vcpuShareOf } from './workload/pacing.js';
 
 // Migration
 export type {
@@ -19,6 +20,7 @@ export type {
   MigrationLimits,
 } from './migration/migration-spec.js';
 export { QEMU_DEFAULT_MAX_BANDWIDTH, QEMU_DEFAULT_DOWNTIME_LIMIT_MS } from './migration/migration-spec.js';
+export { QEMU_Q35_SWITCHOVER, switchoverFixedMs, type SwitchoverCost } from './migration/switchover-cost.js';
 export { postcopyDue } from './migration/postcopy-policy.js';
 export type {
   MigrationStatus,

@@ -62,6 +62,31 @@ describe.each(backends.map((make) => [make().name, make] as const))(
       expect(await store().readStream('multi-a')).toEqual([]);
     });
 
+    it('names the stream that failed its check, and continues a stream listed twice in one append', async () => {
+      await expect(
+        store().appendMany([
+          { streamId: 'twice-a', expectedVersion: 'any', events: [event('X')] },
+          { streamId: 'order-1', expectedVersion: 'no-stream', events: [event('Y')] },
+        ]),
+      ).rejects.toMatchObject({ streamId: 'order-1', expected: 'no-stream', actual: 5 });
+      const outcome = await store().appendMany([
+        { streamId: 'listed-twice', expectedVersion: 'no-stream', events: [event('P'), event('Q')] },
+        { streamId: 'other', expectedVersion: 'any', events: [] },
+        { streamId: 'listed-twice', expectedVersion: 2, events: [event('R')] },
+      ]);
+      if (outcome.kind !== 'appended') throw new Error('expected an append');
+      expect(outcome.result.versions).toEqual({ 'listed-twice': 3, other: 0 });
+      expect(outcome.result.events.map((e) => [e.streamVersion, e.type])).toEqual([
+        [1, 'P'],
+        [2, 'Q'],
+        [3, 'R'],
+      ]);
+      const stored = await store().readStream('listed-twice');
+      expect(stored.map((e) => e.position)).toEqual(outcome.result.events.map((e) => e.position));
+      expect(outcome.result.lastPosition).toBe(stored[2]!.position);
+      expect(await store().readStream('twice-a')).toEqual([]);
+    });
+
     it('lets exactly one of 20 parallel appends with the same expected version win, with no gap or duplicate', async () => {
       await store().append('race', [event('Start')], 'no-stream');
       const attempts = await Promise.allSettled(
@@ -142,6 +167,21 @@ describe.each(backends.map((make) => [make().name, make] as const))(
       await expect(store().appendMany(request(2), { ...options, fingerprint: 'fp-other' })).rejects.toBeInstanceOf(
         IdempotencyKeyReusedError,
       );
+    });
+
+    it('refuses an idempotent append that fails its check, and keeps no answer for the key', async () => {
+      const options = {
+        key: 'key-conflict',
+        fingerprint: 'fp-c',
+        respond: () => ({ status: 201, body: {} }),
+      };
+      const request = [{ streamId: 'order-1', expectedVersion: 'no-stream' as const, events: [event('Z')] }];
+      await expect(store().appendMany(request, options)).rejects.toMatchObject({
+        name: 'ConcurrencyError',
+        streamId: 'order-1',
+        expected: 'no-stream',
+      });
+      expect(await store().findIdempotency('key-conflict')).toBeUndefined();
     });
 
     describe('projections', () => {

@@ -1,6 +1,7 @@
+import type pg from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { ProjectionBatch, ProjectionDocument, StoreDialect } from './dialect.js';
-import { checkExpectedVersion } from './errors.js';
+import { ConcurrencyError } from './errors.js';
 import type {
   AppendRequest,
   AppendResult,
@@ -38,13 +39,31 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
  * already moved its cursor past the higher one would skip the lower one for ever. With it, positions
  * become visible in order, so `position > cursor` is a complete read. The cost is that appends are
  * serialised across the fleet; `npm run bench` measures it.
+ *
+ * The lock, the version checks and the writes live in the `ferry_append` function (migrations/), so an
+ * append without an idempotency key is one statement: one round trip and the commit's WAL flush.
  */
-const APPEND_LOCK = 0x46455252; // "FERR"
+const APPEND_LOCK = 0x46455252; // "FERR", the same key as ferry_append's
+/** The SQLSTATE ferry_append raises when a stream is not at the expected version. */
+const VERSION_CONFLICT = 'FR409';
+/** A named statement: each pooled connection parses and plans it once. */
+const APPEND_STATEMENT = 'ferry_append';
+const APPEND_SQL = 'SELECT version_before, positions FROM ferry_append($1::jsonb, $2)';
+
+interface AppendRow {
+  version_before: number;
+  positions: string[];
+}
 
 export class PostgresDialect implements StoreDialect {
   readonly kind = 'postgres' as const;
 
   constructor(private readonly dataSource: DataSource) {}
+
+  /** node-postgres's pool under TypeORM: one checkout and one query, without TypeORM's runner per call. */
+  private get pool(): pg.Pool {
+    return (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+  }
 
   private async inTransaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
@@ -68,64 +87,25 @@ export class PostgresDialect implements StoreDialect {
     recordedAt: string,
     idempotency?: IdempotencyOptions,
   ): Promise<AppendResult | IdempotencyRecord> {
+    const values = [JSON.stringify(requests.map(toAppendArgument)), recordedAt];
+    if (!idempotency) {
+      const { rows } = await this.pool
+        .query<AppendRow>({ name: APPEND_STATEMENT, text: APPEND_SQL, values })
+        .catch(rethrowConflict(requests));
+      return toAppendResult(requests, rows, recordedAt);
+    }
+    // The stored answer is built by the caller from the result, so this path needs its own transaction:
+    // lock and look the key up, append, store the answer, commit.
     return this.inTransaction(async (runner) => {
-      await runner.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
-      if (idempotency) {
-        const existing = await this.findKey(runner, idempotency.key);
-        if (existing) return existing;
-      }
-      const result: AppendResult = { versions: {}, lastPosition: 0, events: [] };
-      for (const request of requests) {
-        const rows: { version: number }[] = await runner.query('SELECT version FROM streams WHERE stream_id = $1', [
-          request.streamId,
-        ]);
-        const current = rows[0]?.version ?? 0;
-        checkExpectedVersion(request.streamId, request.expectedVersion, current);
-        if (request.events.length > 0) {
-          const params: unknown[] = [];
-          const tuples = request.events.map((event, index) => {
-            params.push(
-              request.streamId,
-              current + index + 1,
-              event.type,
-              JSON.stringify(event.data),
-              JSON.stringify(event.metadata ?? {}),
-              recordedAt,
-            );
-            const b = index * 6;
-            return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::jsonb, $${b + 5}::jsonb, $${b + 6})`;
-          });
-          const inserted: { position: string }[] = await runner.query(
-            `INSERT INTO events (stream_id, stream_version, type, data, metadata, recorded_at) VALUES ${tuples.join(', ')} RETURNING position`,
-            params,
-          );
-          request.events.forEach((event, index) => {
-            const position = Number(inserted[index]!.position);
-            result.events.push({
-              position,
-              streamId: request.streamId,
-              streamVersion: current + index + 1,
-              type: event.type,
-              data: event.data,
-              metadata: event.metadata ?? {},
-              recordedAt,
-            });
-            result.lastPosition = position;
-          });
-          await runner.query(
-            'INSERT INTO streams (stream_id, version) VALUES ($1, $2) ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version',
-            [request.streamId, current + request.events.length],
-          );
-        }
-        result.versions[request.streamId] = current + request.events.length;
-      }
-      if (idempotency) {
-        const response = idempotency.respond(result);
-        await runner.query(
-          'INSERT INTO idempotency_keys (idempotency_key, fingerprint, status, body, created_at) VALUES ($1, $2, $3, $4::jsonb, $5)',
-          [idempotency.key, idempotency.fingerprint, response.status, JSON.stringify(response.body), recordedAt],
-        );
-      }
+      const existing = await this.findKey(runner, idempotency.key, true);
+      if (existing) return existing;
+      const rows: AppendRow[] = await runner.query(APPEND_SQL, values).catch(rethrowConflict(requests));
+      const result = toAppendResult(requests, rows, recordedAt);
+      const response = idempotency.respond(result);
+      await runner.query(
+        'INSERT INTO idempotency_keys (idempotency_key, fingerprint, status, body, created_at) VALUES ($1, $2, $3, $4::jsonb, $5)',
+        [idempotency.key, idempotency.fingerprint, response.status, JSON.stringify(response.body), recordedAt],
+      );
       return result;
     });
   }
@@ -164,19 +144,24 @@ export class PostgresDialect implements StoreDialect {
   async findIdempotency(key: string): Promise<IdempotencyRecord | undefined> {
     const runner = this.dataSource.createQueryRunner();
     try {
-      return await this.findKey(runner, key);
+      return await this.findKey(runner, key, false);
     } finally {
       await runner.release();
     }
   }
 
-  private async findKey(runner: QueryRunner, key: string): Promise<IdempotencyRecord | undefined> {
-    const rows: { idempotency_key: string; fingerprint: string; status: number; body: unknown }[] = await runner.query(
-      'SELECT * FROM idempotency_keys WHERE idempotency_key = $1',
-      [key],
-    );
+  /** With `lock`, first takes the append lock (one round trip for both): a concurrent repeat waits here. */
+  private async findKey(runner: QueryRunner, key: string, lock: boolean): Promise<IdempotencyRecord | undefined> {
+    const rows: { idempotency_key: string | null; fingerprint: string; status: number; body: unknown }[] = lock
+      ? await runner.query(
+          'SELECT k.* FROM (SELECT pg_advisory_xact_lock($2)) AS locked LEFT JOIN idempotency_keys k ON k.idempotency_key = $1',
+          [key, APPEND_LOCK],
+        )
+      : await runner.query('SELECT * FROM idempotency_keys WHERE idempotency_key = $1', [key]);
     const row = rows[0];
-    return row && { key: row.idempotency_key, fingerprint: row.fingerprint, status: row.status, body: row.body };
+    return row?.idempotency_key
+      ? { key: row.idempotency_key, fingerprint: row.fingerprint, status: row.status, body: row.body }
+      : undefined;
   }
 
   async checkpoint(projection: string): Promise<number> {
@@ -247,3 +232,44 @@ export class PostgresDialect implements StoreDialect {
     await this.dataSource.query('SELECT 1');
   }
 }
+
+const toAppendArgument = (request: AppendRequest) => ({
+  streamId: request.streamId,
+  expectedVersion: request.expectedVersion,
+  events: request.events.map((event) => ({ type: event.type, data: event.data, metadata: event.metadata ?? {} })),
+});
+
+/** One row per request, in order (see ferry_append): the version before and the positions written. */
+function toAppendResult(requests: AppendRequest[], rows: AppendRow[], recordedAt: string): AppendResult {
+  const result: AppendResult = { versions: {}, lastPosition: 0, events: [] };
+  requests.forEach((request, index) => {
+    const row = rows[index]!;
+    request.events.forEach((event, offset) => {
+      const position = Number(row.positions[offset]);
+      result.events.push({
+        position,
+        streamId: request.streamId,
+        streamVersion: row.version_before + offset + 1,
+        type: event.type,
+        data: event.data,
+        metadata: event.metadata ?? {},
+        recordedAt,
+      });
+      result.lastPosition = position;
+    });
+    result.versions[request.streamId] = row.version_before + request.events.length;
+  });
+  return result;
+}
+
+/** ferry_append's FR409 becomes the typed ConcurrencyError; anything else passes through. */
+const rethrowConflict =
+  (requests: AppendRequest[]) =>
+  (error: unknown): never => {
+    // pg's error from the pool; TypeORM's QueryFailedError (the idempotent path) copies code and detail.
+    const { code, detail } = error as { code?: string; detail?: string };
+    if (code !== VERSION_CONFLICT || !detail) throw error;
+    const conflict = JSON.parse(detail) as { request: number; actual: number };
+    const request = requests[conflict.request]!;
+    throw new ConcurrencyError(request.streamId, request.expectedVersion, conflict.actual);
+  };

@@ -1,3 +1,5 @@
+import { DEFAULT_LINK_BANDWIDTH, defaultOutboundPerHost } from '@ferry/orchestration';
+
 /** Everything the service reads from its environment, read once at start. */
 export interface AppConfig {
   port: number;
@@ -27,7 +29,10 @@ export interface AppConfig {
   authFailureRate: number;
   /** Bytes per second between two hosts (default 10 Gbit/s). */
   linkBandwidth: number;
-  /** What one migration stream can push, bytes per second (unset: the link); the evacuation scheduler packs streams onto the link. */
+  /**
+   * What one migration stream can push, bytes per second, when measured. Unset: the emulator's streams
+   * are limited by the link only, and the evacuation scheduler assumes DEFAULT_STREAM_BANDWIDTH.
+   */
   streamBandwidth?: number;
   /** Build the in-memory fleet view and conflict matrix at start (the API does; workers do not need to). */
   warmFleetView: boolean;
@@ -62,6 +67,8 @@ function strongAdminToken(value: string | undefined): string | undefined {
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const port = Number(env.PORT ?? 8080);
+  const linkBandwidth = positiveInt(env, 'FERRY_LINK_BANDWIDTH', DEFAULT_LINK_BANDWIDTH);
+  const streamBandwidth = env.FERRY_STREAM_BANDWIDTH ? positiveInt(env, 'FERRY_STREAM_BANDWIDTH', 1) : undefined;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got ${env.PORT}`);
   return {
@@ -75,7 +82,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     runWorkers: !env.REDIS_URL || env.FERRY_RUN_WORKERS === 'true',
     queuePrefix: env.FERRY_QUEUE_PREFIX ?? 'ferry',
     limits: {
-      outboundPerHost: positiveInt(env, 'FERRY_MAX_OUTBOUND_PER_HOST', 2),
+      // Unset: as many as fill the link with the stream model (3 by default); a configured value always wins.
+      outboundPerHost: positiveInt(
+        env,
+        'FERRY_MAX_OUTBOUND_PER_HOST',
+        defaultOutboundPerHost(linkBandwidth, streamBandwidth),
+      ),
       inboundPerHost: positiveInt(env, 'FERRY_MAX_INBOUND_PER_HOST', 2),
       fleet: positiveInt(env, 'FERRY_MAX_MIGRATIONS', 5),
     },
@@ -85,8 +97,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     adminToken: strongAdminToken(env.FERRY_ADMIN_TOKEN),
     rateLimit: positiveInt(env, 'FERRY_RATE_LIMIT', 500),
     authFailureRate: positiveInt(env, 'FERRY_AUTH_FAILURE_RATE', 10),
-    linkBandwidth: positiveInt(env, 'FERRY_LINK_BANDWIDTH', 1_250_000_000),
-    streamBandwidth: env.FERRY_STREAM_BANDWIDTH ? positiveInt(env, 'FERRY_STREAM_BANDWIDTH', 1) : undefined,
+    linkBandwidth,
+    streamBandwidth,
     warmFleetView: true,
     qemuBackend: env.FERRY_QEMU_BACKEND === '1' || env.FERRY_QEMU_BACKEND === 'true',
     agentTimeoutMs: positiveInt(env, 'FERRY_AGENT_TIMEOUT_MS', 30_000),

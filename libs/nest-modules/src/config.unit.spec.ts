@@ -22,3 +22,25 @@ describe('FERRY_ADMIN_TOKEN', () => {
 
   it('is optional', () => expect(configFromEnv({}).adminToken).toBeUndefined());
 });
+
+describe('the outbound slot limit', () => {
+  it('is derived from the link model when unset: enough 4 Gbit/s streams to fill a 10 Gbit/s link', () => {
+    const config = configFromEnv({});
+    expect(config.limits.outboundPerHost).toBe(3);
+    expect(configFromEnv({ FERRY_LINK_BANDWIDTH: String(5_000_000_000) }).limits.outboundPerHost).toBe(10);
+    expect(configFromEnv({ FERRY_STREAM_BANDWIDTH: String(250_000_000) }).limits.outboundPerHost).toBe(5);
+  });
+
+  it('never falls below the old default of 2, even when one stream fills the link', () => {
+    expect(configFromEnv({ FERRY_STREAM_BANDWIDTH: String(1_250_000_000) }).limits.outboundPerHost).toBe(2);
+    expect(configFromEnv({ FERRY_LINK_BANDWIDTH: String(125_000_000) }).limits.outboundPerHost).toBe(2);
+  });
+
+  it('is what the operator configured, whatever the link model says', () => {
+    expect(configFromEnv({ FERRY_MAX_OUTBOUND_PER_HOST: '2' }).limits.outboundPerHost).toBe(2);
+    expect(
+      configFromEnv({ FERRY_MAX_OUTBOUND_PER_HOST: '1', FERRY_LINK_BANDWIDTH: String(5_000_000_000) }).limits
+        .outboundPerHost,
+    ).toBe(1);
+  });
+});

@@ -1,9 +1,16 @@
 ; Ferry's test guest: a Multiboot (v1) kernel that dirties memory at a controlled rate, so
 ; live-migration tests see a known dirty-page rate without booting an OS.
 ;
-;   -kernel dirty-guest.bin -append "ws=256 rate=5000"
+;   -kernel dirty-guest.bin -append "ws=256 rate=5000 pace=0"
 ;     ws   = working set in MiB, starting at 16 MiB physical (clamped to the RAM there is)
 ;     rate = pages dirtied per second; 0 = idle (the vCPU halts for good)
+;     pace = 0: clock-paced (default): writes fall due by the clock, and a vCPU that was held
+;            back (auto-converge's throttle) catches up when it runs again;
+;            1: vCPU-bound: a fixed amount of vCPU work before each write, calibrated at boot
+;            against the HPET so the unthrottled rate is `rate`; a throttled vCPU writes slower.
+;
+; The sweep's position (pages into the working set) and the pages written so far are kept at
+; STATUS_ADDR (two dwords), so the host can read where the sweep stands (e.g. with `xp`).
 ;
 ; Each write stores one dword in the next page of the working set (a sweep that wraps), so
 ; every write dirties a distinct 4 KiB page until the sweep wraps. Progress goes to
@@ -35,6 +42,9 @@ PIT_HZ          equ 1193182
 WAKE_HZ         equ 1000
 WS_BASE         equ 0x01000000          ; 16 MiB: well above the kernel and Multiboot info
 DEFAULT_WS_MIB  equ 16
+STATUS_ADDR     equ WS_BASE - 0x1000     ; cursor, written: below the working set
+CALIBRATE_MS    equ 1000                ; vCPU-bound pacing: how long the boot-time calibration spins
+UNIT_SPINS      equ 1000                ; calibration unit: this many turns of the spin loop
 
 header:
     dd MB_MAGIC
@@ -79,6 +89,10 @@ entry:
     call print
     mov eax, [rate]
     call print_dec
+    mov esi, msg_banner_pace
+    call print
+    mov eax, [pace]
+    call print_dec
     mov esi, msg_banner_hpet
     call print
     mov eax, [hpet_period_fs]
@@ -87,7 +101,11 @@ entry:
     call print
 
     cmp dword [rate], 0
-    jne dirty_loop
+    je .halt_idle
+    cmp dword [pace], 1
+    je cpu_loop
+    jmp dirty_loop
+.halt_idle:
     mov esi, msg_idle
     call print
 .idle:
@@ -138,6 +156,8 @@ dirty_loop:
 .written:
     mov [cursor], edi
     mov [written], edx
+    mov [STATUS_ADDR], edi
+    mov [STATUS_ADDR + 4], edx
 
     mov eax, [now_ms]
     cmp eax, [next_report_ms]
@@ -157,6 +177,92 @@ dirty_loop:
     mov esi, msg_newline
     call print
     jmp .wait
+
+; ---------------------------------------------------------------------------------------
+; vCPU-bound pacing: spin a fixed number of turns per write, no interrupts, no hlt. The
+; number is calibrated once at boot, so a vCPU that runs less (auto-converge's throttle, a
+; busy host) writes proportionally fewer pages; nothing catches up.
+cpu_loop:
+    call calibrate
+    mov dword [next_report_ms], 1000
+    mov edi, [cursor]
+    mov edx, [written]
+.page:
+    mov ecx, [spins_per_page]
+    test ecx, ecx
+    jz .write
+.spin:
+    dec ecx
+    jnz .spin
+.write:
+    inc edx
+    mov eax, edi
+    shl eax, 12
+    mov [WS_BASE + eax], edx
+    inc edi
+    cmp edi, [ws_pages]
+    jb .check
+    xor edi, edi
+.check:
+    mov [STATUS_ADDR], edi              ; the next page to write, as in the clock-paced loop
+    mov [STATUS_ADDR + 4], edx
+    test edx, 63                        ; look at the clock every 64 pages
+    jnz .page
+    mov [cursor], edi
+    mov [written], edx
+    call update_clock                   ; clobbers eax, ecx, edx
+    mov edx, [written]
+    mov eax, [now_ms]
+    cmp eax, [next_report_ms]
+    jb .page
+.advance_report:
+    add dword [next_report_ms], 1000
+    cmp eax, [next_report_ms]
+    jae .advance_report
+    mov esi, msg_progress_t
+    call print
+    mov eax, [now_ms]
+    call print_dec
+    mov esi, msg_progress_pages
+    call print
+    mov eax, edx
+    call print_dec
+    mov esi, msg_newline
+    call print
+    jmp .page
+
+; Spins UNIT_SPINS-turn units for CALIBRATE_MS of HPET time (reading the clock every 16 units,
+; so the MMIO reads cost little), then sets spins_per_page = turns per second / rate.
+calibrate:
+    call update_clock
+    mov eax, [now_ms]
+    add eax, CALIBRATE_MS
+    mov [calibrate_end_ms], eax
+    xor ebx, ebx                        ; units spun
+.unit:
+    mov ecx, UNIT_SPINS
+.spin:
+    dec ecx
+    jnz .spin
+    inc ebx
+    test ebx, 15
+    jnz .unit
+    call update_clock
+    mov eax, [now_ms]
+    cmp eax, [calibrate_end_ms]
+    jb .unit
+    ; turns per second = units × UNIT_SPINS × 1000 / CALIBRATE_MS; per page: / rate
+    mov eax, ebx
+    mov ecx, UNIT_SPINS * (1000 / CALIBRATE_MS)
+    mul ecx
+    div dword [rate]
+    mov [spins_per_page], eax
+    mov esi, msg_calibrated
+    call print
+    call print_dec
+    mov esi, msg_newline
+    call print
+    ret
 
 ; Adds the HPET ticks since the last call to now_ms. Reads only the low 32 bits of the
 ; counter (one MMIO read, no torn 64-bit read); at 100 MHz it wraps every 42 s, far longer
@@ -181,6 +287,7 @@ update_clock:
 read_parameters:
     mov dword [ws_mib], DEFAULT_WS_MIB
     mov dword [rate], 0
+    mov dword [pace], 0
     mov ebx, [mb_info]
     test dword [ebx], 1 << 2            ; cmdline present?
     jz .clamp
@@ -193,8 +300,14 @@ read_parameters:
     mov esi, [ebx + 16]
     mov edi, key_rate
     call find_parameter
-    jc .clamp
+    jc .no_rate
     mov [rate], eax
+.no_rate:
+    mov esi, [ebx + 16]
+    mov edi, key_pace
+    call find_parameter
+    jc .clamp
+    mov [pace], eax
 .clamp:
     ; mem_upper = KiB of RAM from 1 MiB up to the first hole; keep the set inside it.
     test dword [ebx], 1 << 0
@@ -478,9 +591,12 @@ idt_descriptor:
 
 key_ws:             db "ws=", 0
 key_rate:           db "rate=", 0
+key_pace:           db "pace=", 0
 msg_banner_ws:      db "ferry-guest ws_mib=", 0
 msg_banner_rate:    db " rate=", 0
+msg_banner_pace:    db " pace=", 0
 msg_banner_hpet:    db " hpet_period_fs=", 0
+msg_calibrated:     db "calibrated spins_per_page=", 0
 msg_idle:           db "idle", 10, 0
 msg_progress_t:     db "progress t_ms=", 0
 msg_progress_pages: db " pages=", 0
@@ -501,6 +617,9 @@ mb_info:            resd 1
 ws_mib:             resd 1
 ws_pages:           resd 1
 rate:               resd 1
+pace:               resd 1
+spins_per_page:     resd 1
+calibrate_end_ms:   resd 1
 hpet_period_fs:     resd 1
 hpet_ticks_per_ms:  resd 1
 hpet_last:          resd 1

@@ -48,6 +48,7 @@ export {
 export type { QemuMigrationHandle, QemuMigrationResult, QemuMigrationDetails } from './backend/backend-migration.js';
 export type { QemuHotplugResult } from './backend/backend-hotplug.js';
 export { planBackendGuest, isFirmwareBlock, type BackendGuestPlan } from './backend/backend-guest.js';
+export { downtimeFigures, isImpossibleDowntime, type DowntimeFigures } from './backend/switchover-downtime.js';
 
 // Test guest
 export {
@@ -55,6 +56,8 @@ export {
   testGuestAppend,
   parseGuestProgress,
   measuredDirtyRate,
+  parseGuestStatus,
+  TEST_GUEST_STATUS_ADDRESS,
   TEST_GUEST_SOURCE,
   type TestGuestParameters,
   type GuestProgress,

@@ -55,6 +55,8 @@ export const hostResponse = component(
     pool: z.string().nullable(),
     cordoned: z.boolean(),
     cordonReason: z.string().nullable(),
+    reachable: z.boolean(),
+    unreachableReason: z.string().nullable(),
     decommissioned: z.boolean(),
     version: z.int(),
   }),

@@ -5,6 +5,7 @@ import { boundedText, notFound } from '@ferry/domain';
 import { EventStore, ProjectionRunner } from '@ferry/event-store';
 import {
   convergencePolicySchema,
+  evacuationLink,
   evacuationsProjection,
   FleetView,
   migrationsProjection,
@@ -59,11 +60,7 @@ export class EvacuationsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const options = parseBody(evacuateSchema, body ?? {});
-    const link = {
-      bandwidth: this.config.linkBandwidth,
-      perStreamCap: this.config.streamBandwidth,
-      maxConcurrent: this.config.limits.outboundPerHost,
-    };
+    const link = evacuationLink(this.config);
     const outcome = await requestEvacuation(
       this.store,
       await this.fleet.snapshot(),

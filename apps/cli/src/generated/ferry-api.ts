@@ -1199,6 +1199,8 @@ export interface components {
             };
             cordoned: boolean;
             cordonReason: string | null;
+            reachable: boolean;
+            unreachableReason: string | null;
             decommissioned: boolean;
             version: number;
         } & {

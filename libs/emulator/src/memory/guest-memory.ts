@@ -9,7 +9,7 @@ import type { WriteBatch } from '../workload/write-batch.js';
 import type { MemoryRegion } from '../workload/workload-spec.js';
 import { EmulatorSpecError } from '../spec-error.js';
 import { forEachBernoulliMask } from './bernoulli.js';
-import { PageBitmap, popcount32 } from './page-bitmap.js';
+import { forEachWordMask, PageBitmap, popcount32 } from './page-bitmap.js';
 
 export interface RamBlockSpec {
   /** QEMU's RAMBlock id, e.g. "pc.ram"; migration matches blocks by this name. */
@@ -128,10 +128,11 @@ export class GuestMemory {
 
   /**
    * Post-copy: pages the destination guest touched that it does not have yet fault and are
-   * pulled from the source at once. Clears them from `pending` and classifies them.
+   * pulled from the source at once. Clears them from `pending` and classifies them;
+   * `lastPage` is the highest logical page taken (-1 if none).
    */
-  takeTouchedPending(batches: readonly WriteBatch[], rng: Prng): PageCounts {
-    const counts: PageCounts = { normal: 0, zero: 0 };
+  takeTouchedPending(batches: readonly WriteBatch[], rng: Prng): PageCounts & { lastPage: number } {
+    const counts = { normal: 0, zero: 0, lastPage: -1 };
     const take = (block: RamBlockState, w: number, mask: number): void => {
       const hit = mask & block.pending.words[w]!;
       if (hit === 0) return;
@@ -139,6 +140,7 @@ export class GuestMemory {
       counts.normal += popcount32(normal);
       counts.zero += popcount32(hit & ~normal);
       block.pending.words[w]! &= ~hit;
+      counts.lastPage = Math.max(counts.lastPage, block.firstLogicalPage + w * 32 + 31 - Math.clz32(hit));
     };
     for (const batch of batches) {
       this.forEachBlockSlice(batch.start, batch.end, (block, start, end) => {
@@ -150,6 +152,20 @@ export class GuestMemory {
       });
     }
     return counts;
+  }
+
+  /** The first logical page in [start, end) still pending (not yet sent), or -1. */
+  firstPendingPage(start: number, end: number): number {
+    let found = -1;
+    this.forEachBlockSlice(start, end, (block, lo, hi) => {
+      if (found >= 0) return;
+      forEachWordMask(lo, hi, (w, mask) => {
+        if (found >= 0) return;
+        const bits = (block.pending.words[w]! & mask) >>> 0;
+        if (bits !== 0) found = block.firstLogicalPage + w * 32 + 31 - Math.clz32(bits & -bits);
+      });
+    });
+    return found;
   }
 
   /** Pending pages split by content, to price the final stop-and-copy exactly. */

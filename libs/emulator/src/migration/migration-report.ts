@@ -40,6 +40,14 @@ export interface MigrationInfo {
   setupTimeMs: number;
   /** Guest pause at the switchover; null until it happened. */
   downtimeMs: number | null;
+  /**
+   * Real QEMU only: the downtime QEMU itself reported, kept beside `downtimeMs` when it was
+   * physically impossible (more than the whole migration took) and replaced there by
+   * `measuredDowntimeMs`. QEMU 7.2 reports the host's uptime after some post-copy switches.
+   */
+  reportedDowntimeMs?: number;
+  /** Real QEMU only: source STOP to destination RESUME, from the two QEMUs' own event timestamps. */
+  measuredDowntimeMs?: number;
   /** remaining-after-last-sync / bandwidth (QEMU migration_update_counters). */
   expectedDowntimeMs: number;
   cpuThrottlePercentage: number;

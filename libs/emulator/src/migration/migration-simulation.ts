@@ -13,6 +13,7 @@ import { Prng } from '../prng.js';
 import { EmulatorSpecError } from '../spec-error.js';
 import { PAGE_SIZE } from '../units.js';
 import { createWorkload } from '../workload/create-workload.js';
+import { pacedGuestMs, vcpuShareOf } from '../workload/pacing.js';
 import type { WriteGenerator } from '../workload/write-generators.js';
 import { DirtyRatePeriod } from './dirty-rate-period.js';
 import { MigrationCounters, type Gauges } from './migration-counters.js';
@@ -30,6 +31,8 @@ import { PageSender, wireBytes } from './page-sender.js';
 import { PostcopyPhase, type PostcopyContext } from './postcopy-phase.js';
 import { postcopyDue } from './postcopy-policy.js';
 import { RateWindow } from './rate-window.js';
+import { switchoverFixedMs } from './switchover-cost.js';
+import { MULTIFD_NORMAL_PAGE_WIRE_BYTES, multifdSyncBytes, multifdSyncWaitMs } from './multifd.js';
 
 /** ram.c MAX_WAIT: ram_save_iterate hands back to the migration thread after 50 ms of sending. */
 const MAX_WAIT_MS = 50;
@@ -49,6 +52,8 @@ export class MigrationSimulation {
   readonly spec: ResolvedMigrationSpec;
   private readonly memory: GuestMemory;
   private readonly workload: WriteGenerator;
+  /** The share of the writes auto-converge's throttle slows (workload pacing). */
+  private readonly vcpuShare: number;
   private readonly rng: Prng;
   private readonly sender: PageSender;
   private readonly window: RateWindow;
@@ -78,8 +83,10 @@ export class MigrationSimulation {
     const p = this.spec.parameters;
     this.memory = new GuestMemory(this.spec.ramBlocks, this.spec.initialContent);
     this.workload = createWorkload(this.spec.workload, this.memory.totalPages);
+    this.vcpuShare = vcpuShareOf(this.spec.workload.pacing);
     this.rng = new Prng(this.spec.workload.seed ?? 1);
-    this.sender = new PageSender(this.memory);
+    this.sender =
+      p.multifdChannels > 0 ? new PageSender(this.memory, MULTIFD_NORMAL_PAGE_WIRE_BYTES) : new PageSender(this.memory);
     // Windows and periods start when setup ends and the migration turns active.
     this.window = new RateWindow(p.setupMs, p.maxBandwidth, p.downtimeLimitMs);
     this.period = new DirtyRatePeriod(p.setupMs, p.autoConverge, PAGE_SIZE);
@@ -246,6 +253,7 @@ export class MigrationSimulation {
         }
         if (this.pendingPages === 0 || below()) return this.complete(offset);
         if (this.postcopyRequested) return this.beginPostcopy(offset);
+        used += this.multifdSync();
       }
       const budget = Math.min(linkBudget - used, this.window.budgetLeft());
       if (budget <= 0) break;
@@ -350,15 +358,14 @@ export class MigrationSimulation {
     this.finalSync(offsetMs); // ram_save_complete; the guest is stopped from here on
     const stopAt = this.nowMs + offsetMs;
     const pages = this.memory.pendingByContent();
-    const ramBytes = wireBytes(pages);
+    const ramBytes = wireBytes(pages, this.sender.normalPageBytes);
     this.account(ramBytes, pages.normal, pages.zero);
     this.memory.clearPending();
     this.pendingPages = 0;
-    const bytes = ramBytes + Number(this.spec.parameters.deviceStateBytes);
+    const syncBytes = this.multifdSync();
+    const bytes = ramBytes + Number(this.spec.parameters.deviceStateBytes) + syncBytes;
     // Not held to max-bandwidth: QEMU lifts the rate limit for the final stage.
-    this.downtimeMs = Math.ceil(
-      bytes / this.wireBytesPerMs(Number.POSITIVE_INFINITY) + this.spec.parameters.switchoverOverheadMs,
-    );
+    this.downtimeMs = Math.ceil(bytes / this.wireBytesPerMs(Number.POSITIVE_INFINITY) + this.switchoverFixedMs());
     this.completedAtMs = Math.ceil(stopAt) + this.downtimeMs;
     this.period.stopThrottle();
     this.source = 'postmigrate';
@@ -371,9 +378,7 @@ export class MigrationSimulation {
     const stopAt = this.stamp(offsetMs);
     this.finalSync(offsetMs);
     const deviceBytes = Number(this.spec.parameters.deviceStateBytes);
-    this.downtimeMs = Math.ceil(
-      deviceBytes / this.wireBytesPerMs(Number.POSITIVE_INFINITY) + this.spec.parameters.switchoverOverheadMs,
-    );
+    this.downtimeMs = Math.ceil(deviceBytes / this.wireBytesPerMs(Number.POSITIVE_INFINITY) + this.switchoverFixedMs());
     const cap = this.spec.parameters.postcopy.maxBandwidth;
     this.postcopy = new PostcopyPhase(
       stopAt,
@@ -416,6 +421,25 @@ export class MigrationSimulation {
 
   // ---- helpers ------------------------------------------------------------------------
 
+  /**
+   * multifd_send_sync_main at the end of a ram_save_iterate or of the final stage (multifd.ts):
+   * the SYNC packets' bytes, then the wait for the channels to drain, as link time. Returns the
+   * link bytes the stall stands for (0 without multifd).
+   */
+  private multifdSync(): number {
+    const p = this.spec.parameters;
+    if (p.multifdChannels === 0) return 0;
+    const bytes = multifdSyncBytes(p.multifdChannels);
+    this.account(bytes, 0, 0);
+    return bytes + multifdSyncWaitMs(p.perChannelBandwidth) * this.wireBytesPerMs(Number.POSITIVE_INFINITY);
+  }
+
+  /** Stop, final sync, device save/load, restart (switchover-cost.ts), plus any extra the spec adds. */
+  private switchoverFixedMs(): number {
+    const p = this.spec.parameters;
+    return switchoverFixedMs(p.switchover, this.memory.totalPages) + p.switchoverOverheadMs;
+  }
+
   /** Bytes per ms the sender can put on the wire: link, multifd streams, and a rate cap. */
   private wireBytesPerMs(rateCap: number): number {
     const p = this.spec.parameters;
@@ -432,11 +456,11 @@ export class MigrationSimulation {
       this.window.record(bytes, normal + zero);
   }
 
-  /** Lets the guest run up to `offsetMs` into the tick, slowed by the CPU throttle. */
+  /** Lets the guest run up to `offsetMs` into the tick, its vCPU-bound writes slowed by the throttle. */
   private advanceGuestTo(offsetMs: number): void {
     const delta = offsetMs - this.guestMsIntoTick;
     if (delta <= 0) return;
-    this.workload.advance(delta * (1 - this.period.throttle / 100));
+    this.workload.advance(pacedGuestMs(delta, this.period.throttle, this.vcpuShare));
     this.guestMsIntoTick = offsetMs;
   }
 

@@ -3,6 +3,7 @@ import type { InitialContent, RamBlockSpec } from '../memory/guest-memory.js';
 import { EmulatorSpecError } from '../spec-error.js';
 import { gbitPerSecond, isPageAligned } from '../units.js';
 import type { WorkloadSpec } from '../workload/workload-spec.js';
+import { resolveSwitchoverCost, type SwitchoverCost } from './switchover-cost.js';
 
 export interface AutoConvergeParameters {
   enabled: boolean;
@@ -48,7 +49,9 @@ export interface MigrationParameters {
   deviceStateBytes: bigint;
   /** How long the setup phase lasts (dirty logging start, bitmap allocation), in ms. */
   setupMs: number;
-  /** Fixed cost of a switchover besides moving bytes (stop, device save/load, restart), in ms. */
+  /** What stopping, saving and loading devices and restarting cost at a switchover (switchover-cost.ts). */
+  switchover: SwitchoverCost;
+  /** Extra fixed switchover cost on top of `switchover`, ms (e.g. a slow device's own state save). */
   switchoverOverheadMs: number;
 }
 
@@ -64,9 +67,10 @@ export interface MigrationSpec {
   /** Content of pages before the guest's first write during the migration (default 'zero'). */
   initialContent?: InitialContent;
   workload: WorkloadSpec;
-  parameters?: Partial<Omit<MigrationParameters, 'autoConverge' | 'postcopy'>> & {
+  parameters?: Partial<Omit<MigrationParameters, 'autoConverge' | 'postcopy' | 'switchover'>> & {
     autoConverge?: Partial<AutoConvergeParameters>;
     postcopy?: Partial<PostcopyParameters>;
+    switchover?: Partial<SwitchoverCost>;
   };
   limits?: Partial<MigrationLimits>;
   /** Simulation step in virtual ms; must divide QEMU's 100 ms rate-limit window. Default 10. */
@@ -101,6 +105,7 @@ export function resolveMigrationSpec(spec: MigrationSpec): ResolvedMigrationSpec
     multifdChannels: p.multifdChannels ?? 0,
     deviceStateBytes: p.deviceStateBytes ?? 0n,
     setupMs: p.setupMs ?? 10,
+    switchover: resolveSwitchoverCost(p.switchover),
     switchoverOverheadMs: p.switchoverOverheadMs ?? 0,
     ...(p.perChannelBandwidth !== undefined ? { perChannelBandwidth: p.perChannelBandwidth } : {}),
   };

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GiB, MiB, PAGE_SIZE } from '../units.js';
 import { MigrationSimulation } from './migration-simulation.js';
 import type { MigrationSpec } from './migration-spec.js';
+import { QEMU_Q35_SWITCHOVER, switchoverFixedMs } from './switchover-cost.js';
 import { predictMigration, runMigration } from './run-migration.js';
 
 const B = 128 * 1024 * 1024;
@@ -54,9 +55,10 @@ describe('a dirty rate at or above the bandwidth', () => {
     const limitMs = 10_000; // 128 MiB/s × 10 s = 1.25 GiB > 1 GiB working set
     const result = runMigration(fastDirtier({ parameters: { downtimeLimitMs: limitMs } }));
     expect(result.status).toBe('completed');
-    // What is left at the switch fits the threshold b × limit, and goes at 10 Gbit/s.
+    // What is left at the switch fits the threshold b × limit, and goes at 10 Gbit/s, after the fixed switchover steps.
     const thresholdWireBytes = ((B * limitMs) / 1000) * ((PAGE_SIZE + 8) / PAGE_SIZE);
-    expect(result.info.downtimeMs!).toBeLessThanOrEqual(Math.ceil(thresholdWireBytes / 1.25e6));
+    const fixedMs = switchoverFixedMs(QEMU_Q35_SWITCHOVER, Number((4n * GiB) / 4096n));
+    expect(result.info.downtimeMs!).toBeLessThanOrEqual(Math.ceil(thresholdWireBytes / 1.25e6 + fixedMs));
     expect(result.info.downtimeMs!).toBeLessThan(limitMs);
   });
 
@@ -73,8 +75,12 @@ describe('a dirty rate at or above the bandwidth', () => {
     expect(postcopy.faultCount).toBeGreaterThan(0);
     expect(result.info.ram.postcopyRequests).toBe(postcopy.faultCount);
     expect(BigInt(postcopy.faultCount) * 4096n).toBeLessThanOrEqual(postcopy.remainingAtSwitchBytes);
-    // Post-copy's pause only carries device state: 100 MiB at 10 Gbit/s.
-    expect(result.info.downtimeMs).toBe(Math.ceil(Number(deviceState) / 1.25e6));
+    // Post-copy's pause only carries device state (100 MiB at 10 Gbit/s), plus stopping, device save/load and resuming.
+    const fixedMs = switchoverFixedMs(
+      QEMU_Q35_SWITCHOVER,
+      result.info.ram.totalBytes > 0n ? Number(result.info.ram.totalBytes / 4096n) : 0,
+    );
+    expect(result.info.downtimeMs).toBe(Math.ceil(Number(deviceState) / 1.25e6 + fixedMs));
     expect(result.info.ram.remainingBytes).toBe(0n);
     expect(
       predictMigration(fastDirtier({ parameters: { postcopy: { enabled: true, switchWhenNotConverging: true } } }))

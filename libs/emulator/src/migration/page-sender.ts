@@ -14,15 +14,30 @@ export interface SendOutcome extends PageCounts {
   bytes: number;
 }
 
-export function wireBytes(counts: PageCounts): number {
-  return counts.normal * NORMAL_PAGE_WIRE_BYTES + counts.zero * ZERO_PAGE_WIRE_BYTES;
+/** Whole bytes: multifd's per-page share of a packet header is fractional (multifd.ts). */
+export function wireBytes(counts: PageCounts, normalPageBytes = NORMAL_PAGE_WIRE_BYTES): number {
+  return Math.round(counts.normal * normalPageBytes + counts.zero * ZERO_PAGE_WIRE_BYTES);
 }
 
 export class PageSender {
   private blockIndex = 0;
   private word = 0;
 
-  constructor(private readonly memory: GuestMemory) {}
+  constructor(
+    private readonly memory: GuestMemory,
+    /** What a normal page costs on the wire: the main stream's, or multifd's (multifd.ts). */
+    readonly normalPageBytes = NORMAL_PAGE_WIRE_BYTES,
+  ) {}
+
+  /** Moves the walk to the 32-page word holding logical `page` (wrapping past the last page). */
+  seek(page: number): void {
+    const blocks = this.memory.blocks;
+    const at = page >= this.memory.totalPages ? 0 : page;
+    const index = blocks.findIndex((b) => at >= b.firstLogicalPage && at < b.firstLogicalPage + b.pages);
+    if (index < 0) return;
+    this.blockIndex = index;
+    this.word = (at - blocks[index]!.firstLogicalPage) >>> 5;
+  }
 
   /**
    * Sends pending pages while budget is left (the last page may overshoot, as QEMU checks the
@@ -47,7 +62,7 @@ export class PageSender {
         const zeroBits = bits & ~normalBits;
         const normal = popcount32(normalBits);
         const zero = popcount32(zeroBits);
-        const cost = normal * NORMAL_PAGE_WIRE_BYTES + zero * ZERO_PAGE_WIRE_BYTES;
+        const cost = normal * this.normalPageBytes + zero * ZERO_PAGE_WIRE_BYTES;
         if (cost <= budget) {
           pending[this.word] = 0;
           out.normal += normal;
@@ -60,7 +75,7 @@ export class PageSender {
         while (bits !== 0 && budget > 0) {
           const lowest = bits & -bits;
           const isNormal = (normalBits & lowest) !== 0;
-          const pageCost = isNormal ? NORMAL_PAGE_WIRE_BYTES : ZERO_PAGE_WIRE_BYTES;
+          const pageCost = isNormal ? this.normalPageBytes : ZERO_PAGE_WIRE_BYTES;
           bits &= ~lowest;
           if (isNormal) out.normal++;
           else out.zero++;
@@ -75,6 +90,7 @@ export class PageSender {
         this.blockIndex = (this.blockIndex + 1) % blocks.length;
       }
     }
+    out.bytes = Math.round(out.bytes); // whole bytes, as multifd's header share is fractional
     return out;
   }
 }

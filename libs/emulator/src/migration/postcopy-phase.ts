@@ -44,12 +44,27 @@ export class PostcopyPhase {
     const debt = this.linkDebt;
     // The destination guest runs unthrottled (the throttle stayed on the source).
     ctx.workload.advance(ranMs);
-    const faults = ctx.memory.takeTouchedPending(ctx.workload.drain(), ctx.rng);
-    const faultBytes = wireBytes(faults);
-    ctx.account(faultBytes, faults);
-    this.faultCount += faults.normal + faults.zero;
-    this.faultBytes += BigInt(faultBytes);
-    let used = faultBytes;
+    const batches = ctx.workload.drain();
+    // A random write to a missing page faults. A sequential run faults on its first missing page
+    // only: QEMU's get_queued_page (migration/ram.c) points the background search at the page
+    // just requested ("We want the background search to continue from the queued page since the
+    // guest is likely to want other pages near to the page it just requested"), so the sender,
+    // faster than the guest, stays ahead of it through the rest of the run.
+    const runs = batches.filter((b) => b.kind === 'range');
+    const faults = ctx.memory.takeTouchedPending(
+      batches.filter((b) => b.kind === 'random'),
+      ctx.rng,
+    );
+    for (const run of runs) {
+      const first = ctx.memory.firstPendingPage(run.start, run.end);
+      if (first < 0) continue;
+      const taken = ctx.memory.takeTouchedPending([{ kind: 'range', start: first, end: first + 1 }], ctx.rng);
+      faults.normal += taken.normal;
+      faults.zero += taken.zero;
+      faults.lastPage = Math.max(faults.lastPage, first);
+    }
+    if (faults.lastPage >= 0) ctx.sender.seek(faults.lastPage + 1);
+    let used = this.fault(ctx, faults);
     const budget = capacity - debt - used;
     if (budget > 0 && ctx.pendingPages() > 0) {
       const sent = ctx.sender.send(budget, ctx.pendingPages());
@@ -59,11 +74,23 @@ export class PostcopyPhase {
       this.backgroundBytes += BigInt(sent.bytes);
       used += sent.bytes;
     }
+    // What of a run the background did not reach this tick, the guest got to first: faults.
+    if (runs.length > 0) used += this.fault(ctx, ctx.memory.takeTouchedPending(runs, ctx.rng));
     this.linkDebt = Math.max(0, debt + used - capacity);
     if (ctx.pendingPages() > 0) return null;
     const lastByteAt = Math.ceil(tickEndMs - ranMs + (debt + used) / this.wireBytesPerMs);
     this.durationMs = lastByteAt - this.startedAtMs;
     return lastByteAt;
+  }
+
+  /** Remote page faults served ahead of the background stream; returns their bytes on the wire. */
+  private fault(ctx: PostcopyContext, pages: PageCounts): number {
+    const bytes = wireBytes(pages);
+    if (bytes === 0) return 0;
+    ctx.account(bytes, pages);
+    this.faultCount += pages.normal + pages.zero;
+    this.faultBytes += BigInt(bytes);
+    return bytes;
   }
 
   report(): PostcopyReport {

@@ -18,8 +18,17 @@ export function createWorkload(pattern: WritePattern, totalPages: number): Write
       return new IdleWrites();
     case 'fill-once':
       return new SequentialWrites(rate(pattern.pagesPerSecond), regionPages(pattern.region, totalPages), false);
-    case 'sweep':
-      return new SequentialWrites(rate(pattern.pagesPerSecond), regionPages(pattern.region, totalPages), true);
+    case 'sweep': {
+      const region = regionPages(pattern.region, totalPages);
+      const startPage = Number((pattern.startOffsetBytes ?? 0n) / PAGE_SIZE_BIG);
+      if (startPage < 0 || startPage >= region.end - region.start) {
+        throw new EmulatorSpecError(
+          'INVALID_WORKLOAD',
+          `sweep startOffsetBytes ${pattern.startOffsetBytes} must lie inside its region`,
+        );
+      }
+      return new SequentialWrites(rate(pattern.pagesPerSecond), region, true, startPage);
+    }
     case 'uniform':
       return new UniformWrites(rate(pattern.pagesPerSecond), regionPages(pattern.region, totalPages));
     case 'hot-set': {

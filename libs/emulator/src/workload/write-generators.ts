@@ -78,22 +78,30 @@ export class HotSetWrites implements WriteGenerator {
   }
 }
 
-/** Sequential writes; `wrap` false makes it a one-time fill. */
+/**
+ * Sequential writes; `wrap` false makes it a one-time fill. A sweep may start `startPage` pages
+ * into its region (its phase when the migration starts); a fill always starts at the beginning.
+ */
 export class SequentialWrites implements WriteGenerator {
-  /** Pages written so far, counting laps (fractional: a page counts once fully passed). */
-  private position = 0;
-  private drained = 0;
+  /** Pages written so far plus the start page, counting laps (a page counts once fully passed). */
+  private position: number;
+  private drained: number;
+  private readonly endPosition: number;
 
   constructor(
     private readonly pagesPerSecond: number,
     private readonly range: PageRange,
     private readonly wrap: boolean,
-  ) {}
+    startPage = 0,
+  ) {
+    this.position = startPage;
+    this.drained = startPage;
+    this.endPosition = range.end - range.start;
+  }
 
   advance(guestMs: number): void {
     this.position += (this.pagesPerSecond * guestMs) / 1000;
-    const size = this.range.end - this.range.start;
-    if (!this.wrap && this.position > size) this.position = size;
+    if (!this.wrap && this.position > this.endPosition) this.position = this.endPosition;
   }
 
   drain(): WriteBatch[] {

@@ -37,6 +37,19 @@ describe('write generators', () => {
     ]);
   });
 
+  it('starts a sweep at its phase (startOffsetBytes) and wraps from there', () => {
+    const region = { offsetBytes: 4096n * 10n, sizeBytes: 4096n * 150n };
+    const sweep = createWorkload({ kind: 'sweep', pagesPerSecond: 100, region, startOffsetBytes: 4096n * 120n }, 1000);
+    sweep.advance(500);
+    expect(sweep.drain()).toEqual([
+      { kind: 'range', start: 130, end: 160 },
+      { kind: 'range', start: 10, end: 30 },
+    ]);
+    expect(() =>
+      createWorkload({ kind: 'sweep', pagesPerSecond: 1, region, startOffsetBytes: 4096n * 150n }, 1000),
+    ).toThrow(/startOffsetBytes/);
+  });
+
   it('fills a region once and then stops writing', () => {
     const fill = createWorkload({ kind: 'fill-once', pagesPerSecond: 100 }, 150);
     fill.advance(1000);

@@ -6,7 +6,7 @@ import { rankDestinations, type Conflict, type FleetSnapshot } from '@ferry/plan
 import { buildMigrationRequest } from '../migration/request-migration.js';
 import type { ConvergencePolicyInput } from '../migration/convergence-policy.js';
 import { pagesPerSecond } from '../migration/emulator-spec.js';
-import { scheduleEvacuation, type MoveToSchedule } from '../scheduling/index.js';
+import { scheduleEvacuation, type MoveToSchedule, type SharedLink } from '../scheduling/index.js';
 import { loadPoolPolicy } from '../migration/pool-policy.js';
 
 export interface EvacuationMove {
@@ -37,14 +37,6 @@ export type EvacuationEvent = DomainEvent<
     schedule: ScheduleSummary | null;
   }
 >;
-
-/** The link the evacuating host's migrations share, and how many may run at once (the outbound limit). */
-export interface EvacuationLink {
-  bandwidth: number;
-  /** What one migration stream can push (CPU-bound well below a fast link without multifd). */
-  perStreamCap?: number;
-  maxConcurrent: number;
-}
 
 const guestSize = (fleet: FleetSnapshot, id: string) => {
   const memory = fleet.guests.get(id)!.definition.memory;
@@ -131,7 +123,8 @@ export async function requestEvacuation(
   store: EventStore,
   fleet: FleetSnapshot,
   hostId: string,
-  options: { policy?: ConvergencePolicyInput; reason?: string; link: EvacuationLink },
+  /** The link as the scheduler sees it: `evacuationLink(config)` (scheduling/link-model.ts). */
+  options: { policy?: ConvergencePolicyInput; reason?: string; link: SharedLink },
   ctx: WriteContext,
 ): Promise<WriteOutcome & { id: string; migrationIds: string[] }> {
   const host = fleet.hosts.get(hostId);
@@ -150,11 +143,7 @@ export async function requestEvacuation(
       ? undefined
       : scheduleEvacuation(
           plan.moves.map((m) => moveToSchedule(fleet, m.guestId)),
-          {
-            bandwidth: link.bandwidth,
-            perStreamCap: link.perStreamCap ?? link.bandwidth,
-            maxConcurrent: link.maxConcurrent,
-          },
+          link,
         );
   const destinationOf = new Map(plan.moves.map((m) => [m.guestId, m.destinationHostId]));
   const ordered = schedule

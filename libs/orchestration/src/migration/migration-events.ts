@@ -48,6 +48,11 @@ export type MigrationEvent =
       {
         totalTimeMs: number;
         downtimeMs: number;
+        /**
+         * QEMU's own downtime when it was physically impossible (longer than the migration) and
+         * downtimeMs holds the switchover as the QEMUs' STOP/RESUME events timed it instead.
+         */
+        qemuReportedDowntimeMs?: number;
         transferredBytes: string;
         iterations: number;
         mode: 'precopy' | 'postcopy';

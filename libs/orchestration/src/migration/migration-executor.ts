@@ -281,6 +281,9 @@ export class MigrationExecutor implements MigrationRecorder {
       const completed = {
         totalTimeMs: result.info.totalTimeMs,
         downtimeMs: result.info.downtimeMs ?? 0,
+        ...(result.info.reportedDowntimeMs !== undefined
+          ? { qemuReportedDowntimeMs: result.info.reportedDowntimeMs }
+          : {}),
         transferredBytes: toHex(result.info.ram.transferredBytes),
         iterations: result.iterations.length,
         mode,

@@ -68,6 +68,15 @@ function minShare(link: SharedLink): number {
   return streamRate(link) * MIN_SHARE_OF_STREAM;
 }
 
+/**
+ * How many streams rule 1 lets run at once: the smallest count after which the link has less room
+ * than a minimal share. 10 Gbit/s with 4 Gbit/s streams: 3 (two leave 2 Gbit/s idle).
+ */
+export function streamsToFillLink(link: Pick<SharedLink, 'bandwidth' | 'perStreamCap'>): number {
+  const rate = Math.min(link.perStreamCap, link.bandwidth);
+  return Math.floor(link.bandwidth / rate - MIN_SHARE_OF_STREAM) + 1;
+}
+
 /** The share a migration must keep to converge without throttling (or the whole stream, if that is less). */
 export function needOf(move: MoveToSchedule, link: SharedLink): number {
   return Math.min(streamRate(link), Math.max(CONVERGENCE_HEADROOM * move.dirtyBytesPerSecond, minShare(link)));

@@ -1,7 +1,15 @@
 // What the QEMU backend can run for an emulator MigrationSpec: the dirtying test guest, sized
 // from the spec's RAM blocks and workload, within what this machine can hold. Every place where
 // the real guest differs from the spec is written down in `notes`, so a result never pretends.
-import { MiB, type MigrationSpec, type RamBlockSpec, type WritePattern } from '@ferry/emulator';
+import {
+  describePacing,
+  MiB,
+  vcpuShareOf,
+  type MemoryRegion,
+  type MigrationSpec,
+  type RamBlockSpec,
+  type WritePattern,
+} from '@ferry/emulator';
 import { QemuDriverError } from '../errors.js';
 
 /** The test guest's working set starts at 16 MiB physical (dirty-guest.asm WS_BASE). */
@@ -17,6 +25,8 @@ export interface BackendGuestPlan {
   pagesPerSecond: number;
   /** Start migrating only once the guest has swept its whole working set once. */
   waitForFill: boolean;
+  /** The test guest's pacing: clock-paced, or a fixed amount of vCPU work per write. */
+  pacing: 'clock' | 'vcpu';
   notes: string[];
 }
 
@@ -52,8 +62,51 @@ export function planBackendGuest(spec: MigrationSpec, maxMemoryMiB: number): Bac
   const waitForFill = pagesPerSecond > 0 && (spec.initialContent ?? 'zero') !== 'zero';
   if (spec.initialContent === 'filled')
     notes.push('initialContent "filled": only the working set is written before migrating; the rest of RAM stays zero');
+  const unwritten =
+    typeof spec.initialContent === 'object' ? regionsNotWritten(spec.initialContent.written, ram, workingSetMiB) : [];
+  if (unwritten.length > 0)
+    notes.push(
+      `initialContent regions not reproduced (only the working set and what firmware writes are non-zero): ${unwritten.join(', ')}`,
+    );
   if (spec.networkFailureAtMs !== undefined) notes.push('networkFailureAtMs is not injected on QEMU');
-  return { memoryMiB, requestedMiB, workingSetMiB, pagesPerSecond, waitForFill, notes };
+  const pacing = pacingOf(spec, pagesPerSecond, notes);
+  if (spec.workload.kind === 'sweep' && spec.workload.startOffsetBytes !== undefined)
+    notes.push("sweep startOffsetBytes: the guest's phase cannot be set; it is read back (sweepPhasePages) instead");
+  return { memoryMiB, requestedMiB, workingSetMiB, pagesPerSecond, waitForFill, pacing, notes };
+}
+
+/**
+ * Written regions the test guest does not write: it writes its working set (from 16 MiB up);
+ * below 16 MiB and past guest RAM (the ROM blocks) is firmware's, which QEMU writes itself.
+ */
+function regionsNotWritten(regions: readonly MemoryRegion[], ram: bigint, workingSetMiB: number): string[] {
+  const base = BigInt(GUEST_WORKING_SET_BASE_MIB) * MiB;
+  const end = base + BigInt(workingSetMiB) * MiB;
+  return regions
+    .filter((r) => {
+      const last = r.offsetBytes + r.sizeBytes;
+      const firmware = last <= base || r.offsetBytes >= ram;
+      return !firmware && (r.offsetBytes < base || last > end);
+    })
+    .map((r) => `[${r.offsetBytes / MiB} MiB, +${r.sizeBytes / MiB} MiB)`);
+}
+
+/**
+ * The test guest paces by the clock or by vCPU work, not by a mix. A spec without pacing means
+ * vCPU-bound to the emulator; it only matters under auto-converge's throttle, so only then does
+ * the guest spin (it keeps a host CPU busy while it runs).
+ */
+function pacingOf(spec: MigrationSpec, pagesPerSecond: number, notes: string[]): 'clock' | 'vcpu' {
+  const share = vcpuShareOf(spec.workload.pacing);
+  const throttled = spec.parameters?.autoConverge?.enabled ?? false;
+  if (pagesPerSecond === 0) return 'clock';
+  if (share > 0 && share < 1)
+    notes.push(`pacing ${describePacing(spec.workload.pacing)} runs as ${share >= 0.5 ? 'vCPU-bound' : 'clock-paced'}`);
+  if (spec.workload.pacing === undefined) {
+    if (throttled) return 'vcpu';
+    return 'clock'; // without a throttle both pacings write alike
+  }
+  return share >= 0.5 ? 'vcpu' : 'clock';
 }
 
 /** The test guest only sweeps: every write pattern becomes a sweep over its hot or whole region. */

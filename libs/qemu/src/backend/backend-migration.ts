@@ -16,7 +16,14 @@ import {
   type MigrationStatus,
   type StopReason,
 } from '@ferry/emulator';
-import { buildTestGuest, measuredDirtyRate, parseGuestProgress, testGuestAppend } from '../guest/test-guest.js';
+import {
+  buildTestGuest,
+  measuredDirtyRate,
+  parseGuestProgress,
+  parseGuestStatus,
+  TEST_GUEST_STATUS_ADDRESS,
+  testGuestAppend,
+} from '../guest/test-guest.js';
 import type { Accelerator } from '../process/accelerator.js';
 import { QemuVm, type RunState } from '../process/qemu-vm.js';
 import type { QemuVmConfig } from '../process/vm-config.js';
@@ -33,6 +40,7 @@ import {
   type QmpMigrationHandle as QemuMigration,
   type QmpMigrationOutcome,
 } from './qemu-migration.js';
+import { downtimeFigures, type SwitchoverEvents } from './switchover-downtime.js';
 import { reportBackgroundError } from '@ferry/observability';
 
 export interface QemuMigrationOptions {
@@ -54,6 +62,20 @@ export interface QemuMigrationDetails {
   fillMs: number | null;
   /** Pages per second the guest itself measured (its debugcon) while migrating. */
   measuredDirtyRate: number | null;
+  /**
+   * Pages per second the guest measured in the last seconds before migrating (unthrottled). A
+   * vCPU-bound guest's rate follows the CPU time it gets, so on a busy host it can differ from
+   * the spec's; a comparison then gives the emulator this rate.
+   */
+  rateBeforeMigrating: number | null;
+  /** How the guest paced its writes (the test guest's pace= parameter). */
+  pacing: 'clock' | 'vcpu';
+  /**
+   * Where the guest's sweep stood when `migrate` was sent, in pages into its working set (read
+   * from the guest's memory); null when it was not read. An emulator run given this as the
+   * sweep's startOffsetBytes starts from the same phase.
+   */
+  sweepPhasePages: number | null;
   sourceRunState: RunState;
   destinationRunState: RunState;
   /** After a failure or cancel: whether the guest went on writing on the source. */
@@ -109,6 +131,9 @@ export class QemuBackedMigration implements QemuMigrationHandle {
   private sampling: Promise<unknown> = Promise.resolve();
   private fillMs: number | null = null;
   private guestPagesAtStart = 0;
+  private rateBeforeMigrating: number | null = null;
+  private sweepPhasePages: number | null = null;
+  private readonly switchover: SwitchoverEvents = {};
 
   constructor(
     private readonly spec: MigrationSpec,
@@ -206,7 +231,11 @@ export class QemuBackedMigration implements QemuMigrationHandle {
       name: `ferry-migration-${nextVmNumber++}`,
       memoryMiB: plan.memoryMiB,
       kernel: await buildTestGuest(),
-      append: testGuestAppend({ workingSetMiB: plan.workingSetMiB, pagesPerSecond: plan.pagesPerSecond }),
+      append: testGuestAppend({
+        workingSetMiB: plan.workingSetMiB,
+        pagesPerSecond: plan.pagesPerSecond,
+        pacing: plan.pacing,
+      }),
       debugcon: true,
       ...(this.options.accelerator ? { accelerator: this.options.accelerator } : {}),
     };
@@ -224,8 +253,20 @@ export class QemuBackedMigration implements QemuMigrationHandle {
     const stopEvents = source.qmp.on('MIGRATION', (event) => {
       if (event.data.status === 'postcopy-active') this.postcopyStartedAtMs ??= Date.now() - this.migrateStartedAt;
     });
+    // The switchover as the QEMUs time it themselves (switchover-downtime.ts).
+    const stopStops = source.qmp.on('STOP', (event) => {
+      if (this.switchover.destinationResumedUs === undefined) this.switchover.sourceStoppedUs = event.timestampUs;
+    });
+    const stopResumes = this.destination.qmp.on('RESUME', (event) => {
+      this.switchover.destinationResumedUs ??= event.timestampUs;
+    });
     try {
-      this.guestPagesAtStart = parseGuestProgress(source.readDebugcon()).at(-1)?.pages ?? 0;
+      const before = parseGuestProgress(source.readDebugcon());
+      this.guestPagesAtStart = before.at(-1)?.pages ?? 0;
+      // The last few seconds before migrating: what the guest wrote unthrottled.
+      const recent = before.slice(-4);
+      this.rateBeforeMigrating = recent.length > 1 ? Math.round(measuredDirtyRate(recent) ?? 0) : null;
+      if (plan.pagesPerSecond > 0) this.sweepPhasePages = await this.readSweepPhase(source);
       this.migrateStartedAt = Date.now();
       const qemu = (this.qemu = await startMigration({
         source,
@@ -247,6 +288,20 @@ export class QemuBackedMigration implements QemuMigrationHandle {
     } finally {
       stopPasses();
       stopEvents();
+      stopStops();
+      stopResumes();
+    }
+  }
+
+  /** The guest's sweep position, from its status dwords (HMP xp); null if unreadable. */
+  private async readSweepPhase(source: QemuVm): Promise<number | null> {
+    try {
+      const xp = await source.qmp.execute<string>('human-monitor-command', {
+        'command-line': `xp /2wx ${TEST_GUEST_STATUS_ADDRESS}`,
+      });
+      return parseGuestStatus(xp)?.cursor ?? null;
+    } catch {
+      return null;
     }
   }
 
@@ -375,7 +430,7 @@ export class QemuBackedMigration implements QemuMigrationHandle {
       status,
       stopReason,
       converged: status === 'completed',
-      info: this.info(),
+      info: this.checkedInfo(),
       iterations: [...this.iterations],
       throttleSteps: [...this.throttleSteps],
       postcopy: postcopyReportOf(this.postcopyStartedAtMs, this.iterations, this.lastRaw, this.current.totalTimeMs),
@@ -389,12 +444,24 @@ export class QemuBackedMigration implements QemuMigrationHandle {
         notes: [...(plan?.notes ?? []), ...this.params.notes],
         fillMs: this.fillMs,
         measuredDirtyRate: this.measuredRate(),
+        rateBeforeMigrating: this.rateBeforeMigrating,
+        pacing: plan?.pacing ?? 'clock',
+        sweepPhasePages: this.sweepPhasePages,
         sourceRunState: end.sourceRunState,
         destinationRunState: end.destinationRunState,
         sourceKeptRunning,
         destinationStderr: end.destinationStderr,
       },
     };
+  }
+
+  /** The final info, with a downtime that can be true (switchover-downtime.ts). */
+  private checkedInfo(): MigrationInfo {
+    const info = this.info();
+    if (info.status !== 'completed') return info;
+    const postcopy = this.postcopyStartedAtMs !== undefined;
+    const { downtimeMs, ...beside } = downtimeFigures(info.downtimeMs, info.totalTimeMs, this.switchover, postcopy);
+    return { ...info, downtimeMs, ...beside };
   }
 
   private measuredRate(): number | null {

@@ -31,6 +31,7 @@ export function backendParametersFor(spec: MigrationSpec): BackendParameters {
     notes.push(`multifd (${multifdChannels} channels) dropped: QEMU 7.2 cannot combine it with post-copy`);
     multifdChannels = 0;
   }
+  notes.push(...unreproduced(spec));
   const parameters: QmpMigrationParameters = {
     maxBandwidthBytesPerSec: Math.floor(maxBandwidth),
     downtimeLimitMs,
@@ -59,4 +60,23 @@ export function backendParametersFor(spec: MigrationSpec): BackendParameters {
     },
     notes,
   };
+}
+
+/**
+ * Spec fields that have no QEMU knob here: named, so a comparison never silently runs something
+ * else. The link is a local unix socket; QEMU's device state and switchover costs are its own.
+ */
+function unreproduced(spec: MigrationSpec): string[] {
+  const p = spec.parameters ?? {};
+  const notes: string[] = [];
+  if (p.perChannelBandwidth !== undefined)
+    notes.push('perChannelBandwidth not reproduced: QEMU has no per-channel cap; channels run as fast as the socket');
+  if (p.linkBandwidth !== undefined)
+    notes.push('linkBandwidth not reproduced beyond max-bandwidth: the link is a local unix socket (~3 GB/s)');
+  if (p.deviceStateBytes !== undefined && p.deviceStateBytes > 0n)
+    notes.push("deviceStateBytes not reproduced: QEMU sends the q35 machine's own device state");
+  if (p.switchover !== undefined || (p.switchoverOverheadMs ?? 0) > 0)
+    notes.push("switchover costs not reproduced: QEMU's stop, device save/load and resume take what they take");
+  if (p.setupMs !== undefined) notes.push("setupMs not reproduced: QEMU's setup phase takes what it takes");
+  return notes;
 }

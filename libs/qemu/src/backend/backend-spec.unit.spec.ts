@@ -28,8 +28,50 @@ describe('the test guest the QEMU backend runs for a migration spec', () => {
       workingSetMiB: 256,
       pagesPerSecond: 5000,
       waitForFill: true,
+      pacing: 'clock',
       notes: [expect.stringContaining('only the working set is written')],
     });
+  });
+
+  it('runs the guest vCPU-bound or clock-paced as the spec says, and vCPU-bound under auto-converge by default', () => {
+    const sweep = { kind: 'sweep', pagesPerSecond: 5000 } as const;
+    expect(planBackendGuest(spec({ workload: { ...sweep, pacing: 'vcpu' } }), 512).pacing).toBe('vcpu');
+    expect(planBackendGuest(spec({ workload: { ...sweep, pacing: 'clock' } }), 512).pacing).toBe('clock');
+    expect(planBackendGuest(spec({ workload: sweep }), 512).pacing).toBe('clock');
+    expect(
+      planBackendGuest(spec({ workload: sweep, parameters: { autoConverge: { enabled: true } } }), 512).pacing,
+    ).toBe('vcpu');
+    const mixed = planBackendGuest(spec({ workload: { ...sweep, pacing: { vcpuShare: 0.3 } } }), 512);
+    expect(mixed.pacing).toBe('clock');
+    expect(mixed.notes).toContainEqual(expect.stringContaining('mixed (30 % vCPU-bound) runs as clock-paced'));
+  });
+
+  it('names written regions the test guest leaves zero, not the working set or firmware ones', () => {
+    const written = (regions: { offsetBytes: bigint; sizeBytes: bigint }[]) =>
+      planBackendGuest(spec({ initialContent: { written: regions } }), 512).notes;
+    expect(
+      written([
+        { offsetBytes: 0xe0000n, sizeBytes: 4096n },
+        { offsetBytes: 16n * MiB, sizeBytes: 256n * MiB },
+        { offsetBytes: 512n * MiB, sizeBytes: 4096n },
+      ]),
+    ).toEqual([]);
+    expect(written([{ offsetBytes: 300n * MiB, sizeBytes: 100n * MiB }])).toEqual([
+      expect.stringContaining('initialContent regions not reproduced'),
+    ]);
+  });
+
+  it('names every spec field QEMU cannot reproduce here', () => {
+    const notes = backendParametersFor(
+      spec({ parameters: { perChannelBandwidth: 1e8, deviceStateBytes: 1024n, switchoverOverheadMs: 5, setupMs: 20 } }),
+    ).notes;
+    expect(notes).toEqual([
+      expect.stringContaining('perChannelBandwidth not reproduced'),
+      expect.stringContaining('deviceStateBytes not reproduced'),
+      expect.stringContaining('switchover costs not reproduced'),
+      expect.stringContaining('setupMs not reproduced'),
+    ]);
+    expect(backendParametersFor(spec()).notes).toEqual([]);
   });
 
   it('waits for no fill when the spec says memory starts zero, or the guest is idle', () => {
@@ -91,6 +133,9 @@ describe("a migration spec's parameters in QEMU's terms", () => {
     );
     expect(mapped.parameters).toMatchObject({ maxBandwidthBytesPerSec: 1.25e9, postcopy: true, multifdChannels: 0 });
     expect(mapped.postcopy).toEqual({ enabled: true, switchAfterIterations: 1, switchWhenNotConverging: false });
-    expect(mapped.notes).toEqual([expect.stringContaining('multifd (2 channels) dropped')]);
+    expect(mapped.notes).toEqual([
+      expect.stringContaining('multifd (2 channels) dropped'),
+      expect.stringContaining('linkBandwidth not reproduced beyond max-bandwidth'),
+    ]);
   });
 });

@@ -35,11 +35,27 @@ export interface TestGuestParameters {
   workingSetMiB: number;
   /** Pages (4 KiB) dirtied per second; 0 = idle. */
   pagesPerSecond: number;
+  /**
+   * 'clock' (default): writes fall due by the clock and catch up after the vCPU was held back;
+   * 'vcpu': a fixed amount of vCPU work per write (calibrated at boot), so a throttled vCPU
+   * writes slower. The vCPU-bound guest never halts: it keeps one host CPU busy.
+   */
+  pacing?: 'clock' | 'vcpu';
 }
 
 /** The -append line the guest reads its parameters from. */
 export function testGuestAppend(parameters: TestGuestParameters): string {
-  return `ws=${parameters.workingSetMiB} rate=${parameters.pagesPerSecond}`;
+  const pace = parameters.pacing === 'vcpu' ? 1 : 0;
+  return `ws=${parameters.workingSetMiB} rate=${parameters.pagesPerSecond} pace=${pace}`;
+}
+
+/** Where the guest keeps its sweep position and pages written (dirty-guest.asm STATUS_ADDR). */
+export const TEST_GUEST_STATUS_ADDRESS = 0x00fff000;
+
+/** The guest's status dwords as HMP `xp /2wx` prints them: "0000000000fff000: 0x00000010 0x00001234". */
+export function parseGuestStatus(xpOutput: string): { cursor: number; written: number } | undefined {
+  const match = /:\s*0x([0-9a-f]+)\s+0x([0-9a-f]+)/i.exec(xpOutput);
+  return match ? { cursor: parseInt(match[1]!, 16), written: parseInt(match[2]!, 16) } : undefined;
 }
 
 /** One "progress" line: guest time (HPET) and pages written since boot. */

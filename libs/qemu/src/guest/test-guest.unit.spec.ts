@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { measuredDirtyRate, parseGuestProgress, testGuestAppend } from './test-guest.js';
+import { measuredDirtyRate, parseGuestProgress, parseGuestStatus, testGuestAppend } from './test-guest.js';
 
 describe('test guest parameters and progress lines', () => {
   it('passes its parameters on the Multiboot command line', () => {
-    expect(testGuestAppend({ workingSetMiB: 256, pagesPerSecond: 5000 })).toBe('ws=256 rate=5000');
+    expect(testGuestAppend({ workingSetMiB: 256, pagesPerSecond: 5000 })).toBe('ws=256 rate=5000 pace=0');
+    expect(testGuestAppend({ workingSetMiB: 64, pagesPerSecond: 100, pacing: 'vcpu' })).toBe('ws=64 rate=100 pace=1');
+  });
+
+  it("reads the guest's sweep position and pages written from HMP xp output", () => {
+    expect(parseGuestStatus('0000000000fff000: 0x0000a010 0x00012345\r\n')).toEqual({
+      cursor: 0xa010,
+      written: 0x12345,
+    });
+    expect(parseGuestStatus('Cannot access memory')).toBeUndefined();
   });
 
   it('reads complete progress lines only (the last one may be half written)', () => {

@@ -81,6 +81,7 @@ describe('QmpClient against a fake QMP server', () => {
       event: 'DEVICE_DELETED',
       data: { device: 'net1' },
       timestampMs: 1_700_000_000_250,
+      timestampUs: 1_700_000_000_250_000,
     });
   });
 

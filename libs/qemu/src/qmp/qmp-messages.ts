@@ -21,6 +21,8 @@ export interface QmpEvent {
   data: Record<string, unknown>;
   /** QEMU's timestamp, host wall clock, in milliseconds. */
   timestampMs: number;
+  /** The same timestamp to the microsecond, as QEMU sends it. */
+  timestampUs: number;
 }
 
 export type QmpMessage =
@@ -53,6 +55,7 @@ export function classifyQmpMessage(value: unknown): QmpMessage {
         event: message.event,
         data: (message.data ?? {}) as Record<string, unknown>,
         timestampMs: (timestamp.seconds ?? 0) * 1000 + Math.floor((timestamp.microseconds ?? 0) / 1000),
+        timestampUs: (timestamp.seconds ?? 0) * 1_000_000 + (timestamp.microseconds ?? 0),
       },
     };
   }
