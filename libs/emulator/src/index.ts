@@ -65,5 +65,6 @@ export { createGuest, hotplug, type GuestDefinition } from './hotplug/hotplug.js
 export type { ExecutionBackend } from './driver/execution-backend.js';
 export { EmulatorBackend } from './driver/execution-backend.js';
 export type { MigrationHandle, RunOptions } from './driver/migration-handle.js';
+export { EventHistory } from './driver/event-history.js';
 export { startSimulatedMigration } from './driver/migration-handle.js';
 export type { Scheduler } from './driver/scheduler.js';

@@ -3,19 +3,19 @@
 // asks libvirt on both hosts where the domain is once the job is over. The same class follows a job
 // some earlier worker started (`follow`), which is how a restarted worker learns what happened.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type {
-  CancelOutcome,
-  IterationReport,
-  LiveParameters,
-  MigrationRunEvent,
-  MigrationHandle,
-  MigrationInfo,
-  MigrationResult,
-  MigrationStatus,
+import {
+  EventHistory,
+  type CancelOutcome,
+  type IterationReport,
+  type LiveParameters,
+  type MigrationRunEvent,
+  type MigrationHandle,
+  type MigrationInfo,
+  type MigrationResult,
+  type MigrationStatus,
 } from '@ferry/emulator';
 import { jobActive, type JobStats, type LibvirtConnection } from '@ferry/libvirt';
 import { reportBackgroundError } from '@ferry/observability';
-import { EventHistory } from './event-history.js';
 import { iterationReportOf, migrationInfoOf, runningStatusOf } from './job-progress.js';
 import type { LibvirtKnobs } from './libvirt-knobs.js';
 import { whereIs, type DomainWhereabouts } from './placement.js';
@@ -58,7 +58,9 @@ const EMPTY_INFO: MigrationInfo = {
 
 export class LibvirtMigration implements MigrationHandle {
   readonly result: Promise<LibvirtMigrationResult>;
-  private readonly history = new EventHistory();
+  private readonly history = new EventHistory((error) =>
+    reportBackgroundError('libvirt.listener', error, { listener: 'migration event' }),
+  );
   private current: MigrationInfo = EMPTY_INFO;
   private lastSync: JobStats | undefined;
   private readonly iterations: IterationReport[] = [];

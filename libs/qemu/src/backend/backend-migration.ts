@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   EmulatorSpecError,
+  EventHistory,
   postcopyDue,
   type CancelOutcome,
   type IterationReport,
@@ -31,7 +32,6 @@ import { planBackendGuest, type BackendGuestPlan } from './backend-guest.js';
 import { backendParametersFor, type BackendParameters } from './backend-parameters.js';
 import { initialInfo, iterationReportOf, migrationInfoOf, type RawMigrationInfo } from './backend-report.js';
 import { destinationState, errorOf, postcopyReportOf } from './backend-result.js';
-import { EventHistory } from './event-history.js';
 import { guestStillWriting, waitForBoot, waitForFill } from './guest-readiness.js';
 import { startMigrationDestination } from './migration-destination.js';
 import { isEndStatus, type QmpMigrationStatus as QemuStatus } from './migration-progress.js';
@@ -107,7 +107,9 @@ interface End {
 
 export class QemuBackedMigration implements QemuMigrationHandle {
   readonly result: Promise<QemuMigrationResult>;
-  private readonly history = new EventHistory();
+  private readonly history = new EventHistory((error) =>
+    reportBackgroundError('qemu.listener', error, { listener: 'migration event' }),
+  );
   private readonly params: BackendParameters;
   private plan: BackendGuestPlan | undefined;
   private current: MigrationInfo;

@@ -1,9 +1,12 @@
-// A migration's events as the emulator hands them out: listeners for live ones, and an async
-// iterator that replays everything from the start and ends when the migration does.
-import type { MigrationRunEvent } from '@ferry/emulator';
-import { reportBackgroundError } from '@ferry/observability';
+// A migration's events as every backend hands them out (the emulator's shape, which MigrationWatch
+// reads): listeners for live ones, and an async iterator that replays everything from the start and
+// ends when the migration does. The QEMU and libvirt backends record into one of these.
+import type { MigrationRunEvent } from '../migration/migration-report.js';
 
 export class EventHistory {
+  /** @param onListenerError where a throwing listener's error goes, so one bad listener stops no other. */
+  constructor(private readonly onListenerError: (error: unknown) => void) {}
+
   private readonly events: MigrationRunEvent[] = [];
   private readonly listeners = new Set<(event: MigrationRunEvent) => void>();
   private readonly wakeups = new Set<() => void>();
@@ -15,7 +18,7 @@ export class EventHistory {
       try {
         listener(event);
       } catch (error) {
-        reportBackgroundError('qemu.listener', error, { listener: 'migration event' });
+        this.onListenerError(error);
       }
     }
     this.wake();
