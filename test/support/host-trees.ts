@@ -12,7 +12,7 @@ export const RMRR_IN_GUEST_RAM = '0x0000000008000000 0x00000000080fffff direct';
 
 /**
  * A copy of the clean tree (at `dir`) whose every IOMMU group also reports RMRR_IN_GUEST_RAM: a VFIO
- * device hot-plugged there would have to map guest RAM over it (VFIO refuses: DOMAIN.md "reserved regions").
+ * device hot-plugged there would have to map guest RAM over it (VFIO refuses: docs/domain.md#reserved-regions).
  */
 export function conflictingHostTree(dir: string): string {
   cpSync(CLEAN_X86_TREE, dir, { recursive: true, verbatimSymlinks: true });
